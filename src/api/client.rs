@@ -1,0 +1,361 @@
+//! The HTTP client for the initiate endpoint: headers, idempotency, timeouts, body cap,
+//! retries. It reports every attempt as it ends, so the console and history can follow.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::Utc;
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::exchange::{
+    Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan,
+};
+use super::retry::{RetryPolicy, parse_retry_after};
+use super::secret::{ApiKey, KEY_MASK};
+use crate::domain::{FailureKind, InitiateRequest, status_title};
+
+/// The most of a response body kept; the rest is not read.
+pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
+/// How long one attempt may take, body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The suggested length limit of an idempotency key.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
+
+/// Where requests go and with which key.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub base_url: Url,
+    /// `POST` unless a profile says otherwise.
+    pub method: reqwest::Method,
+    /// `/kycs` unless a profile says otherwise.
+    pub path: String,
+    pub api_key: ApiKey,
+}
+
+impl Target {
+    /// A target with the contract's default method and path.
+    pub fn new(base_url: Url, api_key: ApiKey) -> Target {
+        Target {
+            base_url,
+            method: reqwest::Method::POST,
+            path: "/kycs".to_string(),
+            api_key,
+        }
+    }
+
+    /// The full endpoint URL: base URL and path joined with exactly one slash.
+    pub fn endpoint(&self) -> String {
+        format!(
+            "{}/{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            self.path.trim_start_matches('/')
+        )
+    }
+}
+
+/// Tunables of the client.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub body_cap: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            body_cap: DEFAULT_BODY_CAP,
+        }
+    }
+}
+
+/// Progress of a submission, reported as it happens.
+#[derive(Debug, Clone)]
+pub enum AttemptEvent {
+    /// Attempt `number` is being sent.
+    Started { number: u32 },
+    /// An attempt ended; if `retry` is set the client now waits that long.
+    Finished(Box<Attempt>),
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+    #[error("the API key contains characters that cannot be sent in a header")]
+    BadKey,
+}
+
+/// One reusable client for a target.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    target: Target,
+    options: ClientOptions,
+}
+
+/// A fresh idempotency key (a UUIDv4) for a new submission.
+pub fn new_idempotency_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl ApiClient {
+    pub fn new(target: Target, options: ClientOptions) -> Result<ApiClient, ClientError> {
+        reqwest::header::HeaderValue::from_str(target.api_key.expose())
+            .map_err(|_| ClientError::BadKey)?;
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent())
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .build()?;
+        Ok(ApiClient {
+            http,
+            target,
+            options,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The request as it will be sent, key masked.
+    pub fn describe(&self, request: &InitiateRequest, idempotency_key: &str) -> RequestRecord {
+        RequestRecord {
+            method: self.target.method.to_string(),
+            url: self.target.endpoint(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+                ("user-agent".into(), user_agent()),
+                ("x-api-key".into(), KEY_MASK.into()),
+                ("x-idempotency-key".into(), idempotency_key.into()),
+            ],
+            body: String::from_utf8_lossy(&request.body_bytes()).into_owned(),
+        }
+    }
+
+    /// Sends a submission, retrying as the policy allows with the same idempotency key.
+    /// Every attempt is passed to `on_event` as it starts and ends. Cancelling stops at once;
+    /// the last attempt is then recorded as cancelled.
+    pub async fn submit(
+        &self,
+        request: &InitiateRequest,
+        idempotency_key: &str,
+        cancel: &CancellationToken,
+        mut on_event: impl FnMut(AttemptEvent),
+    ) -> Exchange {
+        let record = self.describe(request, idempotency_key);
+        let body = request.body_bytes();
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut number = 1;
+        loop {
+            on_event(AttemptEvent::Started { number });
+            let started_at = Utc::now();
+            let clock = Instant::now();
+            let result = tokio::select! {
+                biased;
+                () = cancel.cancelled() => AttemptResult::Failed {
+                    failure: FailureKind::Cancelled,
+                    message: "cancelled by the operator".into(),
+                },
+                r = self.attempt(&body, idempotency_key) => r,
+            };
+            let mut attempt = Attempt {
+                number,
+                started_at,
+                latency: clock.elapsed(),
+                result,
+                retry: None,
+            };
+            let cancelled = matches!(
+                attempt.result,
+                AttemptResult::Failed {
+                    failure: FailureKind::Cancelled,
+                    ..
+                }
+            );
+            if !cancelled && self.options.retry.should_retry(number, attempt.outcome()) {
+                attempt.retry = self.plan_retry(&attempt, number);
+            }
+            let wait = attempt.retry.as_ref().map(|r| r.wait);
+            tracing::info!(
+                attempt = number,
+                result = %attempt.short(),
+                latency_ms = attempt.latency.as_millis() as u64,
+                retry_in_ms = wait.map(|w| w.as_millis() as u64),
+                "attempt finished"
+            );
+            on_event(AttemptEvent::Finished(Box::new(attempt.clone())));
+            attempts.push(attempt);
+            let Some(wait) = wait else { break };
+            let woke = tokio::select! {
+                biased;
+                () = cancel.cancelled() => false,
+                () = tokio::time::sleep(wait) => true,
+            };
+            if !woke {
+                // Cancelled while waiting: the last real answer stands, marked as cancelled.
+                if let Some(last) = attempts.last_mut() {
+                    last.retry = None;
+                }
+                let cancelled = Attempt {
+                    number: number + 1,
+                    started_at: Utc::now(),
+                    latency: Duration::ZERO,
+                    result: AttemptResult::Failed {
+                        failure: FailureKind::Cancelled,
+                        message: "cancelled by the operator while waiting to retry".into(),
+                    },
+                    retry: None,
+                };
+                on_event(AttemptEvent::Finished(Box::new(cancelled.clone())));
+                attempts.push(cancelled);
+                break;
+            }
+            number += 1;
+        }
+        Exchange {
+            request: record,
+            idempotency_key: idempotency_key.to_string(),
+            attempts,
+        }
+    }
+
+    fn plan_retry(&self, attempt: &Attempt, number: u32) -> Option<RetryPlan> {
+        let policy = &self.options.retry;
+        let (what, retry_after) = match &attempt.result {
+            AttemptResult::Response(r) => (
+                status_title(r.status),
+                r.header("retry-after")
+                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            ),
+            AttemptResult::Failed { failure, .. } => (failure.label().to_string(), None),
+        };
+        match retry_after {
+            Some(after) if after > policy.max_retry_after => None,
+            Some(after) => Some(RetryPlan {
+                wait: after,
+                reason: format!("{what}, Retry-After {} s", after.as_secs()),
+            }),
+            None => {
+                let wait = policy.backoff(number, rand::rng().random::<f64>());
+                Some(RetryPlan {
+                    wait,
+                    reason: format!("{what}, backoff"),
+                })
+            }
+        }
+    }
+
+    async fn attempt(&self, body: &[u8], idempotency_key: &str) -> AttemptResult {
+        let send = async {
+            let response = self
+                .http
+                .request(self.target.method.clone(), self.target.endpoint())
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .header("x-api-key", self.target.api_key.expose())
+                .header("x-idempotency-key", idempotency_key)
+                .body(body.to_vec())
+                .send()
+                .await?;
+            capture(response, self.options.body_cap).await
+        };
+        match tokio::time::timeout(self.options.timeout, send).await {
+            Ok(Ok(captured)) => AttemptResult::Response(captured),
+            Ok(Err(e)) => AttemptResult::Failed {
+                failure: if e.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Network
+                },
+                message: error_chain(&e),
+            },
+            Err(_) => AttemptResult::Failed {
+                failure: FailureKind::Timeout,
+                message: format!(
+                    "no complete response within {} s",
+                    self.options.timeout.as_secs_f64()
+                ),
+            },
+        }
+    }
+}
+
+/// Reads status, headers and at most `cap` bytes of body.
+async fn capture(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<CapturedResponse, reqwest::Error> {
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let number = |name: &str| find(name).and_then(|v| v.parse::<u64>().ok());
+    let rate_limit = RateLimit {
+        limit: number("x-ratelimit-limit"),
+        remaining: number("x-ratelimit-remaining"),
+        reset_secs: number("x-ratelimit-reset"),
+        retry_after_secs: find("retry-after")
+            .and_then(|v| parse_retry_after(&v, SystemTime::now()))
+            .map(|d| d.as_secs()),
+    };
+    Ok(CapturedResponse {
+        status,
+        request_id: find("x-request-id"),
+        headers,
+        body,
+        body_truncated: truncated,
+        rate_limit,
+    })
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// `kyc-console/<version>`.
+pub fn user_agent() -> String {
+    format!("kyc-console/{}", env!("CARGO_PKG_VERSION"))
+}

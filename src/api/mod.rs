@@ -1,0 +1,17 @@
+//! Talking to the KYC API over HTTP: one reusable client, the contract's headers,
+//! idempotent retries, and whole captures of every attempt. Nothing about terminals.
+
+mod client;
+mod exchange;
+mod retry;
+mod secret;
+
+pub use client::{
+    ApiClient, AttemptEvent, ClientError, ClientOptions, DEFAULT_BODY_CAP, DEFAULT_TIMEOUT,
+    MAX_IDEMPOTENCY_KEY_LEN, Target, new_idempotency_key, user_agent,
+};
+pub use exchange::{
+    Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan, millis,
+};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use secret::{ApiKey, KEY_MASK};

@@ -1,0 +1,72 @@
+//! Command-line definitions: every command and the global flags they share.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A terminal console for starting KYC verifications, with an embedded sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "kyc-console", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Send to this API base URL instead of the embedded sandbox (e.g. https://api.kulipa.xyz/v1).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the API key from this environment variable.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+    /// Keep history and logs here instead of the platform's data directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Read settings from this file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log level for the log file: error, warn, info, debug or trace.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start one verification without the console and print the outcome.
+    Initiate(InitiateArgs),
+    /// Run the sandbox API on its own, for curl or other tools.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitiateArgs {
+    /// The user's id: usr- followed by a v4 UUID.
+    #[arg(long, value_name = "ID")]
+    pub user_id: String,
+    /// full, shipping, rfi or import.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kyc_type: String,
+    /// Where the KYC webview sends the user afterwards (an absolute URI).
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Requests a minute per API key before 429.
+    #[arg(long, value_name = "PER_MINUTE", default_value_t = 300)]
+    pub rate_limit: u32,
+    /// The API key to accept (default: the built-in sandbox key).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+}

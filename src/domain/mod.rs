@@ -1,0 +1,36 @@
+//! Pure rules of the KYC API: identifiers, types, validation, the wire request, and what
+//! every outcome means. Nothing here knows about terminals, HTTP or storage.
+
+mod error_body;
+mod kyc_type;
+mod outcome;
+mod redirect_uri;
+mod request;
+mod user_id;
+
+pub use error_body::{BodyFormat, BodySummary, FieldError, read_body};
+pub use kyc_type::{KycType, UnknownKycType};
+pub use outcome::{
+    Explanation, FailureKind, OutcomeKind, explain_failure, explain_status, status_title,
+};
+pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriWarning};
+pub use request::{FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, FormField, InitiateRequest};
+pub use user_id::{Normalisation, USER_ID_LEN, USER_ID_PREFIX, UserId, UserIdError};
+
+/// The statuses the sandbox produces on demand, and the platform documents.
+pub const DOCUMENTED_ERRORS: [u16; 8] = [400, 401, 403, 429, 500, 502, 503, 504];
+
+/// The user id whose last digits ask the sandbox for `status`, e.g. 503 →
+/// `usr-00000000-0000-4000-8000-000000000503`.
+pub fn error_on_demand_id(status: u16) -> UserId {
+    format!("usr-00000000-0000-4000-8000-000000000{status:03}")
+        .parse()
+        .unwrap_or_else(|_| UserId::random())
+}
+
+/// The status a user id asks the sandbox for, if its last twelve digits are `000000000SSS`.
+pub fn requested_error(user_id: &UserId) -> Option<u16> {
+    let node = user_id.node();
+    let status: u16 = node.strip_prefix("000000000")?.parse().ok()?;
+    DOCUMENTED_ERRORS.contains(&status).then_some(status)
+}

@@ -1,0 +1,277 @@
+//! What a response (or the lack of one) means for the operator.
+//!
+//! Classification is pure: the client, the console, history and batch all read the same
+//! table, so an outcome is explained the same way everywhere.
+
+use std::fmt;
+
+/// The broad kind of an attempt's or a submission's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// A 2xx: the verification was started.
+    Initiated,
+    /// A 4xx the operator must act on (not 429).
+    Rejected,
+    /// A 500 or another 5xx that is not transient: outcome unknown on the server.
+    ServerError,
+    /// 429, 502, 503, 504: worth retrying with the same idempotency key.
+    Transient,
+    /// No response: network failure, timeout, cancellation, or a crash mid-request.
+    Unknown,
+}
+
+impl OutcomeKind {
+    /// Classifies an HTTP status code.
+    pub fn from_status(status: u16) -> OutcomeKind {
+        match status {
+            200..=299 => Self::Initiated,
+            429 => Self::Transient,
+            502..=504 => Self::Transient,
+            500..=599 => Self::ServerError,
+            // 1xx and 3xx are not expected from this endpoint; treat them as refusals
+            // so they are shown as they came, not as success.
+            _ => Self::Rejected,
+        }
+    }
+
+    /// A short lowercase label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Initiated => "initiated",
+            Self::Rejected => "rejected",
+            Self::ServerError => "server error",
+            Self::Transient => "transient",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the client retries this kind by itself (with the same idempotency key).
+    pub fn retryable(self) -> bool {
+        matches!(self, Self::Transient | Self::Unknown)
+    }
+
+    /// True for anything but success.
+    pub fn is_error(self) -> bool {
+        self != Self::Initiated
+    }
+}
+
+impl fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Why no response arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The connection failed or broke.
+    Network,
+    /// No complete response within the per-attempt timeout.
+    Timeout,
+    /// The operator cancelled it.
+    Cancelled,
+    /// The console stopped before the outcome was recorded.
+    Interrupted,
+}
+
+impl FailureKind {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Network => "network error",
+            Self::Timeout => "timed out",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What an outcome means and what to do, in operator language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Explanation {
+    /// The status or failure in a few words, e.g. "503 Service Unavailable".
+    pub title: String,
+    /// What happened.
+    pub meaning: String,
+    /// What the operator should do next.
+    pub action: String,
+}
+
+/// Explains an HTTP status. Undocumented statuses keep their own code and reason.
+pub fn explain_status(status: u16) -> Explanation {
+    let (meaning, action): (&str, &str) = match status {
+        200..=299 => (
+            "the verification was started",
+            "send the end user the webview link, or wait for the platform's notification",
+        ),
+        400 => (
+            "the platform found the request malformed or invalid",
+            "fix the field the response names, then submit again",
+        ),
+        401 => (
+            "the platform did not accept the credentials (missing or wrong API key)",
+            "check the API key of this profile; nothing was started",
+        ),
+        403 => (
+            "the API key is valid but not allowed to do this for this user or type",
+            "ask the platform to grant the right (the import type is for approved partners only)",
+        ),
+        404 => (
+            "the platform does not know this path or this user",
+            "check the profile's base URL and path, and that the user exists",
+        ),
+        409 => (
+            "the platform reports a conflict, e.g. a verification already in progress for this user",
+            "look up the user's existing verification before starting another",
+        ),
+        422 => (
+            "the idempotency key was already used with a different request",
+            "resend as a new submission (a new key) if a new verification is really wanted",
+        ),
+        429 => (
+            "too many requests for this API key in the current window",
+            "wait for the window to reset (Retry-After); the retry reuses the same idempotency key",
+        ),
+        500 => (
+            "the platform failed while handling the request: the verification may or may not exist",
+            "report it with the request id; resending the same key replays this 500, so a deliberate retry needs a new submission",
+        ),
+        502 => (
+            "a gateway in front of the platform got an invalid response",
+            "transient: retried automatically with the same idempotency key; if it persists, try later",
+        ),
+        503 => (
+            "the platform is not ready: maintenance or overload",
+            "transient: retried after Retry-After with the same idempotency key; if it persists, try later",
+        ),
+        504 => (
+            "a gateway timed out waiting for the platform: the verification may or may not exist",
+            "retrying with the same idempotency key is safe; report the request id if it persists",
+        ),
+        _ => match OutcomeKind::from_status(status) {
+            OutcomeKind::Rejected => (
+                "the platform refused the request with a status this console does not know",
+                "read the response body below; report it with the request id if unclear",
+            ),
+            _ => (
+                "the platform failed with a status this console does not know",
+                "report it with the request id",
+            ),
+        },
+    };
+    Explanation {
+        title: status_title(status),
+        meaning: meaning.to_string(),
+        action: action.to_string(),
+    }
+}
+
+/// Explains a failure to get any response.
+pub fn explain_failure(kind: FailureKind) -> Explanation {
+    let (meaning, action) = match kind {
+        FailureKind::Network => (
+            "no response: the connection failed, so the outcome is unknown",
+            "safe to retry with the same idempotency key: the platform will not start it twice",
+        ),
+        FailureKind::Timeout => (
+            "no response in time: the request may or may not have reached the platform",
+            "safe to retry with the same idempotency key: the platform will not start it twice",
+        ),
+        FailureKind::Cancelled => (
+            "cancelled before a response arrived: the request may or may not have reached the platform",
+            "retry with the same idempotency key to learn the outcome without starting it twice",
+        ),
+        FailureKind::Interrupted => (
+            "the console stopped before the outcome was recorded",
+            "retry with the same idempotency key to learn the outcome without starting it twice",
+        ),
+    };
+    Explanation {
+        title: format!("outcome unknown ({})", kind.label()),
+        meaning: meaning.to_string(),
+        action: action.to_string(),
+    }
+}
+
+/// `"503 Service Unavailable"`, or the bare code for a status with no standard reason.
+pub fn status_title(status: u16) -> String {
+    match reason_phrase(status) {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
+fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_documented_status() {
+        let table = [
+            (201, OutcomeKind::Initiated),
+            (400, OutcomeKind::Rejected),
+            (401, OutcomeKind::Rejected),
+            (403, OutcomeKind::Rejected),
+            (429, OutcomeKind::Transient),
+            (500, OutcomeKind::ServerError),
+            (502, OutcomeKind::Transient),
+            (503, OutcomeKind::Transient),
+            (504, OutcomeKind::Transient),
+            (404, OutcomeKind::Rejected),
+            (409, OutcomeKind::Rejected),
+            (422, OutcomeKind::Rejected),
+            (501, OutcomeKind::ServerError),
+        ];
+        for (status, kind) in table {
+            assert_eq!(OutcomeKind::from_status(status), kind, "{status}");
+        }
+        assert!(!OutcomeKind::ServerError.retryable());
+        assert!(OutcomeKind::Transient.retryable());
+    }
+
+    #[test]
+    fn explains_documented_and_undocumented_statuses() {
+        let e = explain_status(503);
+        assert_eq!(e.title, "503 Service Unavailable");
+        assert!(e.action.contains("Retry-After"));
+        let e = explain_status(500);
+        assert!(e.action.contains("new submission"));
+        let odd = explain_status(418);
+        assert_eq!(odd.title, "418");
+        assert!(odd.meaning.contains("does not know"));
+        assert!(
+            explain_failure(FailureKind::Timeout)
+                .title
+                .contains("unknown")
+        );
+    }
+}

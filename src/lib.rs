@@ -1,0 +1,14 @@
+//! kyc-console: a terminal console for starting KYC verifications on a card-issuing
+//! platform's REST API, with an embedded sandbox that follows the API's contract.
+//!
+//! `domain` holds the pure rules; `api` talks HTTP; `sandbox` serves the contract on
+//! loopback; `headless` runs commands without the console.
+
+pub mod api;
+pub mod cli;
+pub mod domain;
+pub mod headless;
+pub mod logging;
+pub mod paths;
+pub mod sandbox;
+pub mod target;

@@ -1,0 +1,36 @@
+//! Entry point: parse the command line, start logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kyc_console::cli::{Cli, Command};
+use kyc_console::{headless, logging, paths::Paths};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::resolve(cli.global.data_dir.as_deref());
+    let _log_guard = match logging::init(&paths.log_dir, cli.global.log_level.as_deref()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(headless::EXIT_INVALID);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match &cli.command {
+            Some(Command::Initiate(args)) => headless::initiate(&cli.global, args).await,
+            Some(Command::Sandbox(args)) => headless::sandbox(args).await,
+            None => {
+                eprintln!("the console comes next; use `initiate` or `sandbox` for now");
+                ExitCode::from(headless::EXIT_INVALID)
+            }
+        }
+    })
+}

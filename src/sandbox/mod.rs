@@ -1,0 +1,125 @@
+//! The embedded sandbox: a real HTTP server on loopback that follows the API contract,
+//! so the console works on a fresh machine and every documented error can be provoked.
+//!
+//! Rules: one fixed API key (401 otherwise); body validation (400 naming the field);
+//! error on demand for user ids ending `000000000SSS`; idempotent replay (422 when a key is
+//! reused with another body); a per-key rate-limit window; a fresh `x-request-id` always.
+
+mod handlers;
+mod responses;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use state::{KeyStats, SandboxStats};
+
+/// The API key the sandbox accepts unless told otherwise; the default profile uses it.
+pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
+/// The path prefix the sandbox serves the API under.
+pub const SANDBOX_BASE_PATH: &str = "/v1";
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub api_key: String,
+    /// Requests a minute per API key before 429.
+    pub rate_limit_per_minute: u32,
+    /// How long a 504 on demand takes to answer, like a gateway giving up.
+    pub gateway_timeout_delay: Duration,
+    /// The `Retry-After` (seconds) sent with 503 on demand.
+    pub unavailable_retry_after: u64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            api_key: SANDBOX_API_KEY.to_string(),
+            rate_limit_per_minute: 300,
+            gateway_timeout_delay: Duration::from_secs(2),
+            unavailable_retry_after: 1,
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    state: Arc<state::SandboxState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts on `127.0.0.1:port` (0 picks a free port).
+    pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(state::SandboxState::new(config, addr));
+        let app = handlers::router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "sandbox server stopped");
+            }
+        });
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Sandbox {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client, e.g. `http://127.0.0.1:41234/v1`.
+    pub fn base_url(&self) -> url::Url {
+        self.state.base_url()
+    }
+
+    /// The API key it accepts.
+    pub fn api_key(&self) -> &str {
+        &self.state.config.api_key
+    }
+
+    /// Counters over everything it has served.
+    pub fn stats(&self) -> SandboxStats {
+        self.state.stats()
+    }
+
+    /// What it saw for one idempotency key.
+    pub fn key_stats(&self, idempotency_key: &str) -> KeyStats {
+        self.state.key_stats(idempotency_key)
+    }
+
+    /// Stops accepting requests and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
