@@ -56,6 +56,11 @@ async fn not_found() -> Response {
         "no such route in the sandbox; try POST /v1/kycs",
         json!([]),
     )
+    // The contract: every response carries a fresh request id, a 404 included.
+    .with_header(
+        "x-request-id",
+        format!("req_{}", uuid::Uuid::new_v4().simple()),
+    )
     .into_response()
 }
 

@@ -1,0 +1,320 @@
+//! The built binary's `initiate` command against its embedded sandbox: exit codes, the
+//! `--json` report, input errors, API keys from the environment, and the log file.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use kyc_console::sandbox::SANDBOX_API_KEY;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A variable no test sets, so `--api-key-env` finds it missing.
+const UNSET_VAR: &str = "KYC_CONSOLE_TEST_NEVER_SET_7F3A";
+const WRONG_KEY: &str = "sk_wrong_key_from_the_env_51c0";
+
+fn random_user() -> String {
+    format!("usr-{}", uuid::Uuid::new_v4())
+}
+
+fn on_demand(status: u16) -> String {
+    kyc_console::domain::error_on_demand_id(status).to_string()
+}
+
+/// `kyc-console --data-dir <dir> initiate <args>` with a clean environment for our variables.
+fn initiate(dir: &TempDir, args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("kyc-console").expect("the binary is built");
+    cmd.env_remove(kyc_console::logging::LOG_ENV)
+        .env_remove(UNSET_VAR)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("initiate")
+        .args(args);
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: Command) -> Run {
+    let output = cmd.output().expect("the binary runs");
+    Run {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout))
+}
+
+/// Every log file under `<data-dir>/logs/`, concatenated.
+fn logs(dir: &Path) -> String {
+    let log_dir = dir.join("logs");
+    let mut text = String::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&log_dir).expect("the log directory exists") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            files += 1;
+            text.push_str(&std::fs::read_to_string(&path).expect("a readable log"));
+        }
+    }
+    assert!(files > 0, "no log file in {}", log_dir.display());
+    text
+}
+
+#[test]
+fn a_valid_request_is_initiated_with_exit_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let user = random_user();
+    let run = run(initiate(&dir, &["--user-id", &user, "--type", "full"]));
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("201 Created"), "{}", run.stdout);
+    assert!(run.stdout.contains("kyc-"), "{}", run.stdout);
+    assert!(run.stdout.contains("request id"), "{}", run.stdout);
+    assert!(!run.stdout.contains(SANDBOX_API_KEY));
+    assert!(!run.stderr.contains(SANDBOX_API_KEY));
+}
+
+#[test]
+fn a_refusal_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(
+        &dir,
+        &["--user-id", &on_demand(403), "--type", "full"],
+    ));
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("403 Forbidden"), "{}", run.stdout);
+    assert!(run.stdout.contains("request id"), "{}", run.stdout);
+}
+
+#[test]
+fn an_invalid_user_id_exits_2_and_sends_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(&dir, &["--user-id", "usr-123", "--type", "full"]));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("7/40"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // No sandbox was even started.
+    assert!(!logs(dir.path()).contains("attempt finished"));
+}
+
+#[test]
+fn success_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let user = random_user();
+    let run = run(initiate(
+        &dir,
+        &[
+            "--user-id",
+            &user,
+            "--type",
+            "shipping",
+            "--redirect-uri",
+            "https://example.com/done",
+            "--json",
+        ],
+    ));
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    assert!(
+        !run.stdout.contains(SANDBOX_API_KEY),
+        "the API key is in stdout"
+    );
+    let out = json_of(&run);
+    assert_eq!(out["sent"], true);
+    assert_eq!(out["outcome"], "initiated");
+    assert_eq!(out["status"], 201);
+    assert_eq!(out["profile"], "sandbox");
+    let id = out["verification"]["id"].as_str().expect("verification id");
+    assert!(id.starts_with("kyc-"), "{id}");
+    assert_eq!(out["verification"]["status"], "pending");
+    assert!(out["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    let key = out["idempotency_key"].as_str().expect("idempotency key");
+    assert!(uuid::Uuid::parse_str(key).is_ok(), "{key}");
+    let attempts = out["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["status"], 201);
+    assert_eq!(attempts[0]["request_id"], out["request_id"]);
+    assert_eq!(out["body"]["userId"], user.as_str());
+    assert_eq!(out["body"]["redirectUri"], "https://example.com/done");
+    assert_eq!(out["body_truncated"], false);
+
+    let request = &out["request"];
+    assert_eq!(request["method"], "POST");
+    assert!(
+        request["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/kycs"))
+    );
+    let headers = request["headers"].as_array().expect("headers");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h[0] == name)
+            .and_then(|h| h[1].as_str())
+    };
+    assert_eq!(
+        header("x-api-key"),
+        Some(kyc_console::api::KEY_MASK),
+        "x-api-key is masked"
+    );
+    assert_eq!(header("x-idempotency-key"), Some(key));
+    let sent: Value = serde_json::from_str(request["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(sent["type"], "shipping");
+}
+
+#[test]
+fn a_server_error_as_json_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(
+        &dir,
+        &["--user-id", &on_demand(500), "--type", "full", "--json"],
+    ));
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    let out = json_of(&run);
+    assert_eq!(out["sent"], true);
+    assert_eq!(out["outcome"], "server_error");
+    assert_eq!(out["status"], 500);
+    assert_eq!(out["title"], "500 Internal Server Error");
+    assert!(out["verification"].is_null());
+    assert_eq!(out["attempts"].as_array().expect("attempts").len(), 1);
+    assert_eq!(out["body"]["error"]["code"], "internal_error");
+    assert!(out["request_id"].as_str().is_some());
+}
+
+#[test]
+fn invalid_input_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(
+        &dir,
+        &["--user-id", "usr-123", "--type", "full", "--json"],
+    ));
+    assert_eq!(run.code, 2);
+    let out = json_of(&run);
+    assert_eq!(out["sent"], false);
+    assert_eq!(out["outcome"], "invalid");
+    assert_eq!(out["error"]["field"], "user_id");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("7/40"))
+    );
+    assert!(out["error"]["hint"].as_str().is_some_and(|h| !h.is_empty()));
+}
+
+#[test]
+fn an_unknown_type_exits_2_naming_the_allowed_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(
+        &dir,
+        &["--user-id", &random_user(), "--type", "passport"],
+    ));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("passport"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("full, shipping, rfi, import"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+}
+
+#[test]
+fn a_relative_redirect_uri_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run(initiate(
+        &dir,
+        &[
+            "--user-id",
+            &random_user(),
+            "--type",
+            "full",
+            "--redirect-uri",
+            "/done",
+            "--json",
+        ],
+    ));
+    assert_eq!(run.code, 2);
+    assert_eq!(json_of(&run)["error"]["field"], "redirect_uri");
+}
+
+#[test]
+fn a_missing_key_variable_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = initiate(&dir, &["--user-id", &random_user(), "--type", "full"]);
+    cmd.arg("--api-key-env").arg(UNSET_VAR);
+    let run = run(cmd);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(UNSET_VAR), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_key_from_the_environment_gets_401() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let var = "KYC_CONSOLE_TEST_WRONG_KEY";
+    let mut cmd = initiate(
+        &dir,
+        &[
+            "--user-id",
+            &random_user(),
+            "--type",
+            "full",
+            "--api-key-env",
+            var,
+            "--log-level",
+            "trace",
+        ],
+    );
+    cmd.env(var, WRONG_KEY);
+    let run = run(cmd);
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("401"), "{}", run.stdout);
+    for (name, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("log", &logs(dir.path())),
+    ] {
+        assert!(!text.contains(WRONG_KEY), "the key is in {name}");
+    }
+}
+
+#[test]
+fn the_log_file_never_holds_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let user = random_user();
+    let run = run(initiate(
+        &dir,
+        &[
+            "--user-id",
+            &user,
+            "--type",
+            "full",
+            "--json",
+            "--log-level",
+            "trace",
+        ],
+    ));
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    let log = logs(dir.path());
+    assert!(log.contains("attempt finished"), "the log is empty:\n{log}");
+    assert!(!log.contains(SANDBOX_API_KEY), "the API key is in the log");
+}
