@@ -4,10 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kyc_console::cli::{Cli, Command};
-use kyc_console::{headless, logging, paths::Paths};
+use kyc_console::{headless, logging, paths::Paths, tui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = color_eyre::install();
     let paths = Paths::resolve(cli.global.data_dir.as_deref());
     let _log_guard = match logging::init(&paths.log_dir, cli.global.log_level.as_deref()) {
         Ok(g) => g,
@@ -27,10 +28,14 @@ fn main() -> ExitCode {
         match &cli.command {
             Some(Command::Initiate(args)) => headless::initiate(&cli.global, args).await,
             Some(Command::Sandbox(args)) => headless::sandbox(args).await,
-            None => {
-                eprintln!("the console comes next; use `initiate` or `sandbox` for now");
-                ExitCode::from(headless::EXIT_INVALID)
-            }
+            None => match tui::run_console(&cli.global, &paths).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = %e, "console stopped");
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            },
         }
     })
 }

@@ -27,6 +27,13 @@ pub struct RateLimit {
     pub retry_after_secs: Option<u64>,
 }
 
+impl RateLimit {
+    /// True when it carries anything worth showing.
+    pub fn is_known(&self) -> bool {
+        self.remaining.is_some() || self.reset_secs.is_some()
+    }
+}
+
 /// A response, whole (up to the body cap).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapturedResponse {

@@ -2,6 +2,7 @@
 //! idempotent retries, and whole captures of every attempt. Nothing about terminals.
 
 mod client;
+mod curl;
 mod exchange;
 mod retry;
 mod secret;
@@ -10,6 +11,7 @@ pub use client::{
     ApiClient, AttemptEvent, ClientError, ClientOptions, DEFAULT_BODY_CAP, DEFAULT_TIMEOUT,
     MAX_IDEMPOTENCY_KEY_LEN, Target, new_idempotency_key, user_agent,
 };
+pub use curl::{CURL_KEY_VAR, to_curl};
 pub use exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan, millis,
 };

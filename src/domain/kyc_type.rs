@@ -34,10 +34,10 @@ impl KycType {
     /// One line for an operator choosing between types.
     pub fn description(self) -> &'static str {
         match self {
-            Self::Full => "document scanning and identity check",
-            Self::Shipping => "a form that only collects a shipping address",
-            Self::Rfi => "request for information, e.g. a proof of address",
-            Self::Import => "import pre-verified identity from a partner (approved partners only)",
+            Self::Full => "document scan and identity check",
+            Self::Shipping => "a form for a shipping address only",
+            Self::Rfi => "more information, e.g. proof of address",
+            Self::Import => "pre-verified data from a partner (approved only)",
         }
     }
 

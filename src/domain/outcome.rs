@@ -6,7 +6,9 @@
 use std::fmt;
 
 /// The broad kind of an attempt's or a submission's result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     /// A 2xx: the verification was started.

@@ -1,0 +1,164 @@
+//! Every submission and its attempts, behind one interface read a window at a time,
+//! so the console never holds the whole history in memory.
+
+mod memory;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::{Attempt, Exchange, RequestRecord};
+use crate::domain::{FailureKind, KycType, OutcomeKind};
+
+pub use memory::MemoryStore;
+
+/// A submission's id in the store; newer submissions have larger ids.
+pub type SubmissionId = i64;
+
+/// What is recorded before the first byte is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewSubmission {
+    pub created_at: DateTime<Utc>,
+    pub operator: String,
+    pub profile: String,
+    pub base_url: String,
+    pub user_id: String,
+    pub kyc_type: KycType,
+    pub redirect_uri: Option<String>,
+    pub idempotency_key: String,
+    /// The request as sent, key masked.
+    pub request: RequestRecord,
+    /// The submission this one resends, if any.
+    pub resend_of: Option<SubmissionId>,
+}
+
+/// A stored submission with every attempt so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Submission {
+    pub id: SubmissionId,
+    #[serde(flatten)]
+    pub new: NewSubmission,
+    pub attempts: Vec<Attempt>,
+    /// `None` while in flight, or when the console stopped before the end.
+    pub outcome: Option<OutcomeKind>,
+}
+
+impl Submission {
+    /// The exchange as the client reported it, for the detail view and exports.
+    pub fn exchange(&self) -> Exchange {
+        Exchange {
+            request: self.new.request.clone(),
+            idempotency_key: self.new.idempotency_key.clone(),
+            attempts: self.attempts.clone(),
+        }
+    }
+
+    /// The row the history pane shows for it.
+    pub fn row(&self) -> HistoryRow {
+        let exchange = self.exchange();
+        let last = exchange.last();
+        let response = exchange.final_response();
+        HistoryRow {
+            id: self.id,
+            created_at: self.new.created_at,
+            user_id: self.new.user_id.clone(),
+            kyc_type: self.new.kyc_type,
+            status: response.map(|r| r.status),
+            outcome: self.outcome,
+            failure: last.and_then(|a| match &a.result {
+                crate::api::AttemptResult::Failed { failure, .. } => Some(*failure),
+                crate::api::AttemptResult::Response(_) => None,
+            }),
+            latency_ms: self
+                .outcome
+                .map(|_| u64::try_from(exchange.total_latency().as_millis()).unwrap_or(u64::MAX)),
+            verification_id: (self.outcome == Some(OutcomeKind::Initiated))
+                .then(|| response.and_then(|r| r.json_field("id")))
+                .flatten(),
+            webview_url: (self.outcome == Some(OutcomeKind::Initiated))
+                .then(|| response.and_then(|r| r.json_field("url")))
+                .flatten(),
+            request_id: response.and_then(|r| r.request_id.clone()),
+            attempts: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// One line of the history pane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryRow {
+    pub id: SubmissionId,
+    pub created_at: DateTime<Utc>,
+    pub user_id: String,
+    pub kyc_type: KycType,
+    pub status: Option<u16>,
+    /// `None` while pending (or unknown after a crash).
+    pub outcome: Option<OutcomeKind>,
+    pub failure: Option<FailureKind>,
+    pub latency_ms: Option<u64>,
+    pub verification_id: Option<String>,
+    /// The KYC webview link of a success.
+    pub webview_url: Option<String>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+}
+
+/// What the pane shows: text search over ids and status, and errors only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub text: String,
+    pub errors_only: bool,
+}
+
+impl HistoryFilter {
+    /// Whether a row passes the filter (stores without a query language use this).
+    pub fn matches(&self, row: &HistoryRow) -> bool {
+        if self.errors_only && row.outcome == Some(OutcomeKind::Initiated) {
+            return false;
+        }
+        let needle = self.text.trim().to_ascii_lowercase();
+        if needle.is_empty() {
+            return true;
+        }
+        let hit = |s: &str| s.to_ascii_lowercase().contains(&needle);
+        hit(&row.user_id)
+            || row.verification_id.as_deref().is_some_and(hit)
+            || row.request_id.as_deref().is_some_and(hit)
+            || row
+                .status
+                .is_some_and(|s| s.to_string().starts_with(&needle))
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.errors_only || !self.text.trim().is_empty()
+    }
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("no submission {0} in history")]
+    NotFound(SubmissionId),
+    #[error("history storage failed: {0}")]
+    Storage(String),
+}
+
+/// The interface the console reads and writes history through.
+pub trait HistoryStore: Send + Sync {
+    /// Records a submission before anything is sent; returns its id.
+    fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError>;
+    /// Records one finished attempt.
+    fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
+    /// Records the final outcome.
+    fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError>;
+    /// How many rows pass the filter.
+    fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError>;
+    /// Rows `offset..offset+limit` passing the filter, newest first.
+    fn window(
+        &self,
+        filter: &HistoryFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, HistoryError>;
+    /// One submission with its attempts.
+    fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError>;
+}

@@ -1,0 +1,44 @@
+//! What a key means, independent of which key it is.
+
+/// Everything the operator can ask for. The key table maps keys to these per mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    Submit,
+    NextField,
+    PrevField,
+    FieldUp,
+    FieldDown,
+    /// Enter in the form: next field, or submit from the last one.
+    Advance,
+    TypeNext,
+    TypePrev,
+    /// Pick a KYC type by its position in the platform's list.
+    TypePick(usize),
+    RowUp,
+    RowDown,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Filter,
+    ToggleErrors,
+    OpenDetail,
+    /// Cancel the selected (or newest) pending submission.
+    CancelPending,
+    /// Copy the webview link of the selected row, the detail, or the last success.
+    CopyLink,
+    CopyCurl,
+    CopyRequestId,
+    CopyBody,
+    Resend,
+    LoadIntoForm,
+    Close,
+    ScrollUp,
+    ScrollDown,
+    Yes,
+    No,
+    FilterDone,
+    FilterClear,
+}

@@ -1,0 +1,181 @@
+//! The event loop: one task owns the terminal and the state, waits on input, effect
+//! results and (only while something is in flight) a tick, and draws once per batch.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{Event, KeyEventKind};
+use tokio::sync::{mpsc, watch};
+
+use super::clipboard::Clipboard;
+use super::effects::{Effects, Origin};
+use super::message::{Effect, Msg};
+use super::state::State;
+use super::{update, view};
+use crate::api::ApiClient;
+use crate::history::HistoryStore;
+
+/// How often the clock ticks while something is in flight.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// What the loop needs from the outside.
+pub struct Services {
+    pub client: ApiClient,
+    pub store: Arc<dyn HistoryStore>,
+    pub clipboard: Box<dyn Clipboard>,
+    pub origin: Origin,
+}
+
+/// What an observer sees after each draw (tests read it).
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub screen: String,
+    pub state: State,
+}
+
+/// Why the loop ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum LoopError {
+    #[error("terminal: {0}")]
+    Terminal(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+/// Runs until the operator quits, the input ends, SIGTERM arrives, or a task fails.
+/// `fatal` delivers failures from outside the loop (e.g. the panic hook).
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    mut input: S,
+    services: Services,
+    mut fatal: mpsc::UnboundedReceiver<String>,
+    observer: Option<watch::Sender<Observed>>,
+) -> Result<State, LoopError>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut effects = Effects::new(
+        services.client,
+        services.store,
+        services.clipboard,
+        services.origin,
+        tx,
+    );
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut terminate = terminate_signal();
+
+    let load = update::reload(&mut state);
+    effects.run(load);
+    draw(terminal, &state, observer.as_ref())?;
+
+    let result = loop {
+        let mut pending: Vec<Effect> = Vec::new();
+        tokio::select! {
+            biased;
+            Some(msg) = rx.recv() => {
+                state.now = Instant::now();
+                effects.observe(&msg);
+                pending.extend(update::apply(&mut state, msg));
+            }
+            Some(error) = fatal.recv() => break Err(LoopError::Task(error)),
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Release => continue,
+                Some(Ok(event)) => {
+                    state.now = Instant::now();
+                    pending.extend(update::handle_event(&mut state, &event));
+                }
+                Some(Err(e)) => break Err(LoopError::Terminal(e.to_string())),
+                None => break Ok(()),
+            },
+            _ = tick.tick(), if state.needs_tick() => {
+                state.now = Instant::now();
+                pending.extend(update::apply(&mut state, Msg::Tick));
+            }
+            () = terminate.recv() => break Ok(()),
+        }
+        // Drain what else arrived, so one draw covers the whole batch.
+        while let Ok(msg) = rx.try_recv() {
+            effects.observe(&msg);
+            pending.extend(update::apply(&mut state, msg));
+        }
+        run_all(&mut effects, pending);
+        if state.quit {
+            break Ok(());
+        }
+        draw(terminal, &state, observer.as_ref())?;
+    };
+    effects.cancel_all();
+    result.map(|()| state)
+}
+
+fn run_all(effects: &mut Effects, pending: Vec<Effect>) {
+    for effect in pending {
+        effects.run(effect);
+    }
+}
+
+fn draw<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &State,
+    observer: Option<&watch::Sender<Observed>>,
+) -> Result<(), LoopError> {
+    let frame = terminal
+        .draw(|f| view::render(f, state))
+        .map_err(|e| LoopError::Terminal(e.to_string()))?;
+    if let Some(observer) = observer {
+        let screen = buffer_text(frame.buffer);
+        observer.send_replace(Observed {
+            screen,
+            state: state.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The buffer's text, one line per row, trailing spaces trimmed.
+pub fn buffer_text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut line = String::new();
+        for x in area.left()..area.right() {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// SIGTERM as a future that can be awaited repeatedly (never fires off Unix).
+struct Terminate {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Terminate {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            signal.recv().await;
+            return;
+        }
+        futures::future::pending::<()>().await;
+    }
+}
+
+fn terminate_signal() -> Terminate {
+    Terminate {
+        #[cfg(unix)]
+        signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+    }
+}

@@ -1,0 +1,68 @@
+//! What comes back to the loop from effects, and what `update` asks the loop to do.
+
+use crate::api::{Attempt, Exchange};
+use crate::domain::InitiateRequest;
+use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
+
+/// Results of effects, delivered to `update` by the loop.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// The store recorded a new submission; sending starts now.
+    Created {
+        id: SubmissionId,
+        user_id: String,
+        idempotency_key: String,
+    },
+    /// The store could not record a submission: nothing was sent.
+    CreateFailed {
+        idempotency_key: String,
+        error: String,
+    },
+    AttemptStarted {
+        id: SubmissionId,
+        number: u32,
+    },
+    AttemptFinished {
+        id: SubmissionId,
+        attempt: Box<Attempt>,
+    },
+    Finished {
+        id: SubmissionId,
+        exchange: Box<Exchange>,
+    },
+    HistoryLoaded {
+        generation: u64,
+        total: usize,
+        offset: usize,
+        rows: Vec<HistoryRow>,
+    },
+    DetailLoaded(Box<Submission>),
+    StoreFailed(String),
+    Copied {
+        what: &'static str,
+    },
+    ClearToast(u64),
+    Tick,
+}
+
+/// Work `update` asks for; the loop runs it and reports back with a [`Msg`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Submit {
+        request: InitiateRequest,
+        resend_of: Option<SubmissionId>,
+    },
+    Cancel(SubmissionId),
+    LoadHistory {
+        filter: HistoryFilter,
+        offset: usize,
+        limit: usize,
+        generation: u64,
+    },
+    LoadDetail(SubmissionId),
+    Copy {
+        what: &'static str,
+        text: String,
+    },
+    ClearToastAfter(u64),
+}

@@ -1,0 +1,297 @@
+//! Everything the console shows, in one place. Rendering reads it; only `update` changes it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use tui_input::Input;
+
+use crate::api::{Attempt, Exchange, RateLimit};
+use crate::domain::{
+    FormField, InitiateRequest, KycType, Normalisation, OutcomeKind, RedirectUri,
+    RedirectUriWarning, UserId,
+};
+use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
+
+use super::keymap::Mode;
+use super::theme::Theme;
+
+/// Which part of the main screen has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    UserId,
+    KycType,
+    RedirectUri,
+    Submit,
+    History,
+}
+
+impl Focus {
+    /// Tab order.
+    pub const ORDER: [Focus; 5] = [
+        Focus::UserId,
+        Focus::KycType,
+        Focus::RedirectUri,
+        Focus::Submit,
+        Focus::History,
+    ];
+
+    pub fn of_field(field: FormField) -> Focus {
+        match field {
+            FormField::UserId => Focus::UserId,
+            FormField::KycType => Focus::KycType,
+            FormField::RedirectUri => Focus::RedirectUri,
+        }
+    }
+}
+
+/// Where requests go, as the header shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetInfo {
+    pub profile: String,
+    pub base_url: String,
+    pub production: bool,
+    pub operator: String,
+    /// The client's retry limit, for "retry 2/3".
+    pub max_retries: u32,
+}
+
+/// Files the help overlay points to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathsInfo {
+    pub config: String,
+    pub data: String,
+    pub log: String,
+}
+
+/// The form's fields and what validation says of them.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub user_id: Input,
+    pub kyc_type: Option<KycType>,
+    pub redirect_uri: Input,
+    /// Errors the API named for a field, shown until the field is edited.
+    pub server_errors: HashMap<FormField, String>,
+}
+
+/// The result of validating the user id field as typed.
+pub type UserIdCheck = Result<(UserId, Normalisation), crate::domain::UserIdError>;
+/// The result of validating the redirect URI field as typed.
+pub type RedirectCheck =
+    Result<Option<(RedirectUri, Option<RedirectUriWarning>)>, crate::domain::RedirectUriError>;
+
+impl Form {
+    pub fn kyc_type(&self) -> KycType {
+        self.kyc_type.unwrap_or(KycType::Full)
+    }
+
+    pub fn check_user_id(&self) -> UserIdCheck {
+        UserId::parse(self.user_id.value())
+    }
+
+    pub fn check_redirect(&self) -> RedirectCheck {
+        RedirectUri::parse_optional(self.redirect_uri.value())
+    }
+
+    /// The request, or the first field that is wrong and why.
+    pub fn request(&self) -> Result<InitiateRequest, (FormField, String)> {
+        let user_id = self
+            .check_user_id()
+            .map_err(|e| (FormField::UserId, e.to_string()))?
+            .0;
+        let redirect_uri = self
+            .check_redirect()
+            .map_err(|e| (FormField::RedirectUri, e.to_string()))?
+            .map(|(u, _)| u);
+        Ok(InitiateRequest {
+            user_id,
+            kyc_type: self.kyc_type(),
+            redirect_uri,
+        })
+    }
+}
+
+/// A submission in flight, with what the client has reported so far.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub id: SubmissionId,
+    pub user_id: String,
+    pub started: Instant,
+    /// The attempt being sent now.
+    pub attempt: u32,
+    pub last: Option<Attempt>,
+    /// When the current wait for a retry ends.
+    pub retry_at: Option<Instant>,
+    pub cancelling: bool,
+}
+
+/// The outcome of the newest submission, shown under the form.
+#[derive(Debug, Clone)]
+pub enum LastResult {
+    Sending {
+        user_id: String,
+    },
+    Done {
+        user_id: String,
+        exchange: Box<Exchange>,
+    },
+}
+
+/// The rows of history currently loaded: a window, never all of them.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryPane {
+    pub filter: HistoryFilter,
+    pub filter_input: Input,
+    pub editing_filter: bool,
+    /// Rows passing the filter in the store.
+    pub total: usize,
+    /// Index (in the filtered list) of `rows[0]`.
+    pub offset: usize,
+    pub rows: Vec<HistoryRow>,
+    /// Selected index in the filtered list.
+    pub selected: usize,
+    /// First index shown in the pane.
+    pub scroll: usize,
+    /// Bumped with every load request, so stale answers are ignored.
+    pub generation: u64,
+    pub loaded: bool,
+}
+
+impl HistoryPane {
+    /// The selected row, if it is loaded.
+    pub fn selected_row(&self) -> Option<&HistoryRow> {
+        self.selected
+            .checked_sub(self.offset)
+            .and_then(|i| self.rows.get(i))
+    }
+
+    /// The row at a filtered index, if loaded.
+    pub fn row_at(&self, index: usize) -> Option<&HistoryRow> {
+        index
+            .checked_sub(self.offset)
+            .and_then(|i| self.rows.get(i))
+    }
+}
+
+/// The detail overlay's content.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub submission: Box<Submission>,
+    pub scroll: u16,
+    /// Set after `r`: the new submission's user id and the fact it got a new key.
+    pub resent: bool,
+}
+
+/// A question that must be answered before anything else happens.
+#[derive(Debug, Clone)]
+pub enum Confirm {
+    /// Send this request to production?
+    Production {
+        request: InitiateRequest,
+        resend_of: Option<SubmissionId>,
+    },
+    /// Quit while submissions are in flight?
+    Quit { in_flight: usize },
+}
+
+/// What covers the main screen.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    Detail(Detail),
+    /// Waiting for the store to load a submission.
+    LoadingDetail(SubmissionId),
+    Confirm(Confirm),
+}
+
+/// A short message in the footer, e.g. "copied".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub text: String,
+    pub error: bool,
+}
+
+/// The console's whole state.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub theme: Theme,
+    pub target: TargetInfo,
+    pub paths: PathsInfo,
+    pub form: Form,
+    pub focus: Focus,
+    pub history: HistoryPane,
+    pub live: BTreeMap<SubmissionId, Live>,
+    /// Submissions asked for but not yet recorded in the store.
+    pub starting: usize,
+    pub last_result: Option<LastResult>,
+    pub last_rate: Option<RateLimit>,
+    pub session_counts: BTreeMap<OutcomeKind, u32>,
+    pub overlay: Option<Overlay>,
+    pub toast: Option<Toast>,
+    pub next_toast: u64,
+    /// Terminal size, for paging and layout decisions.
+    pub size: (u16, u16),
+    /// The time rendering measures elapsed times against.
+    pub now: Instant,
+    /// Counts ticks, for the spinner.
+    pub frame: u64,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(target: TargetInfo, paths: PathsInfo, size: (u16, u16), now: Instant) -> State {
+        State {
+            theme: Theme::default(),
+            target,
+            paths,
+            form: Form::default(),
+            focus: Focus::UserId,
+            history: HistoryPane::default(),
+            live: BTreeMap::new(),
+            starting: 0,
+            last_result: None,
+            last_rate: None,
+            session_counts: BTreeMap::new(),
+            overlay: None,
+            toast: None,
+            next_toast: 0,
+            size,
+            now,
+            frame: 0,
+            quit: false,
+        }
+    }
+
+    /// The key-binding mode the focus and overlays put the keyboard in.
+    pub fn mode(&self) -> Mode {
+        match &self.overlay {
+            Some(Overlay::Help { .. }) => Mode::Help,
+            Some(Overlay::Detail(_) | Overlay::LoadingDetail(_)) => Mode::Detail,
+            Some(Overlay::Confirm(_)) => Mode::Confirm,
+            None => match self.focus {
+                Focus::UserId | Focus::RedirectUri => Mode::TextField,
+                Focus::KycType => Mode::TypePicker,
+                Focus::Submit => Mode::SubmitButton,
+                Focus::History if self.history.editing_filter => Mode::Filter,
+                Focus::History => Mode::History,
+            },
+        }
+    }
+
+    /// Submissions not yet finished.
+    pub fn in_flight(&self) -> usize {
+        self.live.len() + self.starting
+    }
+
+    /// Whether the clock must tick (spinners, countdowns).
+    pub fn needs_tick(&self) -> bool {
+        self.in_flight() > 0
+    }
+
+    /// Time since an instant, as of the state's clock.
+    pub fn elapsed(&self, since: Instant) -> Duration {
+        self.now.saturating_duration_since(since)
+    }
+}

@@ -1,0 +1,28 @@
+//! The bottom line: the keys that work where the focus is, or a short message.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::keymap::footer;
+use crate::tui::state::State;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let t = state.theme;
+    let line = match &state.toast {
+        Some(toast) => {
+            let style = if toast.error { t.error() } else { t.ok() };
+            Line::from(Span::styled(format!(" {}", toast.text), style))
+        }
+        None => {
+            let mut spans = vec![Span::raw(" ")];
+            for (keys, text) in footer(state.mode()) {
+                spans.push(Span::styled(keys, t.key()));
+                spans.push(Span::styled(format!(" {text}  "), t.muted()));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

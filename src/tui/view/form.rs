@@ -1,0 +1,246 @@
+//! The form: user id, KYC type, redirect URI, submit — each checked as it is typed.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use tui_input::Input;
+
+use crate::domain::{FormField, KycType, USER_ID_LEN};
+use crate::tui::state::{Focus, State};
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
+    let t = state.theme;
+    let focused = state.overlay.is_none() && state.focus != Focus::History;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" New verification ")
+        .border_style(if focused {
+            t.focus_border()
+        } else {
+            t.border()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let picker_height = if full_picker { 5 } else { 3 };
+    let [
+        user_label,
+        user_input,
+        user_status,
+        picker,
+        redirect_label,
+        redirect_input,
+        redirect_status,
+        submit,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(picker_height),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+
+    // User id.
+    let typed = state.form.user_id.value().trim().chars().count();
+    let check = state.form.check_user_id();
+    let counter_style = match (&check, typed) {
+        (Ok(_), _) => t.ok(),
+        (Err(_), 0) => t.muted(),
+        (Err(_), n) if n > USER_ID_LEN => t.error(),
+        _ => t.warn(),
+    };
+    label(
+        frame,
+        user_label,
+        "User id",
+        Some(Span::styled(
+            format!("{typed}/{USER_ID_LEN}"),
+            counter_style,
+        )),
+        state.focus == Focus::UserId && focused,
+        t,
+    );
+    input(
+        frame,
+        user_input,
+        &state.form.user_id,
+        state.focus == Focus::UserId && focused,
+        t,
+    );
+    let status = match (state.form.server_errors.get(&FormField::UserId), &check) {
+        (Some(e), _) => Line::styled(format!("✗ platform: {e}"), t.error()),
+        (None, _) if state.form.user_id.value().is_empty() => {
+            Line::styled("usr- followed by a v4 UUID (paste it)", t.muted())
+        }
+        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
+        (None, Ok((_, norm))) => {
+            let mut spans = vec![Span::styled("✓ valid", t.ok())];
+            if let Some(note) = norm.note() {
+                spans.push(Span::styled(format!(" — {note}"), t.warn()));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(status), indent(user_status));
+
+    // KYC type.
+    let picker_focused = state.focus == Focus::KycType && focused;
+    let selected = state.form.kyc_type();
+    let [picker_label, picker_body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(picker);
+    label(frame, picker_label, "KYC type", None, picker_focused, t);
+    let mut lines = Vec::new();
+    if full_picker {
+        for (i, kind) in KycType::ALL.into_iter().enumerate() {
+            let chosen = kind == selected;
+            let style = type_style(chosen, picker_focused, t);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} {} {:<9}",
+                        if chosen { "●" } else { "○" },
+                        i + 1,
+                        kind.as_str()
+                    ),
+                    style,
+                ),
+                Span::styled(
+                    format!(" {}", kind.description()),
+                    if chosen { t.bold() } else { t.muted() },
+                ),
+            ]));
+        }
+    } else {
+        let mut spans = Vec::new();
+        for (i, kind) in KycType::ALL.into_iter().enumerate() {
+            let chosen = kind == selected;
+            spans.push(Span::styled(
+                format!(
+                    "{} {} {}",
+                    if chosen { "●" } else { "○" },
+                    i + 1,
+                    kind.as_str()
+                ),
+                type_style(chosen, picker_focused, t),
+            ));
+            spans.push(Span::raw("  "));
+        }
+        lines.push(Line::from(spans));
+        lines.push(Line::styled(selected.description(), t.muted()));
+    }
+    if let Some(e) = state.form.server_errors.get(&FormField::KycType) {
+        lines.push(Line::styled(format!("✗ platform: {e}"), t.error()));
+    }
+    frame.render_widget(Paragraph::new(lines), indent(picker_body));
+
+    // Redirect URI.
+    let redirect_focused = state.focus == Focus::RedirectUri && focused;
+    label(
+        frame,
+        redirect_label,
+        "Redirect URI (optional)",
+        None,
+        redirect_focused,
+        t,
+    );
+    input(
+        frame,
+        redirect_input,
+        &state.form.redirect_uri,
+        redirect_focused,
+        t,
+    );
+    let status = match (
+        state.form.server_errors.get(&FormField::RedirectUri),
+        state.form.check_redirect(),
+    ) {
+        (Some(e), _) => Line::styled(format!("✗ platform: {e}"), t.error()),
+        (None, Ok(None)) => Line::styled("empty: the field is left out", t.muted()),
+        (None, Ok(Some((_, Some(warning))))) => {
+            Line::styled(format!("! {}", warning.message()), t.warn())
+        }
+        (None, Ok(Some((_, None)))) => Line::styled("✓ absolute URI", t.ok()),
+        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
+    };
+    frame.render_widget(Paragraph::new(status), indent(redirect_status));
+
+    // Submit.
+    let submit_focused = state.focus == Focus::Submit && focused;
+    let button = if submit_focused {
+        t.selected().patch(t.bold())
+    } else {
+        t.bold()
+    };
+    let mut spans = vec![
+        Span::raw(" "),
+        Span::styled("[ Submit ]", button),
+        Span::styled("  Ctrl-S from any field", t.muted()),
+    ];
+    let in_flight = state.in_flight();
+    if in_flight > 0 {
+        spans.push(Span::styled(
+            format!(" · {in_flight} in flight"),
+            t.pending(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), submit);
+}
+
+fn type_style(chosen: bool, focused: bool, t: Theme) -> Style {
+    match (chosen, focused) {
+        (true, true) => t.selected().patch(t.bold()),
+        (true, false) => t.bold(),
+        _ => t.muted(),
+    }
+}
+
+fn label(frame: &mut Frame, area: Rect, text: &str, right: Option<Span>, focused: bool, t: Theme) {
+    let marker = if focused { "›" } else { " " };
+    let style = if focused { t.focus_border() } else { t.bold() };
+    frame.render_widget(
+        Paragraph::new(Line::styled(format!("{marker}{text}"), style)),
+        area,
+    );
+    if let Some(span) = right {
+        let width = u16::try_from(span.content.chars().count()).unwrap_or(0);
+        let x = area.right().saturating_sub(width + 1);
+        frame.render_widget(
+            Paragraph::new(Line::from(span)),
+            Rect::new(x, area.y, width, 1),
+        );
+    }
+}
+
+/// One line of input, scrolled so the cursor stays visible; places the cursor when focused.
+fn input(frame: &mut Frame, area: Rect, input: &Input, focused: bool, t: Theme) {
+    let field = indent(area);
+    let width = usize::from(field.width.saturating_sub(1)).max(1);
+    let scroll = input.visual_scroll(width);
+    let visible: String = input.value().chars().skip(scroll).take(width).collect();
+    let style = if focused {
+        t.input_focused()
+    } else {
+        Style::new()
+    };
+    let padded = format!("{visible:<width$} ");
+    frame.render_widget(Paragraph::new(Line::styled(padded, style)), field);
+    if focused {
+        let x = field.x + u16::try_from(input.visual_cursor().saturating_sub(scroll)).unwrap_or(0);
+        frame.set_cursor_position((x.min(field.right().saturating_sub(1)), field.y));
+    }
+}
+
+fn indent(area: Rect) -> Rect {
+    Rect::new(
+        area.x + 1,
+        area.y,
+        area.width.saturating_sub(2),
+        area.height,
+    )
+}

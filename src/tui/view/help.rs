@@ -1,0 +1,55 @@
+//! Every key, from the binding table, and where the console keeps its files.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::tui::keymap::{BINDINGS, HELP_ORDER, keys_label};
+use crate::tui::layout::overlay_area;
+use crate::tui::state::State;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
+    let t = state.theme;
+    let popup = overlay_area(area);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Ctrl-C/Ctrl-Q", t.key()),
+        Span::raw(" quits from anywhere · "),
+        Span::styled("F1", t.key()),
+        Span::raw(" opens this from text fields, "),
+        Span::styled("?", t.key()),
+        Span::raw(" elsewhere"),
+    ])];
+    for mode in HELP_ORDER {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(mode.title(), t.bold()));
+        for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<22}", keys_label(b)), t.key()),
+                Span::raw(b.help),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Files", t.bold()));
+    for (name, path) in [
+        ("config", &state.paths.config),
+        ("data", &state.paths.data),
+        ("logs", &state.paths.log),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {name:<22}"), t.muted()),
+            Span::raw(path.clone()),
+        ]));
+    }
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Help: keys and files (Esc closes, j/k scroll) ")
+                .border_style(t.focus_border()),
+        ),
+        popup,
+    );
+}

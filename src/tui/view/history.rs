@@ -1,0 +1,188 @@
+//! The history pane: newest first, read from the store a window at a time.
+
+use chrono::Local;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::spinner;
+use crate::domain::OutcomeKind;
+use crate::headless::format_duration;
+use crate::history::HistoryRow;
+use crate::tui::layout::history_rows;
+use crate::tui::state::{Focus, State};
+use crate::tui::update::remaining;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let t = state.theme;
+    let pane = &state.history;
+    let focused = state.overlay.is_none() && state.focus == Focus::History;
+    let mut title = vec![Span::raw(format!(" History ({}) ", pane.total))];
+    if !pane.filter.text.is_empty() {
+        title.push(Span::styled(
+            format!("filter “{}” ", pane.filter.text),
+            t.warn(),
+        ));
+    }
+    if pane.filter.errors_only {
+        title.push(Span::styled("errors only ", t.warn()));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::from(title))
+        .border_style(if focused {
+            t.focus_border()
+        } else {
+            t.border()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let [filter_line, table_area] = Layout::vertical([
+        Constraint::Length(u16::from(pane.editing_filter)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    if pane.editing_filter {
+        let value = pane.filter_input.value();
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("/", t.key()),
+                Span::styled(value.to_string(), t.input_focused()),
+            ])),
+            filter_line,
+        );
+        let x = filter_line.x + 1 + u16::try_from(pane.filter_input.visual_cursor()).unwrap_or(0);
+        frame.set_cursor_position((x.min(filter_line.right().saturating_sub(1)), filter_line.y));
+    }
+
+    if pane.total == 0 {
+        let text = if !pane.loaded {
+            "loading…"
+        } else if pane.filter.is_active() {
+            "No submissions match the filter (Esc in the filter clears it)."
+        } else {
+            "No submissions yet."
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, t.muted())), table_area);
+        return;
+    }
+
+    let wide = table_area.width >= 100;
+    let visible = history_rows(state.size).min(usize::from(table_area.height.saturating_sub(1)));
+    let rows: Vec<Row> = (pane.scroll..(pane.scroll + visible).min(pane.total))
+        .map(|index| {
+            let row = match pane.row_at(index) {
+                Some(row) => render_row(state, row, wide),
+                None => Row::new(vec![Cell::from(Span::styled("…", t.muted()))]),
+            };
+            if index == pane.selected {
+                row.style(if focused { t.selected() } else { t.bold() })
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(if wide { 40 } else { 17 }),
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Min(19),
+        Constraint::Length(6),
+    ];
+    let header = Row::new(["time", "user id", "type", "st", "outcome", "time"]).style(t.muted());
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
+}
+
+fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
+    let t = state.theme;
+    let time = row
+        .created_at
+        .with_timezone(&Local)
+        .format("%H:%M:%S")
+        .to_string();
+    let user = if wide {
+        row.user_id.clone()
+    } else {
+        short_user_id(&row.user_id)
+    };
+    let live = state.live.get(&row.id);
+    let live_status = live
+        .and_then(|l| l.last.as_ref())
+        .and_then(|a| a.response())
+        .map(|r| r.status);
+    let status = live_status
+        .or(row.status)
+        .map_or("—".to_string(), |s| s.to_string());
+    let (outcome, style) = match (live, row.outcome) {
+        (Some(live), _) => {
+            let text = if live.cancelling {
+                format!("{} cancelling…", spinner(state))
+            } else if let (Some(last), Some(at)) = (&live.last, live.retry_at) {
+                format!(
+                    "retry {}/{} in {:.1} s",
+                    last.number,
+                    state.target.max_retries,
+                    remaining(state, at).as_secs_f64()
+                )
+            } else if live.attempt > 1 {
+                format!(
+                    "{} retry {}/{}…",
+                    spinner(state),
+                    live.attempt - 1,
+                    state.target.max_retries
+                )
+            } else {
+                format!(
+                    "{} sending… {}",
+                    spinner(state),
+                    format_duration(state.elapsed(live.started))
+                )
+            };
+            (text, t.pending())
+        }
+        (None, Some(kind)) => {
+            let mut text = kind.label().to_string();
+            if let Some(failure) = row.failure {
+                text = format!("{text} ({})", failure.label());
+            } else if row.attempts > 1 {
+                text = format!("{text}, {} tries", row.attempts);
+            }
+            (text, t.outcome(kind))
+        }
+        (None, None) => (
+            "unknown (interrupted)".to_string(),
+            t.outcome(OutcomeKind::Unknown),
+        ),
+    };
+    let latency = row.latency_ms.map_or(String::new(), |ms| {
+        format_duration(std::time::Duration::from_millis(ms))
+    });
+    Row::new(vec![
+        Cell::from(Span::styled(time, t.muted())),
+        Cell::from(user),
+        Cell::from(row.kyc_type.as_str()),
+        Cell::from(Span::styled(
+            status,
+            row.outcome.map_or(t.muted(), |k| t.outcome(k)),
+        )),
+        Cell::from(Span::styled(outcome, style)),
+        Cell::from(Span::styled(latency, t.muted())),
+    ])
+}
+
+/// `usr-3f0e8d4a…e5f6`: the start and the end, which tell ids (and sandbox statuses) apart.
+fn short_user_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 17 {
+        return id.to_string();
+    }
+    let head: String = chars[..12].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
