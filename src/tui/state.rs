@@ -71,6 +71,8 @@ pub struct Form {
     pub redirect_uri: Input,
     /// Errors the API named for a field, shown until the field is edited.
     pub server_errors: HashMap<FormField, String>,
+    /// Rapid entry: after a success, Enter on a valid user id sends at once.
+    pub rapid: bool,
 }
 
 /// The result of validating the user id field as typed.
@@ -226,6 +228,8 @@ pub struct State {
     /// Submissions asked for but not yet recorded in the store.
     pub starting: usize,
     pub last_result: Option<LastResult>,
+    /// The webview link of the newest success, which Ctrl-Y copies from the form.
+    pub last_link: Option<String>,
     pub last_rate: Option<RateLimit>,
     pub session_counts: BTreeMap<OutcomeKind, u32>,
     pub overlay: Option<Overlay>,
@@ -252,6 +256,7 @@ impl State {
             live: BTreeMap::new(),
             starting: 0,
             last_result: None,
+            last_link: None,
             last_rate: None,
             session_counts: BTreeMap::new(),
             overlay: None,

@@ -83,6 +83,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
             let mut spans = vec![Span::styled("✓ valid", t.ok())];
             if let Some(note) = norm.note() {
                 spans.push(Span::styled(format!(" — {note}"), t.warn()));
+            } else if state.form.rapid {
+                spans.push(Span::styled(" — Enter sends (rapid entry)", t.muted()));
             }
             Line::from(spans)
         }

@@ -1,0 +1,306 @@
+//! End-to-end: the real event loop on a TestBackend, scripted keys, the real embedded
+//! sandbox over loopback, the real client and store.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::channel::mpsc as fmpsc;
+use kyc_console::api::{ApiClient, ApiKey, ClientOptions, Target};
+use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
+use kyc_console::history::MemoryStore;
+use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
+use kyc_console::tui::app::{self, Observed, Services};
+use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
+use kyc_console::tui::effects::Origin;
+use kyc_console::tui::state::{Focus, LastResult, Overlay, PathsInfo, State, TargetInfo};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tokio::sync::{mpsc, watch};
+
+struct Console {
+    keys: fmpsc::UnboundedSender<io::Result<Event>>,
+    seen: watch::Receiver<Observed>,
+    clipboard: RecordingClipboard,
+    sandbox: Sandbox,
+    task: tokio::task::JoinHandle<Result<State, app::LoopError>>,
+}
+
+impl Console {
+    async fn start(width: u16, height: u16) -> Console {
+        let sandbox = Sandbox::start(
+            SandboxConfig {
+                unavailable_retry_after: 1,
+                ..SandboxConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        let client = ApiClient::new(
+            Target::new(sandbox.base_url(), ApiKey::new(SANDBOX_API_KEY)),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let clipboard = RecordingClipboard::default();
+        let services = Services {
+            client,
+            store: Arc::new(MemoryStore::new()),
+            clipboard: Box::new(clipboard.clone()),
+            origin: Origin {
+                operator: "tester".into(),
+                profile: "sandbox".into(),
+            },
+        };
+        let state = State::new(
+            TargetInfo {
+                profile: "sandbox".into(),
+                base_url: sandbox.base_url().to_string(),
+                production: false,
+                operator: "tester".into(),
+                max_retries: 3,
+            },
+            PathsInfo::default(),
+            (width, height),
+            Instant::now(),
+        );
+        let (keys, input) = fmpsc::unbounded();
+        let (_fatal_tx, fatal_rx) = mpsc::unbounded_channel();
+        let first = Observed {
+            screen: String::new(),
+            state: state.clone(),
+        };
+        let (observer, seen) = watch::channel(first);
+        let task = tokio::spawn(async move {
+            let _keep_fatal_open = _fatal_tx;
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+            app::run(
+                &mut terminal,
+                state,
+                input,
+                services,
+                fatal_rx,
+                Some(observer),
+            )
+            .await
+        });
+        Console {
+            keys,
+            seen,
+            clipboard,
+            sandbox,
+            task,
+        }
+    }
+
+    fn key(&self, code: KeyCode, mods: KeyModifiers) {
+        self.keys
+            .unbounded_send(Ok(Event::Key(KeyEvent::new(code, mods))))
+            .unwrap();
+    }
+
+    fn press(&self, code: KeyCode) {
+        self.key(code, KeyModifiers::NONE);
+    }
+
+    fn ctrl(&self, c: char) {
+        self.key(KeyCode::Char(c), KeyModifiers::CONTROL);
+    }
+
+    fn type_text(&self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    fn paste(&self, text: &str) {
+        self.keys
+            .unbounded_send(Ok(Event::Paste(text.to_string())))
+            .unwrap();
+    }
+
+    /// Waits (up to 15 s) until what was drawn satisfies `check`.
+    async fn wait(&mut self, what: &str, check: impl Fn(&Observed) -> bool) -> Observed {
+        let waited =
+            tokio::time::timeout(Duration::from_secs(15), self.seen.wait_for(|o| check(o)))
+                .await
+                .map(|r| r.map(|seen| seen.clone()));
+        match waited {
+            Ok(Ok(seen)) => seen,
+            _ => panic!(
+                "timed out waiting for {what}; screen:\n{}",
+                self.seen.borrow().screen
+            ),
+        }
+    }
+}
+
+fn count(o: &Observed, kind: OutcomeKind) -> u32 {
+    o.state.session_counts.get(&kind).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn operator_corrects_an_id_submits_sees_retries_copies_curl_and_enters_rapidly() {
+    let mut c = Console::start(120, 40).await;
+
+    // An invalid id is explained as it is typed and cannot be sent.
+    c.type_text("usr-123");
+    c.wait("the length reason", |o| {
+        o.screen.contains("7/40 characters: too short")
+    })
+    .await;
+    c.ctrl('s');
+    let seen = c
+        .wait("the refusal", |o| o.screen.contains("not sent: user id"))
+        .await;
+    assert_eq!(seen.state.focus, Focus::UserId);
+    assert_eq!(c.sandbox.stats().requests, 0);
+
+    // Corrected, type picked with a digit, sent with Enter from the last field.
+    let good = "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    c.ctrl('u');
+    c.type_text(good);
+    c.wait("a valid id", |o| o.screen.contains("✓ valid")).await;
+    c.press(KeyCode::Enter);
+    c.press(KeyCode::Char('2'));
+    c.press(KeyCode::Enter);
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the success row", |o| {
+            count(o, OutcomeKind::Initiated) == 1 && o.screen.contains("initiated")
+        })
+        .await;
+    assert!(seen.screen.contains("shipping"), "{}", seen.screen);
+    assert_eq!(
+        seen.state.form.user_id.value(),
+        "",
+        "rapid entry clears the id"
+    );
+    assert_eq!(seen.state.focus, Focus::UserId);
+    assert_eq!(c.sandbox.stats().verifications, 1);
+
+    // The 503 id: retries show on the row, then the explanation.
+    c.type_text(error_on_demand_id(503).as_str());
+    c.press(KeyCode::Enter); // rapid entry: Enter sends a valid id
+    c.wait("a retry countdown", |o| o.screen.contains("retry 1/3 in"))
+        .await;
+    let seen = c
+        .wait("the transient outcome", |o| {
+            count(o, OutcomeKind::Transient) == 1
+        })
+        .await;
+    match &seen.state.last_result {
+        Some(LastResult::Done { exchange, .. }) => {
+            assert_eq!(exchange.attempts.len(), 4);
+            let key = &exchange.idempotency_key;
+            assert_eq!(
+                c.sandbox.key_stats(key).requests,
+                4,
+                "every retry reused the key"
+            );
+        }
+        other => panic!("expected a finished result, got {other:?}"),
+    }
+    assert!(
+        seen.screen.contains("503 Service Unavailable"),
+        "{}",
+        seen.screen
+    );
+    assert!(seen.screen.contains("Retry-After"), "{}", seen.screen);
+
+    // The detail of the newest row, then copy as curl.
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the detail view", |o| {
+            matches!(o.state.overlay, Some(Overlay::Detail(_)))
+        })
+        .await;
+    assert!(seen.screen.contains("Attempts"));
+    assert!(
+        seen.screen.contains("x-api-key: ••••••••"),
+        "{}",
+        seen.screen
+    );
+    c.press(KeyCode::Char('c'));
+    c.wait("the copy confirmation", |o| {
+        o.screen.contains("copied curl command")
+    })
+    .await;
+    let written = c.clipboard.written.lock().unwrap().clone();
+    assert_eq!(written.len(), 1);
+    let curl = decode_osc52(&written[0]).expect("an OSC 52 sequence");
+    assert!(curl.contains("$KYC_API_KEY"), "{curl}");
+    assert!(!written[0].contains(SANDBOX_API_KEY) && !curl.contains(SANDBOX_API_KEY));
+    assert!(curl.contains("usr-00000000-0000-4000-8000-000000000503"));
+    c.press(KeyCode::Esc);
+    c.wait("the detail closed", |o| o.state.overlay.is_none())
+        .await;
+
+    // Rapid entry of three ids: paste + Enter each.
+    c.press(KeyCode::Tab);
+    c.wait("the form focused", |o| o.state.focus == Focus::UserId)
+        .await;
+    for n in 0..3 {
+        let id = UserId::random();
+        c.paste(&format!("  {id}\n"));
+        c.press(KeyCode::Enter);
+        c.wait("the next success", |o| {
+            count(o, OutcomeKind::Initiated) == 2 + n
+        })
+        .await;
+    }
+    let seen = c
+        .wait("history of five", |o| o.state.history.total == 5)
+        .await;
+    assert_eq!(c.sandbox.stats().verifications, 4);
+    assert!(!seen.screen.contains(SANDBOX_API_KEY));
+
+    c.ctrl('q');
+    let state = c.task.await.unwrap().unwrap();
+    assert!(state.quit);
+}
+
+#[tokio::test]
+async fn quitting_with_work_in_flight_asks_first() {
+    let mut c = Console::start(80, 24).await;
+    c.type_text(error_on_demand_id(503).as_str());
+    c.ctrl('s');
+    c.wait("in flight", |o| o.state.in_flight() == 1).await;
+    c.ctrl('c');
+    let seen = c
+        .wait("the quit question", |o| {
+            o.screen.contains("still in flight")
+        })
+        .await;
+    assert!(!seen.state.quit);
+    c.press(KeyCode::Char('n'));
+    c.wait("the question gone", |o| o.state.overlay.is_none())
+        .await;
+    c.ctrl('c');
+    c.wait("asked again", |o| o.screen.contains("still in flight"))
+        .await;
+    c.press(KeyCode::Char('y'));
+    let state = c.task.await.unwrap().unwrap();
+    assert!(state.quit);
+}
+
+#[tokio::test]
+async fn esc_cancels_a_pending_submission_and_records_it() {
+    let mut c = Console::start(120, 40).await;
+    c.type_text(error_on_demand_id(503).as_str());
+    c.ctrl('s');
+    c.wait("waiting to retry", |o| o.screen.contains("retry 1/3 in"))
+        .await;
+    c.press(KeyCode::Esc);
+    let seen = c
+        .wait("the cancelled outcome", |o| {
+            count(o, OutcomeKind::Unknown) == 1
+        })
+        .await;
+    assert!(seen.screen.contains("cancelled"), "{}", seen.screen);
+    assert_eq!(seen.state.in_flight(), 0);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
