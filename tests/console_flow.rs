@@ -57,6 +57,7 @@ impl Console {
             TargetInfo {
                 profile: "sandbox".into(),
                 base_url: sandbox.base_url().to_string(),
+                endpoint: format!("POST {}/kycs", sandbox.base_url()),
                 production: false,
                 operator: "tester".into(),
                 max_retries: 3,

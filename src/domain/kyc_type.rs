@@ -35,9 +35,9 @@ impl KycType {
     pub fn description(self) -> &'static str {
         match self {
             Self::Full => "document scan and identity check",
-            Self::Shipping => "a form for a shipping address only",
-            Self::Rfi => "more information, e.g. proof of address",
-            Self::Import => "pre-verified data from a partner (approved only)",
+            Self::Shipping => "shipping address form only",
+            Self::Rfi => "more info, e.g. proof of address",
+            Self::Import => "pre-verified data, partners only",
         }
     }
 

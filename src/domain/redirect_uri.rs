@@ -11,7 +11,7 @@ pub struct RedirectUri(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedirectUriError {
     /// It does not parse as an absolute URI.
-    #[error("not an absolute URI ({0}); e.g. https://example.com/done")]
+    #[error("not absolute; e.g. https://example.com/done")]
     NotAbsolute(String),
     /// It contains spaces, which a browser would not follow as typed.
     #[error("contains a space at column {0}; percent-encode it as %20")]
@@ -29,9 +29,7 @@ impl RedirectUriWarning {
     /// The sentence shown under the field.
     pub fn message(self) -> &'static str {
         match self {
-            Self::PlainHttp => {
-                "plain http to a remote host: the end user lands on an unencrypted page"
-            }
+            Self::PlainHttp => "plain http: the end user lands on an unencrypted page",
         }
     }
 }

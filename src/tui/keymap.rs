@@ -144,6 +144,13 @@ pub static BINDINGS: &[Binding] = &[
         help: "quit (asks first while submissions are in flight)",
     },
     Binding {
+        modes: &[Detail, Help],
+        keys: &[key(KeyCode::Esc), ch('q')],
+        action: Action::Close,
+        footer: "close",
+        help: "close",
+    },
+    Binding {
         modes: &[Confirm],
         keys: &[ch('y'), ch('Y')],
         action: Action::Yes,
@@ -396,13 +403,6 @@ pub static BINDINGS: &[Binding] = &[
         help: "scroll up",
     },
     Binding {
-        modes: &[Detail, Help],
-        keys: &[key(KeyCode::Esc), ch('q')],
-        action: Action::Close,
-        footer: "close",
-        help: "close",
-    },
-    Binding {
         modes: &[Help],
         keys: &[ch('?')],
         action: Action::Close,
@@ -441,7 +441,11 @@ pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
         Mode::TextField | Mode::Filter | Mode::Confirm => "F1",
         _ => "?",
     };
-    let mut items = vec![(help.to_string(), "help")];
+    let mut items = if mode == Mode::Help {
+        Vec::new()
+    } else {
+        vec![(help.to_string(), "help")]
+    };
     items.extend(
         BINDINGS
             .iter()

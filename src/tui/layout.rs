@@ -43,7 +43,7 @@ pub fn layout(area: Rect) -> ScreenLayout {
     ])
     .areas(area);
     if area.width >= SIDE_BY_SIDE_WIDTH {
-        let left_width = (area.width * 43 / 100).clamp(52, 64);
+        let left_width = (area.width * 43 / 100).clamp(51, 64);
         let [left, history] =
             Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(body);
         let full_picker = body.height >= form_height(true) + 6;

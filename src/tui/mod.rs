@@ -54,6 +54,7 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
     let info = state::TargetInfo {
         profile: resolved.profile.clone(),
         base_url: resolved.target.base_url.to_string(),
+        endpoint: format!("{} {}", resolved.target.method, resolved.target.endpoint()),
         production: resolved.production,
         operator: operator_name(),
         max_retries: options.retry.max_retries,

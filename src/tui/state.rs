@@ -49,6 +49,8 @@ impl Focus {
 pub struct TargetInfo {
     pub profile: String,
     pub base_url: String,
+    /// Method and full URL of the endpoint, e.g. `POST https://…/v1/kycs`.
+    pub endpoint: String,
     pub production: bool,
     pub operator: String,
     /// The client's retry limit, for "retry 2/3".

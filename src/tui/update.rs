@@ -696,6 +696,7 @@ mod tests {
             TargetInfo {
                 profile: if production { "production" } else { "sandbox" }.into(),
                 base_url: "http://127.0.0.1:1/v1".into(),
+                endpoint: "POST http://127.0.0.1:1/v1/kycs".into(),
                 production,
                 operator: "op".into(),
                 max_retries: 3,

@@ -22,6 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
                 ]),
                 Line::raw(""),
                 Line::raw("This starts a real verification for a real user:"),
+                Line::styled(format!("  {}", state.target.endpoint), t.bold()),
             ];
             let body = serde_json::to_string_pretty(&request.to_json()).unwrap_or_default();
             lines.extend(

@@ -17,9 +17,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
         None => {
             let mut spans = vec![Span::raw(" ")];
+            let mut used = 1;
+            let width = usize::from(area.width);
+            // Whole items only: a key without its meaning is worse than no key.
             for (keys, text) in footer(state.mode()) {
+                let item = format!(" {text}  ");
+                let len = keys.chars().count() + item.chars().count();
+                if used + len > width + 2 {
+                    break;
+                }
+                used += len;
                 spans.push(Span::styled(keys, t.key()));
-                spans.push(Span::styled(format!(" {text}  "), t.muted()));
+                spans.push(Span::styled(item, t.muted()));
             }
             Line::from(spans)
         }

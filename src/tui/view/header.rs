@@ -1,4 +1,5 @@
-//! The top line: where requests go, who sends them, the rate-limit budget, session counts.
+//! The top line: where requests go, the rate-limit budget, session counts, who sends.
+//! Parts are dropped from the right when the terminal is narrow, never cut mid-word.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,15 +10,13 @@ use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let t = state.theme;
-    let mut spans = Vec::new();
+    let mut target = Vec::new();
     if state.target.production {
-        spans.push(Span::styled(" PRODUCTION ", t.production_badge()));
-        spans.push(Span::raw(" "));
+        target.push(Span::styled(" PRODUCTION ", t.production_badge()));
     }
-    spans.push(Span::styled(format!(" {}", state.target.profile), t.bold()));
-    let sep = || Span::styled(" │ ", t.muted());
-    spans.push(sep());
-    match &state.last_rate {
+    target.push(Span::styled(format!(" {}", state.target.profile), t.bold()));
+
+    let rate = match &state.last_rate {
         Some(rate) => {
             let remaining = rate.remaining.map_or("?".to_string(), |r| r.to_string());
             let limit = rate.limit.map_or(String::new(), |l| format!("/{l}"));
@@ -26,35 +25,50 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             } else {
                 t.bold()
             };
-            spans.push(Span::raw("rate "));
-            spans.push(Span::styled(format!("{remaining}{limit}"), style));
+            let mut spans = vec![
+                Span::raw("rate "),
+                Span::styled(format!("{remaining}{limit}"), style),
+            ];
             if let Some(reset) = rate.reset_secs {
                 spans.push(Span::styled(format!(" reset {reset} s"), t.muted()));
             }
+            spans
         }
-        None => spans.push(Span::styled("rate: not seen yet", t.muted())),
-    }
-    spans.push(sep());
-    if state.session_counts.is_empty() {
-        spans.push(Span::styled("session: none sent", t.muted()));
+        None => vec![Span::styled("rate: not seen yet", t.muted())],
+    };
+
+    let session = if state.session_counts.is_empty() {
+        vec![Span::styled("session: none sent", t.muted())]
     } else {
-        spans.push(Span::raw("session "));
-        for (i, (kind, n)) in state.session_counts.iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::raw(" "));
-            }
+        let mut spans = vec![Span::raw("session")];
+        for (kind, n) in &state.session_counts {
             spans.push(Span::styled(
-                format!("{n} {}", kind.label()),
+                format!(" {n} {}", kind.label()),
                 t.outcome(*kind),
             ));
         }
-    }
-    spans.push(sep());
-    spans.push(Span::styled(
+        spans
+    };
+    let operator = vec![Span::styled(
         format!("operator {}", state.target.operator),
         t.muted(),
-    ));
-    spans.push(sep());
-    spans.push(Span::styled(state.target.base_url.clone(), t.muted()));
+    )];
+    let url = vec![Span::styled(state.target.base_url.clone(), t.muted())];
+
+    let width = usize::from(area.width);
+    let mut spans = target;
+    let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    for part in [rate, session, operator, url] {
+        let len = 3 + part
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>();
+        if used + len > width {
+            break;
+        }
+        used += len;
+        spans.push(Span::styled(" │ ", t.muted()));
+        spans.extend(part);
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -90,9 +90,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Length(8),
         Constraint::Length(3),
         Constraint::Min(19),
-        Constraint::Length(6),
+        Constraint::Length(7),
     ];
-    let header = Row::new(["time", "user id", "type", "st", "outcome", "time"]).style(t.muted());
+    let header = Row::new(["time", "user id", "type", "st", "outcome", "took"]).style(t.muted());
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,

@@ -9,6 +9,7 @@ use super::spinner;
 use crate::domain::{FormField, OutcomeKind};
 use crate::headless::format_duration;
 use crate::tui::state::{LastResult, State};
+use crate::tui::update::remaining;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     if area.height == 0 {
@@ -22,10 +23,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             "Nothing sent yet: fill in the form, then Enter on the last field or Ctrl-S.",
             t.muted(),
         )),
-        Some(LastResult::Sending { user_id }) => lines.push(Line::styled(
-            format!("{} sending {user_id}…", spinner(state)),
-            t.pending(),
-        )),
+        Some(LastResult::Sending { user_id }) => {
+            let live = state.live.values().rev().find(|l| &l.user_id == user_id);
+            let text = match live.and_then(|l| l.last.as_ref().zip(l.retry_at)) {
+                Some((last, at)) => format!(
+                    "{} {user_id}: {}, retry {}/{} in {:.1} s",
+                    spinner(state),
+                    last.short(),
+                    last.number,
+                    state.target.max_retries,
+                    remaining(state, at).as_secs_f64()
+                ),
+                None => format!("{} sending {user_id}…", spinner(state)),
+            };
+            lines.push(Line::styled(text, t.pending()));
+        }
         Some(LastResult::Done { user_id, exchange }) => {
             let outcome = exchange.outcome();
             let explanation = exchange.explanation();
@@ -71,7 +83,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             } else {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("✗ {} ", outcome.label()),
+                        // "outcome unknown (timed out)" already says what kind it is.
+                        if explanation.title.contains(outcome.label()) {
+                            String::from("✗ ")
+                        } else {
+                            format!("✗ {} ", outcome.label())
+                        },
                         t.outcome(outcome).patch(t.bold()),
                     ),
                     Span::styled(explanation.title.clone(), t.bold()),
@@ -112,9 +129,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             }
         }
     }
-    let mut paragraph = Paragraph::new(lines);
+    let mut paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     if !compact {
-        paragraph = paragraph.wrap(Wrap { trim: false });
         paragraph = paragraph.block(
             Block::default()
                 .borders(Borders::ALL)

@@ -1,0 +1,1009 @@
+//! Snapshots of the console's screens, at 120x40 and 80x24, rendered into ratatui's
+//! `TestBackend`. States are built by hand and driven through the pure functions of
+//! `tui::update` (keys, actions and the messages effects would send), with a
+//! `MemoryStore` standing in for the effects that load history and details, so every row
+//! on screen is a real row of a real store.
+//!
+//! Everything that depends on the clock, the time zone, the port or the version is
+//! filtered out of the snapshots; everything else is fixed (ids, keys, timestamps).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use insta::{assert_snapshot, with_settings};
+use kyc_console::api::{
+    Attempt, AttemptResult, CapturedResponse, KEY_MASK, RateLimit, RequestRecord, RetryPlan,
+    user_agent,
+};
+use kyc_console::domain::{
+    FailureKind, FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId,
+};
+use kyc_console::history::{HistoryStore, MemoryStore, NewSubmission, SubmissionId};
+use kyc_console::tui::action::Action;
+use kyc_console::tui::app::buffer_text;
+use kyc_console::tui::layout::layout;
+use kyc_console::tui::message::{Effect, Msg};
+use kyc_console::tui::state::{Confirm, Focus, Overlay, PathsInfo, State, TargetInfo};
+use kyc_console::tui::theme::Theme;
+use kyc_console::tui::{update, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+/// The two sizes every screen is checked at: comfortable, and the smallest supported.
+const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+/// Well-formed v4 user ids. None contains "50", which the filter case searches for.
+const USER_A: &str = "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+const USER_B: &str = "usr-9c1d2e3f-4a5b-4c6d-9e7f-8a9b0c1d2e3f";
+const USER_C: &str = "usr-7e8f9a0b-1c2d-4e3f-a4b5-c6d7e8f9a0b1";
+const USER_D: &str = "usr-0a1b2c3d-4e5f-4a6b-b7c8-d9e0f1a2b3c4";
+const USER_E: &str = "usr-5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a";
+const USER_F: &str = "usr-e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b";
+
+const SANDBOX_URL: &str = "http://127.0.0.1:43117";
+const PRODUCTION_URL: &str = "https://api.kulipa.xyz";
+
+// ---------------------------------------------------------------------------------------
+// Fixed values.
+
+fn sandbox_target() -> TargetInfo {
+    TargetInfo {
+        profile: "sandbox".to_string(),
+        base_url: SANDBOX_URL.to_string(),
+        endpoint: format!("POST {SANDBOX_URL}/kycs"),
+        production: false,
+        operator: "alice".to_string(),
+        max_retries: 3,
+    }
+}
+
+fn production_target() -> TargetInfo {
+    TargetInfo {
+        profile: "production".to_string(),
+        base_url: PRODUCTION_URL.to_string(),
+        endpoint: format!("POST {PRODUCTION_URL}/kycs"),
+        production: true,
+        operator: "alice".to_string(),
+        max_retries: 3,
+    }
+}
+
+fn paths() -> PathsInfo {
+    PathsInfo {
+        config: "/home/alice/.config/kyc-console/config.toml".to_string(),
+        data: "/home/alice/.local/share/kyc-console".to_string(),
+        log: "/home/alice/.local/state/kyc-console/logs".to_string(),
+    }
+}
+
+/// 2026-11-27 09:30:00 UTC plus `secs`.
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 9, 30, 0).unwrap() + chrono::Duration::seconds(secs)
+}
+
+/// A fixed idempotency key (UUID-shaped) for the n-th submission of a test.
+fn idempotency_key(n: u32) -> String {
+    format!("5e0c7a2b-1f3d-4c8e-9a6b-{n:012}")
+}
+
+fn request(user_id: &str, kyc_type: KycType, redirect: Option<&str>) -> InitiateRequest {
+    InitiateRequest {
+        user_id: UserId::parse(user_id).expect("valid user id").0,
+        kyc_type,
+        redirect_uri: redirect.map(|r| {
+            RedirectUri::parse_optional(r)
+                .expect("valid redirect")
+                .expect("present")
+                .0
+        }),
+    }
+}
+
+/// What the effects record before anything is sent, as `ApiClient::describe` builds it.
+fn new_submission(
+    target: &TargetInfo,
+    n: u32,
+    request: &InitiateRequest,
+    resend_of: Option<SubmissionId>,
+) -> NewSubmission {
+    let key = idempotency_key(n);
+    NewSubmission {
+        created_at: at(i64::from(n) * 47),
+        operator: target.operator.clone(),
+        profile: target.profile.clone(),
+        base_url: format!("{}/", target.base_url),
+        user_id: request.user_id.to_string(),
+        kyc_type: request.kyc_type,
+        redirect_uri: request
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_string()),
+        idempotency_key: key.clone(),
+        request: RequestRecord {
+            method: "POST".to_string(),
+            url: format!("{}/kycs", target.base_url),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+                ("user-agent".into(), user_agent()),
+                ("x-api-key".into(), KEY_MASK.into()),
+                ("x-idempotency-key".into(), key),
+            ],
+            body: String::from_utf8(request.body_bytes()).expect("utf-8"),
+        },
+        resend_of,
+    }
+}
+
+/// A response as `capture` builds it: headers as sent, request id and rate limit read from them.
+fn response(status: u16, content_type: &str, body: &str, request_id: &str) -> CapturedResponse {
+    response_with(status, content_type, body, request_id, &[])
+}
+
+fn response_with(
+    status: u16,
+    content_type: &str,
+    body: &str,
+    request_id: &str,
+    extra: &[(&str, &str)],
+) -> CapturedResponse {
+    let mut headers: Vec<(String, String)> = vec![
+        ("content-type".into(), content_type.into()),
+        ("x-request-id".into(), request_id.into()),
+        ("x-ratelimit-limit".into(), "60".into()),
+        ("x-ratelimit-remaining".into(), "57".into()),
+        ("x-ratelimit-reset".into(), "42".into()),
+    ];
+    headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let retry_after = extra
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+        .and_then(|(_, v)| v.parse().ok());
+    CapturedResponse {
+        status,
+        headers,
+        body: body.as_bytes().to_vec(),
+        body_truncated: false,
+        request_id: Some(request_id.to_string()),
+        rate_limit: RateLimit {
+            limit: Some(60),
+            remaining: Some(57),
+            reset_secs: Some(42),
+            retry_after_secs: retry_after,
+        },
+    }
+}
+
+fn attempt(
+    number: u32,
+    started_at: DateTime<Utc>,
+    latency_ms: u64,
+    result: AttemptResult,
+    retry: Option<RetryPlan>,
+) -> Attempt {
+    Attempt {
+        number,
+        started_at,
+        latency: Duration::from_millis(latency_ms),
+        result,
+        retry,
+    }
+}
+
+fn retry(wait_ms: u64, reason: &str) -> Option<RetryPlan> {
+    Some(RetryPlan {
+        wait: Duration::from_millis(wait_ms),
+        reason: reason.to_string(),
+    })
+}
+
+fn created_201(n: u32) -> AttemptResult {
+    AttemptResult::Response(response(
+        201,
+        "application/json",
+        &format!(
+            r#"{{"id":"kyc-8d2f61c4-3b7a-4e95-a0c1-5f9e2d7b{n:04}","status":"pending","url":"https://kyc.sandbox.example/v/8d2f61c4{n:04}"}}"#
+        ),
+        &format!("req_test{n}"),
+    ))
+}
+
+fn rejected_400(n: u32) -> AttemptResult {
+    AttemptResult::Response(response(
+        400,
+        "application/problem+json",
+        r##"{"type":"https://docs.example/problems/validation","title":"Invalid request","status":400,"detail":"userId does not name a user of this program","errors":[{"pointer":"#/userId","detail":"no user with this id in this program"}]}"##,
+        &format!("req_test{n}"),
+    ))
+}
+
+fn server_error_500(n: u32) -> AttemptResult {
+    AttemptResult::Response(response(
+        500,
+        "application/json",
+        r#"{"error":{"code":"internal_error","message":"unexpected failure while creating the verification"}}"#,
+        &format!("req_test{n}"),
+    ))
+}
+
+fn unavailable_503(request_id: &str) -> AttemptResult {
+    AttemptResult::Response(response_with(
+        503,
+        "application/json",
+        r#"{"error":{"code":"service_unavailable","message":"maintenance in progress"}}"#,
+        request_id,
+        &[("retry-after", "2")],
+    ))
+}
+
+fn timed_out() -> AttemptResult {
+    AttemptResult::Failed {
+        failure: FailureKind::Timeout,
+        message: "no complete response within 30 s".to_string(),
+    }
+}
+
+/// Four 503s: three retries after Retry-After 2 s, then the client gives up.
+fn four_503s(n: u32, start: DateTime<Utc>) -> Vec<Attempt> {
+    (1..=4)
+        .map(|i| {
+            let plan = if i < 4 {
+                retry(2000, "503 Service Unavailable, Retry-After 2 s")
+            } else {
+                None
+            };
+            attempt(
+                i,
+                start + chrono::Duration::milliseconds(i64::from(i - 1) * 2040),
+                40,
+                unavailable_503(&format!("req_test{n}_{i}")),
+                plan,
+            )
+        })
+        .collect()
+}
+
+/// Four timeouts of 30 s with backoff between them.
+fn four_timeouts(start: DateTime<Utc>) -> Vec<Attempt> {
+    let waits = [400, 900, 1700];
+    let mut started = start;
+    (1..=4)
+        .map(|i| {
+            let wait = waits.get(usize::try_from(i - 1).unwrap()).copied();
+            let a = attempt(
+                i,
+                started,
+                30_000,
+                timed_out(),
+                wait.and_then(|w| retry(w, "timed out, backoff")),
+            );
+            started +=
+                chrono::Duration::milliseconds(30_000 + i64::try_from(wait.unwrap_or(0)).unwrap());
+            a
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The console under test: a state, a store, and the loop's effects played by hand.
+
+struct Console {
+    state: State,
+    store: MemoryStore,
+    /// `Effect::Submit`s the loop would have started, oldest first.
+    submits: VecDeque<(InitiateRequest, Option<SubmissionId>)>,
+    /// Submissions recorded so far (numbers keys and timestamps).
+    recorded: u32,
+}
+
+impl Console {
+    fn new(target: TargetInfo, size: (u16, u16)) -> Console {
+        let mut console = Console {
+            state: State::new(target, paths(), size, Instant::now()),
+            store: MemoryStore::new(),
+            submits: VecDeque::new(),
+            recorded: 0,
+        };
+        console.open();
+        console
+    }
+
+    fn sandbox(size: (u16, u16)) -> Console {
+        Console::new(sandbox_target(), size)
+    }
+
+    /// What `app::run` does first: ask for the history window.
+    fn open(&mut self) {
+        let load = update::reload(&mut self.state);
+        self.run(vec![load]);
+    }
+
+    /// Plays effects as the loop would, synchronously: history and detail loads read the
+    /// store; submissions wait in `submits` for the test to record them; the rest (toast
+    /// timers, clipboard, cancel) do nothing here.
+    fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let more = match effect {
+                Effect::LoadHistory {
+                    filter,
+                    offset,
+                    limit,
+                    generation,
+                } => {
+                    let total = self.store.count(&filter).expect("count");
+                    let rows = self.store.window(&filter, offset, limit).expect("window");
+                    update::apply(
+                        &mut self.state,
+                        Msg::HistoryLoaded {
+                            generation,
+                            total,
+                            offset,
+                            rows,
+                        },
+                    )
+                }
+                Effect::LoadDetail(id) => {
+                    let submission = self.store.get(id).expect("stored submission");
+                    update::apply(&mut self.state, Msg::DetailLoaded(Box::new(submission)))
+                }
+                Effect::Submit { request, resend_of } => {
+                    self.submits.push_back((request, resend_of));
+                    Vec::new()
+                }
+                Effect::Cancel(_) | Effect::Copy { .. } | Effect::ClearToastAfter(_) => Vec::new(),
+            };
+            queue.extend(more);
+        }
+    }
+
+    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        let effects = update::handle_event(&mut self.state, &Event::Key(KeyEvent::new(code, mods)));
+        self.run(effects);
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.key(code, KeyModifiers::NONE);
+    }
+
+    fn ctrl(&mut self, c: char) {
+        self.key(KeyCode::Char(c), KeyModifiers::CONTROL);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    fn action(&mut self, action: Action) {
+        let effects = update::update(&mut self.state, action);
+        self.run(effects);
+    }
+
+    fn msg(&mut self, msg: Msg) {
+        let effects = update::apply(&mut self.state, msg);
+        self.run(effects);
+    }
+
+    /// Fills the form as an operator would: the id, Tab, a type digit, Tab, the redirect.
+    fn fill_form(&mut self, user_id: &str, type_key: char, redirect: &str) {
+        self.type_text(user_id);
+        self.press(KeyCode::Tab);
+        self.press(KeyCode::Char(type_key));
+        self.press(KeyCode::Tab);
+        self.type_text(redirect);
+    }
+
+    /// The effects' write-ahead: records the oldest pending `Effect::Submit` in the store
+    /// with a fixed key and timestamp, then reports `Created` and the first attempt's start.
+    fn record_submit(&mut self) -> SubmissionId {
+        let (request, resend_of) = self
+            .submits
+            .pop_front()
+            .expect("a submission was asked for");
+        self.recorded += 1;
+        let new = new_submission(&self.state.target, self.recorded, &request, resend_of);
+        self.create(new)
+    }
+
+    fn create(&mut self, new: NewSubmission) -> SubmissionId {
+        let id = self.store.create(&new).expect("create");
+        self.msg(Msg::Created {
+            id,
+            user_id: new.user_id.clone(),
+            idempotency_key: new.idempotency_key.clone(),
+        });
+        self.msg(Msg::AttemptStarted { id, number: 1 });
+        id
+    }
+
+    /// One attempt ends: recorded, reported, and the next one started if a retry is planned
+    /// and `start_next` (false leaves the submission waiting for its retry).
+    fn attempt(&mut self, id: SubmissionId, a: Attempt, start_next: bool) {
+        self.store.record_attempt(id, &a).expect("record attempt");
+        let next = a.retry.is_some().then_some(a.number + 1);
+        self.msg(Msg::AttemptFinished {
+            id,
+            attempt: Box::new(a),
+        });
+        if let Some(number) = next.filter(|_| start_next) {
+            self.msg(Msg::AttemptStarted { id, number });
+        }
+    }
+
+    /// The client is done: the outcome is stored, then `Finished` arrives.
+    fn finish(&mut self, id: SubmissionId) {
+        let exchange = self.store.get(id).expect("stored").exchange();
+        self.store.finish(id, exchange.outcome()).expect("finish");
+        self.msg(Msg::Finished {
+            id,
+            exchange: Box::new(exchange),
+        });
+    }
+
+    /// Every attempt, then the end.
+    fn complete(&mut self, id: SubmissionId, attempts: Vec<Attempt>) {
+        for a in attempts {
+            self.attempt(id, a, true);
+        }
+        self.finish(id);
+    }
+
+    /// A submission sent earlier in the session (not through the form): the same
+    /// messages the effects send, in the same order.
+    fn background(
+        &mut self,
+        request: &InitiateRequest,
+        attempts: impl FnOnce(u32) -> Vec<Attempt>,
+    ) {
+        self.recorded += 1;
+        let n = self.recorded;
+        let new = new_submission(&self.state.target, n, request, None);
+        let id = self.create(new);
+        self.complete(id, attempts(n));
+    }
+
+    fn buffer(&self) -> Buffer {
+        render(&self.state)
+    }
+
+    fn snapshot(&self, name: &str) {
+        let (w, h) = self.state.size;
+        let text = buffer_text(&self.buffer());
+        with_settings!({
+            filters => filters(),
+            omit_expression => true,
+            description => format!("{name} at {w}x{h}"),
+        }, {
+            assert_snapshot!(format!("{name}_{w}x{h}"), text);
+        });
+    }
+}
+
+fn render(state: &State) -> Buffer {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| view::render(f, state)).expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+/// Clock, time zone, port and version out. Each placeholder is as wide as what it
+/// replaces, so borders and table columns stay where the console drew them.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        // The detail view's local creation time: 2026-11-27 09:30:47 +00:00.
+        (
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}( [+-]\d{2}:\d{2}| [A-Z]{2,5})?",
+            "YYYY-MM-DD HH:MM:SS +ZZ:ZZ",
+        ),
+        // Attempt start times in the detail view, row times in the history pane.
+        (r"\b\d{2}:\d{2}:\d{2}\.\d{3}\b", "HH:MM:SS.mmm"),
+        (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
+        // The countdown to the next retry.
+        (r"retry (\d+)/(\d+) in \d+\.\d s", "retry $1/$2 in N.N s"),
+        // Durations as `format_duration` writes them.
+        (r"\b\d{3}\.\d s\b", "NNN.N s"),
+        (r"\b\d{2}\.\d s\b", "NN.N s"),
+        (r"\b\d\.\d s\b", "N.N s"),
+        (r"\b\d{3} ms\b", "NNN ms"),
+        (r"\b\d{2} ms\b", "NN ms"),
+        (r"\b\d ms\b", "N ms"),
+        // The embedded sandbox's port, and the version in the user agent.
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:NNNNN"),
+        (r"kyc-console/\d+\.\d+\.\d+", "kyc-console/X.Y.Z"),
+    ]
+}
+
+/// Where `needle` starts inside `area`, cell by cell.
+fn find(buffer: &Buffer, area: Rect, needle: &str) -> Option<(u16, u16)> {
+    let chars: Vec<String> = needle.chars().map(String::from).collect();
+    let width = u16::try_from(chars.len()).ok()?;
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right().saturating_sub(width - 1) {
+            let hit = chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| buffer[(x + u16::try_from(i).unwrap(), y)].symbol() == c);
+            if hit {
+                return Some((x, y));
+            }
+        }
+    }
+    None
+}
+
+fn whole(buffer: &Buffer) -> Rect {
+    buffer.area
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenarios shared by snapshots and style checks.
+
+/// A valid form: id typed, rfi picked with '3' on the picker, an https redirect.
+fn fill_valid_form(console: &mut Console) {
+    console.fill_form(USER_A, '3', "https://example.com/kyc/done");
+}
+
+/// A valid form sent and recorded; the first attempt is under way.
+fn sent(size: (u16, u16)) -> (Console, SubmissionId) {
+    let mut c = Console::sandbox(size);
+    fill_valid_form(&mut c);
+    c.ctrl('s');
+    let id = c.record_submit();
+    (c, id)
+}
+
+/// Six finished submissions, one of each kind and two successes, newest last.
+fn mixed_history(size: (u16, u16)) -> Console {
+    let mut c = Console::sandbox(size);
+    let one = |n: u32, result: AttemptResult| {
+        vec![attempt(
+            1,
+            at(i64::from(n) * 47),
+            180 + u64::from(n) * 7,
+            result,
+            None,
+        )]
+    };
+    c.background(&request(USER_B, KycType::Full, None), |n| {
+        one(n, created_201(n))
+    });
+    c.background(&request(USER_C, KycType::Shipping, None), |n| {
+        one(n, rejected_400(n))
+    });
+    c.background(&request(USER_D, KycType::Full, None), |n| {
+        one(n, server_error_500(n))
+    });
+    c.background(&request(USER_E, KycType::Rfi, None), |n| {
+        four_503s(n, at(i64::from(n) * 47))
+    });
+    c.background(&request(USER_F, KycType::Import, None), |n| {
+        four_timeouts(at(i64::from(n) * 47))
+    });
+    c.background(
+        &request(USER_A, KycType::Rfi, Some("https://example.com/kyc/done")),
+        |n| one(n, created_201(n)),
+    );
+    c
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots.
+
+#[test]
+fn empty_console() {
+    for size in SIZES {
+        let c = Console::sandbox(size);
+        assert!(c.state.history.loaded);
+        assert_eq!(c.state.focus, Focus::UserId);
+        c.snapshot("empty");
+    }
+}
+
+#[test]
+fn user_id_too_short() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.type_text("usr-123");
+        c.snapshot("user_id_too_short");
+    }
+}
+
+#[test]
+fn user_id_with_a_non_hex_character() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        // The letter o typed for a zero.
+        c.type_text("usr-3f0e8d4a-5b6c-4d7e-8fo0-a1b2c3d4e5f6");
+        c.snapshot("user_id_not_hex");
+    }
+}
+
+#[test]
+fn redirect_uri_relative_is_refused_on_submit() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.fill_form(USER_A, '1', "/done");
+        c.ctrl('s');
+        assert!(c.submits.is_empty(), "nothing is sent");
+        assert_eq!(c.state.focus, Focus::RedirectUri);
+        assert!(c.state.toast.as_ref().is_some_and(|t| t.error));
+        c.snapshot("redirect_relative");
+    }
+}
+
+#[test]
+fn redirect_uri_plain_http_warns() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.fill_form(USER_A, '1', "http://example.com");
+        assert!(c.state.form.request().is_ok(), "a warning does not block");
+        c.snapshot("redirect_plain_http");
+    }
+}
+
+#[test]
+fn valid_form() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        fill_valid_form(&mut c);
+        assert_eq!(c.state.form.kyc_type, Some(KycType::Rfi));
+        assert!(c.state.form.request().is_ok());
+        c.snapshot("valid_form");
+    }
+}
+
+#[test]
+fn after_a_success_the_user_id_is_cleared() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 184, created_201(1), None)]);
+        assert_eq!(
+            c.state.form.user_id.value(),
+            "",
+            "cleared for the next paste"
+        );
+        assert_eq!(c.state.form.kyc_type, Some(KycType::Rfi), "type kept");
+        assert_eq!(
+            c.state.form.redirect_uri.value(),
+            "https://example.com/kyc/done",
+            "redirect kept"
+        );
+        assert_eq!(c.state.focus, Focus::UserId);
+        c.snapshot("success");
+    }
+}
+
+#[test]
+fn rejected_names_the_field_at_the_form() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 96, rejected_400(1), None)]);
+        assert_eq!(c.state.form.user_id.value(), USER_A, "kept for fixing");
+        assert_eq!(
+            c.state
+                .form
+                .server_errors
+                .get(&FormField::UserId)
+                .map(String::as_str),
+            Some("no user with this id in this program")
+        );
+        c.snapshot("rejected_400");
+    }
+}
+
+#[test]
+fn server_error() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(
+            id,
+            vec![attempt(1, at(47), 1250, server_error_500(1), None)],
+        );
+        c.snapshot("server_error_500");
+    }
+}
+
+#[test]
+fn transient_waiting_for_a_retry() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        let first = four_503s(1, at(47)).remove(0);
+        c.attempt(id, first, false);
+        assert!(c.state.live[&id].retry_at.is_some());
+        c.snapshot("transient_mid_retry");
+    }
+}
+
+#[test]
+fn transient_gives_up_after_four_attempts() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, four_503s(1, at(47)));
+        assert!(c.state.live.is_empty());
+        c.snapshot("transient_503_exhausted");
+    }
+}
+
+#[test]
+fn unknown_after_timeouts() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, four_timeouts(at(47)));
+        c.snapshot("unknown_timeout");
+    }
+}
+
+#[test]
+fn detail_of_a_finished_submission() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(
+            id,
+            vec![
+                attempt(
+                    1,
+                    at(47),
+                    38,
+                    unavailable_503("req_test1_1"),
+                    retry(2000, "503 Service Unavailable, Retry-After 2 s"),
+                ),
+                attempt(
+                    2,
+                    at(47) + chrono::Duration::milliseconds(2038),
+                    212,
+                    created_201(1),
+                    None,
+                ),
+            ],
+        );
+        // Shift-Tab from the user id reaches the history pane; Enter opens the row.
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(c.state.focus, Focus::History);
+        c.press(KeyCode::Enter);
+        assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+        c.snapshot("detail");
+    }
+}
+
+#[test]
+fn help_overlay() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.action(Action::Help);
+        c.snapshot("help");
+    }
+}
+
+#[test]
+fn production_asks_before_sending() {
+    for size in SIZES {
+        let mut c = Console::new(production_target(), size);
+        fill_valid_form(&mut c);
+        c.action(Action::Submit);
+        assert!(c.submits.is_empty(), "nothing sent before the answer");
+        assert!(matches!(
+            c.state.overlay,
+            Some(Overlay::Confirm(Confirm::Production { .. }))
+        ));
+        c.snapshot("production_confirm");
+    }
+}
+
+#[test]
+fn quit_with_a_submission_in_flight_asks_first() {
+    for size in SIZES {
+        let (mut c, _) = sent(size);
+        c.ctrl('c');
+        assert!(!c.state.quit);
+        assert!(matches!(
+            c.state.overlay,
+            Some(Overlay::Confirm(Confirm::Quit { in_flight: 1 }))
+        ));
+        c.snapshot("quit_confirm");
+    }
+}
+
+#[test]
+fn too_small_terminal() {
+    let c = Console::sandbox((70, 20));
+    c.snapshot("too_small");
+}
+
+#[test]
+fn history_filtered_to_errors() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        assert_eq!(c.state.history.total, 6);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Char('e'));
+        assert_eq!(c.state.history.total, 4, "the two successes are hidden");
+        c.press(KeyCode::Char('/'));
+        c.type_text("50");
+        assert_eq!(c.state.history.total, 2, "the 500 and the 503");
+        assert!(c.state.history.editing_filter);
+        c.snapshot("history_filter_errors_only");
+    }
+}
+
+#[test]
+fn history_with_every_outcome() {
+    for size in SIZES {
+        let c = mixed_history(size);
+        c.snapshot("history_every_outcome");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Colours.
+
+/// The style of the user id status line's first cell (the ✓ or ✗).
+fn user_id_status_fg(c: &Console) -> Color {
+    let buffer = c.buffer();
+    let form = layout(whole(&buffer)).form;
+    let (x, y) = find(&buffer, form, "✗")
+        .or_else(|| find(&buffer, form, "✓ valid"))
+        .expect("a status mark in the form");
+    buffer[(x, y)].fg
+}
+
+#[test]
+fn user_id_status_is_red_when_invalid_and_green_when_valid() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.type_text("usr-123");
+        assert_eq!(user_id_status_fg(&c), Color::Red, "{size:?}");
+
+        let mut c = Console::sandbox(size);
+        c.type_text(USER_A);
+        assert_eq!(user_id_status_fg(&c), Color::Green, "{size:?}");
+        let buffer = c.buffer();
+        let (x, y) = find(&buffer, layout(whole(&buffer)).form, "✓ valid").unwrap();
+        for dx in 0..7 {
+            assert_eq!(buffer[(x + dx, y)].fg, Color::Green);
+        }
+    }
+}
+
+#[test]
+fn outcome_cells_are_red_for_rejected_and_green_for_initiated() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        // To the oldest row, so a rejected and an initiated row are both on screen at 80x24.
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Char('G'));
+        let buffer = c.buffer();
+        let pane = layout(whole(&buffer)).history;
+        // The status and the outcome cells of one row: "400 rejected", "201 initiated".
+        for (text, colour) in [
+            ("400 rejected", Color::Red),
+            ("201 initiated", Color::Green),
+        ] {
+            let (x, y) = find(&buffer, pane, text).expect("the row is on screen");
+            for dx in (0..3).chain(4..u16::try_from(text.len()).unwrap()) {
+                assert_eq!(buffer[(x + dx, y)].fg, colour, "{text} at {size:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn production_badge_has_a_red_background() {
+    for size in SIZES {
+        let c = Console::new(production_target(), size);
+        let buffer = c.buffer();
+        let header = layout(whole(&buffer)).header;
+        let (x, y) = find(&buffer, header, " PRODUCTION ").expect("badge in the header");
+        assert_eq!((x, y), (0, 0), "the badge comes first");
+        for dx in 0..12 {
+            assert_eq!(buffer[(x + dx, y)].bg, Color::Red, "{size:?}");
+        }
+    }
+}
+
+#[test]
+fn no_color_leaves_every_cell_uncoloured() {
+    let mut screens: Vec<(&str, Console)> = Vec::new();
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.type_text("usr-123");
+        screens.push(("invalid id", c));
+
+        let mut c = mixed_history(size);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        screens.push(("history", c));
+
+        let mut c = mixed_history(size);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Char('e'));
+        c.press(KeyCode::Char('/'));
+        c.type_text("50");
+        screens.push(("filter", c));
+
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 96, rejected_400(1), None)]);
+        screens.push(("rejected", c));
+
+        let (mut c, id) = sent(size);
+        c.attempt(id, four_503s(1, at(47)).remove(0), false);
+        screens.push(("retrying", c));
+
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 184, created_201(1), None)]);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        screens.push(("detail", c));
+
+        let mut c = Console::new(production_target(), size);
+        fill_valid_form(&mut c);
+        c.action(Action::Submit);
+        screens.push(("production confirm", c));
+
+        let mut c = Console::new(production_target(), size);
+        c.fill_form(USER_A, '1', "http://example.com");
+        c.ctrl('s');
+        c.press(KeyCode::Char('n'));
+        screens.push(("production declined, http warning", c));
+
+        let mut c = Console::sandbox(size);
+        c.action(Action::Help);
+        screens.push(("help", c));
+    }
+    for (what, mut c) in screens {
+        // With colour, each of these screens does use colour: the check below means something.
+        assert!(
+            c.buffer()
+                .content()
+                .iter()
+                .any(|cell| cell.fg != Color::Reset),
+            "{what}: no colour even with colour on"
+        );
+        c.state.theme = Theme { color: false };
+        let buffer = c.buffer();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                let cell = &buffer[(x, y)];
+                assert_eq!(
+                    cell.fg,
+                    Color::Reset,
+                    "{what} at {:?}: fg {:?} on {:?}",
+                    c.state.size,
+                    (x, y),
+                    cell.symbol()
+                );
+                assert_eq!(
+                    cell.bg,
+                    Color::Reset,
+                    "{what} at {:?}: bg {:?} on {:?}",
+                    c.state.size,
+                    (x, y),
+                    cell.symbol()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn history_outcome_kinds_match_the_rows() {
+    // Guards the scenarios the snapshots rely on.
+    let c = mixed_history((120, 40));
+    let kinds: Vec<_> = c.state.history.rows.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        kinds,
+        [
+            Some(OutcomeKind::Initiated),
+            Some(OutcomeKind::Unknown),
+            Some(OutcomeKind::Transient),
+            Some(OutcomeKind::ServerError),
+            Some(OutcomeKind::Rejected),
+            Some(OutcomeKind::Initiated),
+        ]
+    );
+}
