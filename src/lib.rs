@@ -12,5 +12,6 @@ pub mod history;
 pub mod logging;
 pub mod paths;
 pub mod sandbox;
+pub mod submit;
 pub mod target;
 pub mod tui;

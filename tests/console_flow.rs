@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc as fmpsc;
 use kyc_console::api::{ApiClient, ApiKey, ClientOptions, Target};
 use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
-use kyc_console::history::MemoryStore;
+use kyc_console::history::SqliteStore;
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
 use kyc_console::tui::app::{self, Observed, Services};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
@@ -24,6 +24,7 @@ struct Console {
     seen: watch::Receiver<Observed>,
     clipboard: RecordingClipboard,
     sandbox: Sandbox,
+    dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<Result<State, app::LoopError>>,
 }
 
@@ -44,9 +45,11 @@ impl Console {
         )
         .unwrap();
         let clipboard = RecordingClipboard::default();
+        let dir = tempfile::tempdir().unwrap();
         let services = Services {
             client,
-            store: Arc::new(MemoryStore::new()),
+            store: Arc::new(SqliteStore::open_in(dir.path()).unwrap()),
+            data_dir: dir.path().to_path_buf(),
             clipboard: Box::new(clipboard.clone()),
             origin: Origin {
                 operator: "tester".into(),
@@ -91,6 +94,7 @@ impl Console {
             seen,
             clipboard,
             sandbox,
+            dir,
             task,
         }
     }
@@ -257,6 +261,24 @@ async fn operator_corrects_an_id_submits_sees_retries_copies_curl_and_enters_rap
         .await;
     assert_eq!(c.sandbox.stats().verifications, 4);
     assert!(!seen.screen.contains(SANDBOX_API_KEY));
+
+    // Export what the pane shows, errors only: the one 503 row.
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('e'));
+    c.wait("errors only", |o| o.state.history.total == 1).await;
+    c.press(KeyCode::Char('x'));
+    let seen = c.wait("the export", |o| o.screen.contains("exported 1 row(s)")).await;
+    let csv: Vec<_> = std::fs::read_dir(c.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    assert_eq!(csv.len(), 1, "{}", seen.screen);
+    let text = std::fs::read_to_string(&csv[0]).unwrap();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("id,created_at,profile,user_id,type,status,outcome"));
+    assert!(lines[1].contains("usr-00000000-0000-4000-8000-000000000503") && lines[1].contains(",503,transient,"));
 
     c.ctrl('q');
     let state = c.task.await.unwrap().unwrap();

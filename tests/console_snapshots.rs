@@ -123,6 +123,7 @@ fn new_submission(
             .redirect_uri
             .as_ref()
             .map(|u| u.as_str().to_string()),
+        batch_id: None,
         idempotency_key: key.clone(),
         request: RequestRecord {
             method: "POST".to_string(),
@@ -356,7 +357,11 @@ impl Console {
                     self.submits.push_back((request, resend_of));
                     Vec::new()
                 }
-                Effect::Cancel(_) | Effect::Copy { .. } | Effect::ClearToastAfter(_) => Vec::new(),
+                Effect::Cancel(_)
+                | Effect::Copy { .. }
+                | Effect::ClearToastAfter(_)
+                | Effect::Retry { .. }
+                | Effect::Export { .. } => Vec::new(),
             };
             queue.extend(more);
         }

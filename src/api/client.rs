@@ -150,12 +150,27 @@ impl ApiClient {
         request: &InitiateRequest,
         idempotency_key: &str,
         cancel: &CancellationToken,
-        mut on_event: impl FnMut(AttemptEvent),
+        on_event: impl FnMut(AttemptEvent),
     ) -> Exchange {
         let record = self.describe(request, idempotency_key);
-        let body = request.body_bytes();
+        self.submit_recorded(record, idempotency_key, cancel, 1, on_event)
+            .await
+    }
+
+    /// Sends a recorded request again, byte for byte, with its own idempotency key, numbering
+    /// attempts from `first_number` (after those already recorded). The platform replays or
+    /// completes the original instead of starting a second verification.
+    pub async fn submit_recorded(
+        &self,
+        record: RequestRecord,
+        idempotency_key: &str,
+        cancel: &CancellationToken,
+        first_number: u32,
+        mut on_event: impl FnMut(AttemptEvent),
+    ) -> Exchange {
+        let body = record.body.clone().into_bytes();
         let mut attempts: Vec<Attempt> = Vec::new();
-        let mut number = 1;
+        let mut number = first_number.max(1);
         loop {
             on_event(AttemptEvent::Started { number });
             let started_at = Utc::now();
@@ -182,8 +197,9 @@ impl ApiClient {
                     ..
                 }
             );
-            if !cancelled && self.options.retry.should_retry(number, attempt.outcome()) {
-                attempt.retry = self.plan_retry(&attempt, number);
+            let tries = number + 1 - first_number.max(1);
+            if !cancelled && self.options.retry.should_retry(tries, attempt.outcome()) {
+                attempt.retry = self.plan_retry(&attempt, tries);
             }
             let wait = attempt.retry.as_ref().map(|r| r.wait);
             tracing::info!(

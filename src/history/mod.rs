@@ -1,7 +1,9 @@
 //! Every submission and its attempts, behind one interface read a window at a time,
 //! so the console never holds the whole history in memory.
 
+pub mod export;
 mod memory;
+mod sqlite;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,6 +12,7 @@ use crate::api::{Attempt, Exchange, RequestRecord};
 use crate::domain::{FailureKind, KycType, OutcomeKind};
 
 pub use memory::MemoryStore;
+pub use sqlite::{HISTORY_FILE, SqliteStore};
 
 /// A submission's id in the store; newer submissions have larger ids.
 pub type SubmissionId = i64;
@@ -29,6 +32,8 @@ pub struct NewSubmission {
     pub request: RequestRecord,
     /// The submission this one resends, if any.
     pub resend_of: Option<SubmissionId>,
+    /// The batch it belongs to, if any.
+    pub batch_id: Option<String>,
 }
 
 /// A stored submission with every attempt so far.
@@ -59,6 +64,7 @@ impl Submission {
         let response = exchange.final_response();
         HistoryRow {
             id: self.id,
+            profile: self.new.profile.clone(),
             created_at: self.new.created_at,
             user_id: self.new.user_id.clone(),
             kyc_type: self.new.kyc_type,
@@ -87,6 +93,7 @@ impl Submission {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryRow {
     pub id: SubmissionId,
+    pub profile: String,
     pub created_at: DateTime<Utc>,
     pub user_id: String,
     pub kyc_type: KycType,
@@ -107,12 +114,19 @@ pub struct HistoryRow {
 pub struct HistoryFilter {
     pub text: String,
     pub errors_only: bool,
+    /// Only this profile's rows; `None` shows every profile.
+    pub profile: Option<String>,
 }
 
 impl HistoryFilter {
     /// Whether a row passes the filter (stores without a query language use this).
     pub fn matches(&self, row: &HistoryRow) -> bool {
         if self.errors_only && row.outcome == Some(OutcomeKind::Initiated) {
+            return false;
+        }
+        if let Some(profile) = &self.profile
+            && &row.profile != profile
+        {
             return false;
         }
         let needle = self.text.trim().to_ascii_lowercase();
@@ -134,7 +148,7 @@ impl HistoryFilter {
 }
 
 /// Why the store failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HistoryError {
     #[error("no submission {0} in history")]
     NotFound(SubmissionId),

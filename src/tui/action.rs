@@ -33,6 +33,11 @@ pub enum Action {
     CopyRequestId,
     CopyBody,
     Resend,
+    /// Send a submission with no known outcome again, with its own idempotency key.
+    RetrySameKey,
+    /// Write what the history pane shows to a file.
+    ExportCsv,
+    ExportJson,
     LoadIntoForm,
     Close,
     ScrollUp,

@@ -2,6 +2,7 @@
 //! results and (only while something is in flight) a tick, and draws once per batch.
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,8 @@ pub struct Services {
     pub store: Arc<dyn HistoryStore>,
     pub clipboard: Box<dyn Clipboard>,
     pub origin: Origin,
+    /// Where exports are written.
+    pub data_dir: PathBuf,
 }
 
 /// What an observer sees after each draw (tests read it).
@@ -67,6 +70,7 @@ where
         services.store,
         services.clipboard,
         services.origin,
+        services.data_dir,
         tx,
     );
     let mut tick = tokio::time::interval(TICK);

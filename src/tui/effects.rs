@@ -1,25 +1,22 @@
 //! Runs what `update` asks for (HTTP, history, clipboard) and reports back as messages.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::clipboard::Clipboard;
 use super::message::{Effect, Msg};
 use super::update::TOAST_FOR;
-use crate::api::{ApiClient, AttemptEvent, new_idempotency_key};
+use crate::api::ApiClient;
 use crate::domain::InitiateRequest;
-use crate::history::{HistoryStore, NewSubmission, SubmissionId};
+use crate::history::export;
+use crate::history::{HistoryError, HistoryStore, SubmissionId};
+use crate::submit::{self, Progress};
 
-/// Who submits and where, recorded with every submission.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    pub operator: String,
-    pub profile: String,
-}
+pub use crate::submit::Origin;
 
 /// Owns the services effects need, and the cancel handles of submissions in flight.
 pub struct Effects {
@@ -27,6 +24,7 @@ pub struct Effects {
     store: Arc<dyn HistoryStore>,
     clipboard: Box<dyn Clipboard>,
     origin: Origin,
+    data_dir: PathBuf,
     tx: UnboundedSender<Msg>,
     cancels: HashMap<SubmissionId, CancellationToken>,
     /// Tokens of submissions not yet recorded, by idempotency key.
@@ -39,6 +37,7 @@ impl Effects {
         store: Arc<dyn HistoryStore>,
         clipboard: Box<dyn Clipboard>,
         origin: Origin,
+        data_dir: PathBuf,
         tx: UnboundedSender<Msg>,
     ) -> Effects {
         Effects {
@@ -46,6 +45,7 @@ impl Effects {
             store,
             clipboard,
             origin,
+            data_dir,
             tx,
             cancels: HashMap::new(),
             unrecorded: HashMap::new(),
@@ -86,6 +86,11 @@ impl Effects {
     pub fn run(&mut self, effect: Effect) {
         match effect {
             Effect::Submit { request, resend_of } => self.submit(request, resend_of),
+            Effect::Retry {
+                id,
+                user_id,
+                idempotency_key,
+            } => self.retry(id, user_id, idempotency_key),
             Effect::Cancel(id) => {
                 if let Some(token) = self.cancels.get(&id) {
                     token.cancel();
@@ -131,6 +136,30 @@ impl Effects {
                 };
                 let _ = self.tx.send(msg);
             }
+            Effect::Export { filter, format } => {
+                let store = self.store.clone();
+                let tx = self.tx.clone();
+                let dir = self.data_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let name = format!(
+                        "kyc-history-{}.{}",
+                        chrono::Local::now().format("%Y%m%d-%H%M%S"),
+                        format.extension()
+                    );
+                    let path = dir.join(name);
+                    let msg = std::fs::create_dir_all(&dir)
+                        .map_err(|e| HistoryError::Storage(e.to_string()))
+                        .and_then(|()| export::export(store.as_ref(), &filter, format, &path))
+                        .map_or_else(
+                            |e| Msg::StoreFailed(format!("export failed: {e}")),
+                            |rows| Msg::Exported {
+                                rows,
+                                path: path.display().to_string(),
+                            },
+                        );
+                    let _ = tx.send(msg);
+                });
+            }
             Effect::ClearToastAfter(id) => {
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
@@ -142,76 +171,71 @@ impl Effects {
     }
 
     fn submit(&mut self, request: InitiateRequest, resend_of: Option<SubmissionId>) {
-        let key = new_idempotency_key();
-        let new = NewSubmission {
-            created_at: Utc::now(),
-            operator: self.origin.operator.clone(),
-            profile: self.origin.profile.clone(),
-            base_url: self.client.target().base_url.to_string(),
-            user_id: request.user_id.to_string(),
-            kyc_type: request.kyc_type,
-            redirect_uri: request
-                .redirect_uri
-                .as_ref()
-                .map(|u| u.as_str().to_string()),
-            idempotency_key: key.clone(),
-            request: self.client.describe(&request, &key),
-            resend_of,
-        };
+        let new = submit::prepare(&self.client, &self.origin, &request, resend_of, None);
+        let key = new.idempotency_key.clone();
+        let user_id = new.user_id.clone();
         let token = CancellationToken::new();
         self.unrecorded.insert(key.clone(), token.clone());
         let client = self.client.clone();
         let store = self.store.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            // Write-ahead: the submission and its key are recorded before anything is sent.
-            let created = {
-                let store = store.clone();
-                let new = new.clone();
-                tokio::task::spawn_blocking(move || store.create(&new)).await
-            };
-            let id = match created {
-                Ok(Ok(id)) => id,
-                Ok(Err(e)) => {
-                    let _ = tx.send(Msg::CreateFailed {
-                        idempotency_key: key,
-                        error: e.to_string(),
-                    });
-                    return;
-                }
-                Err(e) => {
-                    let _ = tx.send(Msg::CreateFailed {
-                        idempotency_key: key,
-                        error: e.to_string(),
-                    });
-                    return;
-                }
-            };
-            let _ = tx.send(Msg::Created {
-                id,
-                user_id: new.user_id.clone(),
-                idempotency_key: key.clone(),
-            });
-            let exchange = client
-                .submit(&request, &key, &token, |event| match event {
-                    AttemptEvent::Started { number } => {
-                        let _ = tx.send(Msg::AttemptStarted { id, number });
-                    }
-                    AttemptEvent::Finished(attempt) => {
-                        if let Err(e) = store.record_attempt(id, &attempt) {
-                            let _ = tx.send(Msg::StoreFailed(e.to_string()));
-                        }
-                        let _ = tx.send(Msg::AttemptFinished { id, attempt });
-                    }
-                })
-                .await;
-            if let Err(e) = store.finish(id, exchange.outcome()) {
-                let _ = tx.send(Msg::StoreFailed(e.to_string()));
-            }
-            let _ = tx.send(Msg::Finished {
-                id,
-                exchange: Box::new(exchange),
-            });
+            let progress = forward(&tx, user_id, key.clone());
+            let result = submit::send_new(&client, store, new, &token, progress).await;
+            finish(&tx, key, result.map(|(id, exchange)| (id, exchange)));
         });
     }
+
+    /// Sends a recorded submission again with its own key.
+    fn retry(&mut self, id: SubmissionId, user_id: String, key: String) {
+        let token = CancellationToken::new();
+        self.cancels.insert(id, token.clone());
+        let client = self.client.clone();
+        let store = self.store.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let progress = forward(&tx, user_id, key.clone());
+            let result = submit::send_again(&client, store, id, &token, progress).await;
+            finish(&tx, key, result.map(|exchange| (id, exchange)));
+        });
+    }
+}
+
+/// Turns a submission's progress into messages for the loop.
+fn forward(
+    tx: &UnboundedSender<Msg>,
+    user_id: String,
+    key: String,
+) -> impl FnMut(Progress) + use<> {
+    let tx = tx.clone();
+    move |progress| {
+        let msg = match progress {
+            Progress::Recorded(id) => Msg::Created {
+                id,
+                user_id: user_id.clone(),
+                idempotency_key: key.clone(),
+            },
+            Progress::Started { id, number } => Msg::AttemptStarted { id, number },
+            Progress::Finished { id, attempt } => Msg::AttemptFinished { id, attempt },
+            Progress::StoreFailed(e) => Msg::StoreFailed(e.to_string()),
+        };
+        let _ = tx.send(msg);
+    }
+}
+
+fn finish(
+    tx: &UnboundedSender<Msg>,
+    key: String,
+    result: Result<(SubmissionId, crate::api::Exchange), submit::SubmitError>,
+) {
+    let _ = tx.send(match result {
+        Ok((id, exchange)) => Msg::Finished {
+            id,
+            exchange: Box::new(exchange),
+        },
+        Err(e) => Msg::CreateFailed {
+            idempotency_key: key,
+            error: e.to_string(),
+        },
+    });
 }

@@ -383,6 +383,27 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         modes: &[Detail],
+        keys: &[ch('R')],
+        action: Action::RetrySameKey,
+        footer: "retry same key",
+        help: "retry with the same idempotency key (no outcome yet: never starts it twice)",
+    },
+    Binding {
+        modes: &[History],
+        keys: &[ch('x')],
+        action: Action::ExportCsv,
+        footer: "export",
+        help: "export the rows shown (filter applied) to CSV in the data directory",
+    },
+    Binding {
+        modes: &[History],
+        keys: &[ch('X')],
+        action: Action::ExportJson,
+        footer: "",
+        help: "export the rows shown (filter applied) to JSON in the data directory",
+    },
+    Binding {
+        modes: &[Detail],
         keys: &[ch('l')],
         action: Action::LoadIntoForm,
         footer: "edit",

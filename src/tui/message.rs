@@ -2,6 +2,7 @@
 
 use crate::api::{Attempt, Exchange};
 use crate::domain::InitiateRequest;
+use crate::history::export::ExportFormat;
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
 /// Results of effects, delivered to `update` by the loop.
@@ -41,6 +42,10 @@ pub enum Msg {
     Copied {
         what: &'static str,
     },
+    Exported {
+        rows: usize,
+        path: String,
+    },
     ClearToast(u64),
     Tick,
 }
@@ -51,6 +56,12 @@ pub enum Effect {
     Submit {
         request: InitiateRequest,
         resend_of: Option<SubmissionId>,
+    },
+    /// Send a recorded submission again with its own idempotency key.
+    Retry {
+        id: SubmissionId,
+        user_id: String,
+        idempotency_key: String,
     },
     Cancel(SubmissionId),
     LoadHistory {
@@ -63,6 +74,10 @@ pub enum Effect {
     Copy {
         what: &'static str,
         text: String,
+    },
+    Export {
+        filter: HistoryFilter,
+        format: ExportFormat,
     },
     ClearToastAfter(u64),
 }

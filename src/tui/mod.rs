@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::api::{ApiClient, ClientOptions};
 use crate::cli::GlobalArgs;
-use crate::history::MemoryStore;
+use crate::history::{HistoryError, SqliteStore};
 use crate::paths::Paths;
 use crate::target;
 
@@ -38,6 +38,8 @@ pub enum ConsoleError {
     Terminal(std::io::Error),
     #[error(transparent)]
     Loop(#[from] app::LoopError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 /// The operator's name: the OS user.
@@ -69,9 +71,11 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
         data: paths.data_dir.display().to_string(),
         log: paths.log_dir.display().to_string(),
     };
+    let store = SqliteStore::open_in(&paths.data_dir)?;
     let services = app::Services {
         client,
-        store: Arc::new(MemoryStore::new()),
+        store: Arc::new(store),
+        data_dir: paths.data_dir.clone(),
         clipboard: Box::new(clipboard::TerminalClipboard),
         origin: effects::Origin {
             operator: info.operator.clone(),

@@ -14,6 +14,7 @@ use super::state::{Confirm, Detail, Focus, LastResult, Live, Overlay, State, Toa
 use crate::api::{CapturedResponse, to_curl};
 use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
 use crate::history::SubmissionId;
+use crate::history::export::ExportFormat;
 
 /// Rows loaded around the selection; the pane never holds more.
 pub const WINDOW: usize = 200;
@@ -290,6 +291,51 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 ),
             }
         }
+        Action::RetrySameKey => {
+            let Some(d) = detail(state) else {
+                return Vec::new();
+            };
+            let s = &d.submission;
+            let retryable = s.outcome.is_none_or(OutcomeKind::retryable);
+            if state.live.contains_key(&s.id) {
+                return toast(state, "it is still in flight", true);
+            }
+            if !retryable {
+                return toast(
+                    state,
+                    "it has a final outcome: resend it with r (a new idempotency key) instead",
+                    true,
+                );
+            }
+            let user_id = s.new.user_id.clone();
+            let effect = Effect::Retry {
+                id: s.id,
+                user_id: user_id.clone(),
+                idempotency_key: s.new.idempotency_key.clone(),
+            };
+            state.starting += 1;
+            state.last_result = Some(LastResult::Sending { user_id });
+            let mut effects = vec![effect];
+            effects.extend(toast(
+                state,
+                "retrying with the same idempotency key: the platform will not start it twice",
+                false,
+            ));
+            effects
+        }
+        Action::ExportCsv | Action::ExportJson => {
+            let format = if action == Action::ExportCsv {
+                ExportFormat::Csv
+            } else {
+                ExportFormat::Json
+            };
+            let mut effects = vec![Effect::Export {
+                filter: state.history.filter.clone(),
+                format,
+            }];
+            effects.extend(toast(state, "exporting…", false));
+            effects
+        }
         Action::LoadIntoForm => {
             let Some(d) = detail(state) else {
                 return Vec::new();
@@ -408,6 +454,9 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.overlay = None;
             }
             toast(state, &format!("history: {error}"), true)
+        }
+        Msg::Exported { rows, path } => {
+            toast(state, &format!("exported {rows} row(s) to {path}"), false)
         }
         Msg::Copied { what } => toast(state, &format!("copied {what} to the clipboard"), false),
         Msg::ClearToast(id) => {
@@ -1004,6 +1053,7 @@ mod tests {
         (from..from + n)
             .map(|i| HistoryRow {
                 id: i64::try_from(10_000 - i).unwrap(),
+                profile: "sandbox".into(),
                 created_at: chrono::Utc::now(),
                 user_id: GOOD.into(),
                 kyc_type: KycType::Full,

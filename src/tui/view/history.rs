@@ -156,7 +156,7 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
             (text, t.outcome(kind))
         }
         (None, None) => (
-            "unknown (interrupted)".to_string(),
+            "unknown (no outcome)".to_string(),
             t.outcome(OutcomeKind::Unknown),
         ),
     };

@@ -1,0 +1,170 @@
+//! Writing what the history pane shows (its filter applied) to CSV or JSON, for support
+//! tickets and spreadsheets. Rows are read a window at a time, never all at once.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{HistoryError, HistoryFilter, HistoryRow, HistoryStore};
+
+/// Rows read per query while exporting.
+const PAGE: usize = 1000;
+
+/// The file formats an export can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+
+    /// The format a file name asks for, by its extension.
+    pub fn from_path(path: &Path) -> Option<ExportFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "json" => Some(ExportFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// One exported line: the row, flattened to text columns.
+#[derive(Debug, Serialize)]
+pub struct ExportRow {
+    pub id: i64,
+    pub created_at: String,
+    pub profile: String,
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub kyc_type: String,
+    pub status: Option<u16>,
+    pub outcome: String,
+    pub failure: Option<String>,
+    pub attempts: u32,
+    pub latency_ms: Option<u64>,
+    pub verification_id: Option<String>,
+    pub webview_url: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl From<HistoryRow> for ExportRow {
+    fn from(r: HistoryRow) -> Self {
+        ExportRow {
+            id: r.id,
+            created_at: r
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            profile: r.profile,
+            user_id: r.user_id,
+            kyc_type: r.kyc_type.as_str().to_string(),
+            status: r.status,
+            outcome: r
+                .outcome
+                .map_or("unknown (no outcome recorded)".to_string(), |o| {
+                    o.label().to_string()
+                }),
+            failure: r.failure.map(|f| f.label().to_string()),
+            attempts: r.attempts,
+            latency_ms: r.latency_ms,
+            verification_id: r.verification_id,
+            webview_url: r.webview_url,
+            request_id: r.request_id,
+        }
+    }
+}
+
+/// Every row passing `filter`, newest first, a page at a time.
+pub fn each_row(
+    store: &dyn HistoryStore,
+    filter: &HistoryFilter,
+    mut each: impl FnMut(HistoryRow) -> Result<(), HistoryError>,
+) -> Result<usize, HistoryError> {
+    let mut offset = 0;
+    loop {
+        let rows = store.window(filter, offset, PAGE)?;
+        let n = rows.len();
+        for row in rows {
+            each(row)?;
+        }
+        offset += n;
+        if n < PAGE {
+            return Ok(offset);
+        }
+    }
+}
+
+/// Writes the rows to `path`; returns how many.
+pub fn export(
+    store: &dyn HistoryStore,
+    filter: &HistoryFilter,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<usize, HistoryError> {
+    let io =
+        |e: std::io::Error| HistoryError::Storage(format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(io)?;
+    let out = std::io::BufWriter::new(file);
+    match format {
+        ExportFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            let n = each_row(store, filter, |row| {
+                writer
+                    .serialize(ExportRow::from(row))
+                    .map_err(|e| HistoryError::Storage(e.to_string()))
+            })?;
+            writer.flush().map_err(io)?;
+            Ok(n)
+        }
+        ExportFormat::Json => write_json(store, filter, out).map_err(|e| match e {
+            JsonError::Io(e) => io(e),
+            JsonError::History(e) => e,
+        }),
+    }
+}
+
+/// Writes rows as one JSON array to any writer (stdout for the headless command).
+pub fn write_json(
+    store: &dyn HistoryStore,
+    filter: &HistoryFilter,
+    mut out: impl Write,
+) -> Result<usize, JsonError> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    let mut failure = None;
+    let n = each_row(store, filter, |row| {
+        let sep: &[u8] = if first { b"\n  " } else { b",\n  " };
+        first = false;
+        let written = out.write_all(sep).and_then(|()| {
+            serde_json::to_writer(&mut out, &ExportRow::from(row)).map_err(std::io::Error::other)
+        });
+        written.map_err(|e| {
+            let text = e.to_string();
+            failure = Some(e);
+            HistoryError::Storage(text)
+        })
+    });
+    if let Some(e) = failure {
+        return Err(JsonError::Io(e));
+    }
+    let n = n?;
+    out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" })?;
+    out.flush()?;
+    Ok(n)
+}
+
+/// A JSON export failed writing or reading.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}

@@ -1,0 +1,188 @@
+//! Sending a submission with its history: recorded before the first byte (write-ahead),
+//! each attempt recorded as it ends, the outcome recorded last. The console, the headless
+//! commands and batches all send through here.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{ApiClient, Attempt, AttemptEvent, Exchange, new_idempotency_key};
+use crate::domain::InitiateRequest;
+use crate::history::{HistoryError, HistoryStore, NewSubmission, SubmissionId};
+
+/// Who sends and through which profile, recorded with every submission.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub operator: String,
+    pub profile: String,
+}
+
+/// What happens while a submission runs.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Recorded in history: sending starts now.
+    Recorded(SubmissionId),
+    Started {
+        id: SubmissionId,
+        number: u32,
+    },
+    Finished {
+        id: SubmissionId,
+        attempt: Box<Attempt>,
+    },
+    /// Recording an attempt or the outcome failed (the send itself went on).
+    StoreFailed(HistoryError),
+}
+
+/// Why a submission could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("not sent: {0}")]
+    History(#[from] HistoryError),
+    #[error(
+        "submission {id} was sent to {sent_to}, not to {target}: use its profile to retry it with its key"
+    )]
+    OtherTarget {
+        id: SubmissionId,
+        sent_to: String,
+        target: String,
+    },
+    #[error(
+        "submission {0} already has a final outcome: {1}; resend it as a new submission instead"
+    )]
+    Finished(SubmissionId, String),
+}
+
+/// A new submission's record, with a fresh idempotency key.
+pub fn prepare(
+    client: &ApiClient,
+    origin: &Origin,
+    request: &InitiateRequest,
+    resend_of: Option<SubmissionId>,
+    batch_id: Option<String>,
+) -> NewSubmission {
+    let key = new_idempotency_key();
+    NewSubmission {
+        created_at: Utc::now(),
+        operator: origin.operator.clone(),
+        profile: origin.profile.clone(),
+        base_url: client.target().base_url.to_string(),
+        user_id: request.user_id.to_string(),
+        kyc_type: request.kyc_type,
+        redirect_uri: request
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_string()),
+        request: client.describe(request, &key),
+        idempotency_key: key,
+        resend_of,
+        batch_id,
+    }
+}
+
+/// Records a new submission, then sends it.
+pub async fn send_new(
+    client: &ApiClient,
+    store: Arc<dyn HistoryStore>,
+    new: NewSubmission,
+    cancel: &CancellationToken,
+    mut on: impl FnMut(Progress),
+) -> Result<(SubmissionId, Exchange), SubmitError> {
+    let id = {
+        let store = store.clone();
+        let new = new.clone();
+        tokio::task::spawn_blocking(move || store.create(&new))
+            .await
+            .map_err(|e| HistoryError::Storage(e.to_string()))??
+    };
+    on(Progress::Recorded(id));
+    let exchange = run(
+        client,
+        store,
+        id,
+        new.request,
+        &new.idempotency_key,
+        cancel,
+        1,
+        on,
+    )
+    .await;
+    Ok((id, exchange))
+}
+
+/// Sends a recorded submission again with its own idempotency key: after a crash or an
+/// unknown outcome this learns the real outcome without starting a second verification.
+pub async fn send_again(
+    client: &ApiClient,
+    store: Arc<dyn HistoryStore>,
+    id: SubmissionId,
+    cancel: &CancellationToken,
+    mut on: impl FnMut(Progress),
+) -> Result<Exchange, SubmitError> {
+    let submission = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.get(id))
+            .await
+            .map_err(|e| HistoryError::Storage(e.to_string()))??
+    };
+    if let Some(outcome) = submission.outcome
+        && !outcome.retryable()
+    {
+        return Err(SubmitError::Finished(id, outcome.label().to_string()));
+    }
+    let target = client.target().endpoint();
+    if submission.new.request.url != target {
+        return Err(SubmitError::OtherTarget {
+            id,
+            sent_to: submission.new.request.url,
+            target,
+        });
+    }
+    on(Progress::Recorded(id));
+    let first = u32::try_from(submission.attempts.len()).unwrap_or(u32::MAX - 1) + 1;
+    let key = submission.new.idempotency_key.clone();
+    let mut exchange = run(
+        client,
+        store,
+        id,
+        submission.new.request,
+        &key,
+        cancel,
+        first,
+        on,
+    )
+    .await;
+    let mut attempts = submission.attempts;
+    attempts.append(&mut exchange.attempts);
+    exchange.attempts = attempts;
+    Ok(exchange)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    client: &ApiClient,
+    store: Arc<dyn HistoryStore>,
+    id: SubmissionId,
+    record: crate::api::RequestRecord,
+    key: &str,
+    cancel: &CancellationToken,
+    first_number: u32,
+    mut on: impl FnMut(Progress),
+) -> Exchange {
+    let exchange = client
+        .submit_recorded(record, key, cancel, first_number, |event| match event {
+            AttemptEvent::Started { number } => on(Progress::Started { id, number }),
+            AttemptEvent::Finished(attempt) => {
+                if let Err(e) = store.record_attempt(id, &attempt) {
+                    on(Progress::StoreFailed(e));
+                }
+                on(Progress::Finished { id, attempt });
+            }
+        })
+        .await;
+    if let Err(e) = store.finish(id, exchange.outcome()) {
+        on(Progress::StoreFailed(e));
+    }
+    exchange
+}
