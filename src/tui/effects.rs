@@ -182,7 +182,7 @@ impl Effects {
         tokio::spawn(async move {
             let progress = forward(&tx, user_id, key.clone());
             let result = submit::send_new(&client, store, new, &token, progress).await;
-            finish(&tx, key, result.map(|(id, exchange)| (id, exchange)));
+            finish(&tx, key, result);
         });
     }
 
