@@ -38,8 +38,62 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Start one verification without the console and print the outcome.
     Initiate(InitiateArgs),
+    /// List stored submissions, newest first.
+    History(HistoryArgs),
+    /// Show one stored submission with every attempt.
+    Show(ShowArgs),
+    /// Resend a stored request as a new submission (a new idempotency key).
+    Replay(IdArgs),
+    /// Send a submission with no known outcome again, with its own idempotency key.
+    Retry(IdArgs),
     /// Run the sandbox API on its own, for curl or other tools.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print a JSON array.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV with a header line.
+    #[arg(long)]
+    pub csv: bool,
+    /// At most this many rows (newest first).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+    /// Only submissions from this date (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only submissions whose final status is this code.
+    #[arg(long, value_name = "CODE")]
+    pub status: Option<u16>,
+    /// Only submissions for this user id.
+    #[arg(long, value_name = "ID")]
+    pub user_id: Option<String>,
+    /// Only submissions that did not initiate.
+    #[arg(long)]
+    pub errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The submission's number in history.
+    pub id: i64,
+    /// Print one JSON object.
+    #[arg(long, conflicts_with = "curl")]
+    pub json: bool,
+    /// Print the request as a curl command (the key as $KYC_API_KEY).
+    #[arg(long)]
+    pub curl: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// The submission's number in history.
+    pub id: i64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

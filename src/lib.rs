@@ -12,6 +12,7 @@ pub mod history;
 pub mod logging;
 pub mod paths;
 pub mod sandbox;
+pub mod session;
 pub mod submit;
 pub mod target;
 pub mod tui;

@@ -26,7 +26,11 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         match &cli.command {
-            Some(Command::Initiate(args)) => headless::initiate(&cli.global, args).await,
+            Some(Command::Initiate(args)) => headless::initiate(&cli.global, &paths, args).await,
+            Some(Command::History(args)) => headless::history(&paths, args),
+            Some(Command::Show(args)) => headless::show(&paths, args),
+            Some(Command::Replay(args)) => headless::replay(&cli.global, &paths, args).await,
+            Some(Command::Retry(args)) => headless::retry(&cli.global, &paths, args).await,
             Some(Command::Sandbox(args)) => headless::sandbox(args).await,
             None => match tui::run_console(&cli.global, &paths).await {
                 Ok(()) => ExitCode::SUCCESS,

@@ -267,7 +267,9 @@ async fn operator_corrects_an_id_submits_sees_retries_copies_curl_and_enters_rap
     c.press(KeyCode::Char('e'));
     c.wait("errors only", |o| o.state.history.total == 1).await;
     c.press(KeyCode::Char('x'));
-    let seen = c.wait("the export", |o| o.screen.contains("exported 1 row(s)")).await;
+    let seen = c
+        .wait("the export", |o| o.screen.contains("exported 1 row(s)"))
+        .await;
     let csv: Vec<_> = std::fs::read_dir(c.dir.path())
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -278,7 +280,10 @@ async fn operator_corrects_an_id_submits_sees_retries_copies_curl_and_enters_rap
     let lines: Vec<_> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with("id,created_at,profile,user_id,type,status,outcome"));
-    assert!(lines[1].contains("usr-00000000-0000-4000-8000-000000000503") && lines[1].contains(",503,transient,"));
+    assert!(
+        lines[1].contains("usr-00000000-0000-4000-8000-000000000503")
+            && lines[1].contains(",503,transient,")
+    );
 
     c.ctrl('q');
     let state = c.task.await.unwrap().unwrap();

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::api::{Attempt, Exchange, RequestRecord};
-use crate::domain::{FailureKind, KycType, OutcomeKind};
+use crate::domain::{FailureKind, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
 
 pub use memory::MemoryStore;
 pub use sqlite::{HISTORY_FILE, SqliteStore};
@@ -55,6 +55,24 @@ impl Submission {
             idempotency_key: self.new.idempotency_key.clone(),
             attempts: self.attempts.clone(),
         }
+    }
+
+    /// The request it sent, rebuilt with the domain's rules (to resend it).
+    pub fn request(&self) -> Result<InitiateRequest, String> {
+        let user_id = UserId::parse(&self.new.user_id)
+            .map_err(|e| format!("user id: {e}"))?
+            .0;
+        let redirect_uri = match &self.new.redirect_uri {
+            Some(uri) => RedirectUri::parse_optional(uri)
+                .map_err(|e| format!("redirect URI: {e}"))?
+                .map(|(u, _)| u),
+            None => None,
+        };
+        Ok(InitiateRequest {
+            user_id,
+            kyc_type: self.new.kyc_type,
+            redirect_uri,
+        })
     }
 
     /// The row the history pane shows for it.
@@ -116,6 +134,12 @@ pub struct HistoryFilter {
     pub errors_only: bool,
     /// Only this profile's rows; `None` shows every profile.
     pub profile: Option<String>,
+    /// Only rows created at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Only rows whose final status is this code.
+    pub status: Option<u16>,
+    /// Only rows for exactly this user id.
+    pub user_id: Option<String>,
 }
 
 impl HistoryFilter {
@@ -124,8 +148,10 @@ impl HistoryFilter {
         if self.errors_only && row.outcome == Some(OutcomeKind::Initiated) {
             return false;
         }
-        if let Some(profile) = &self.profile
-            && &row.profile != profile
+        if self.profile.as_ref().is_some_and(|p| p != &row.profile)
+            || self.since.is_some_and(|t| row.created_at < t)
+            || self.status.is_some_and(|s| row.status != Some(s))
+            || self.user_id.as_ref().is_some_and(|u| u != &row.user_id)
         {
             return false;
         }
@@ -143,7 +169,11 @@ impl HistoryFilter {
     }
 
     pub fn is_active(&self) -> bool {
-        self.errors_only || !self.text.trim().is_empty()
+        self.errors_only
+            || !self.text.trim().is_empty()
+            || self.since.is_some()
+            || self.status.is_some()
+            || self.user_id.is_some()
     }
 }
 

@@ -188,6 +188,18 @@ fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
         args.push(profile.clone());
         parts.push(format!("profile = ?{}", args.len()));
     }
+    if let Some(since) = filter.since {
+        args.push(stamp(since));
+        parts.push(format!("created_at >= ?{}", args.len()));
+    }
+    if let Some(status) = filter.status {
+        args.push(status.to_string());
+        parts.push(format!("status = CAST(?{} AS INTEGER)", args.len()));
+    }
+    if let Some(user_id) = &filter.user_id {
+        args.push(user_id.clone());
+        parts.push(format!("user_id = ?{}", args.len()));
+    }
     let text = filter.text.trim().to_ascii_lowercase();
     if !text.is_empty() {
         let escaped = text

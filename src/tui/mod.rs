@@ -14,52 +14,39 @@ pub mod update;
 pub mod view;
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Instant;
 
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
-use crate::api::{ApiClient, ClientOptions};
 use crate::cli::GlobalArgs;
-use crate::history::{HistoryError, SqliteStore};
 use crate::paths::Paths;
-use crate::target;
+use crate::session::{Session, SessionError};
 
 /// Why the console could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
     #[error(transparent)]
-    Target(#[from] target::TargetError),
-    #[error(transparent)]
-    Client(#[from] crate::api::ClientError),
+    Session(#[from] SessionError),
     #[error("cannot set up the terminal: {0}")]
     Terminal(std::io::Error),
     #[error(transparent)]
     Loop(#[from] app::LoopError),
-    #[error(transparent)]
-    History(#[from] HistoryError),
-}
-
-/// The operator's name: the OS user.
-pub fn operator_name() -> String {
-    whoami::fallible::username().unwrap_or_else(|_| "unknown".to_string())
 }
 
 /// Opens the console on the terminal and runs it until the operator quits.
 /// The terminal is restored on every path out, panics included.
 pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), ConsoleError> {
-    let resolved = target::resolve(global).await?;
-    let options = ClientOptions::default();
-    let client = ApiClient::new(resolved.target.clone(), options)?;
+    let session = Session::open(global, paths).await?;
+    let target = &session.resolved.target;
     let info = state::TargetInfo {
-        profile: resolved.profile.clone(),
-        base_url: resolved.target.base_url.to_string(),
-        endpoint: format!("{} {}", resolved.target.method, resolved.target.endpoint()),
-        production: resolved.production,
-        operator: operator_name(),
-        max_retries: options.retry.max_retries,
+        profile: session.origin.profile.clone(),
+        base_url: target.base_url.to_string(),
+        endpoint: format!("{} {}", target.method, target.endpoint()),
+        production: session.resolved.production,
+        operator: session.origin.operator.clone(),
+        max_retries: session.options.retry.max_retries,
     };
     let path_info = state::PathsInfo {
         config: global
@@ -71,16 +58,12 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
         data: paths.data_dir.display().to_string(),
         log: paths.log_dir.display().to_string(),
     };
-    let store = SqliteStore::open_in(&paths.data_dir)?;
     let services = app::Services {
-        client,
-        store: Arc::new(store),
+        client: session.client.clone(),
+        store: session.store.clone(),
         data_dir: paths.data_dir.clone(),
         clipboard: Box::new(clipboard::TerminalClipboard),
-        origin: effects::Origin {
-            operator: info.operator.clone(),
-            profile: info.profile.clone(),
-        },
+        origin: session.origin.clone(),
     };
 
     let mut terminal = ratatui::try_init().map_err(ConsoleError::Terminal)?;
@@ -108,9 +91,7 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
 
     restore_terminal();
     let _ = std::panic::take_hook();
-    if let Some(sandbox) = resolved.sandbox {
-        sandbox.stop().await;
-    }
+    session.close().await;
     result.map(|_| ()).map_err(ConsoleError::from)
 }
 

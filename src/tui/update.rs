@@ -12,7 +12,7 @@ use super::layout::history_rows;
 use super::message::{Effect, Msg};
 use super::state::{Confirm, Detail, Focus, LastResult, Live, Overlay, State, Toast};
 use crate::api::{CapturedResponse, to_curl};
-use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
+use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, UserId};
 use crate::history::SubmissionId;
 use crate::history::export::ExportFormat;
 
@@ -271,7 +271,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = d.submission.id;
-            match stored_request(&d.submission.new) {
+            match d.submission.request().ok() {
                 Some(request) => {
                     if let Some(Overlay::Detail(d)) = &mut state.overlay {
                         d.resent = true;
@@ -618,20 +618,6 @@ fn detail(state: &State) -> Option<&Detail> {
         Some(Overlay::Detail(d)) => Some(d),
         _ => None,
     }
-}
-
-/// Rebuilds the request a stored submission sent.
-fn stored_request(new: &crate::history::NewSubmission) -> Option<InitiateRequest> {
-    let user_id = UserId::parse(&new.user_id).ok()?.0;
-    let redirect_uri = match &new.redirect_uri {
-        Some(uri) => RedirectUri::parse_optional(uri).ok()?.map(|(u, _)| u),
-        None => None,
-    };
-    Some(InitiateRequest {
-        user_id,
-        kyc_type: new.kyc_type,
-        redirect_uri,
-    })
 }
 
 fn cycle(focus: Focus, step: usize) -> Focus {

@@ -1,0 +1,135 @@
+//! `kyc-console initiate`: one verification, validated like the form, sent like the console.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::{
+    EXIT_FAILED, EXIT_INITIATED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit,
+    exchange_json, progress_printer,
+};
+use crate::cli::{GlobalArgs, InitiateArgs};
+use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
+use crate::paths::Paths;
+use crate::session::Session;
+use crate::submit;
+
+/// A field the operator got wrong, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub field: FormField,
+    pub message: String,
+    pub hint: &'static str,
+}
+
+/// Validates the command's fields with the domain's rules.
+pub fn validate(args: &InitiateArgs) -> Result<(InitiateRequest, Vec<String>), InputError> {
+    let mut notes = Vec::new();
+    let (user_id, norm) = UserId::parse(&args.user_id).map_err(|e| InputError {
+        field: FormField::UserId,
+        message: e.to_string(),
+        hint: "expected usr- followed by a v4 UUID, e.g. usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+    })?;
+    if let Some(note) = norm.note() {
+        notes.push(format!("user id: {note}"));
+    }
+    let kyc_type = KycType::parse(&args.kyc_type).map_err(|e| InputError {
+        field: FormField::KycType,
+        message: e.to_string(),
+        hint: "pass --type full, shipping, rfi or import",
+    })?;
+    let redirect = RedirectUri::parse_optional(args.redirect_uri.as_deref().unwrap_or_default())
+        .map_err(|e| InputError {
+            field: FormField::RedirectUri,
+            message: e.to_string(),
+            hint: "pass an absolute URI such as https://example.com/kyc-done, or leave it out",
+        })?;
+    let redirect_uri = redirect.map(|(uri, warning)| {
+        if let Some(w) = warning {
+            notes.push(format!("redirect URI: {}", w.message()));
+        }
+        uri
+    });
+    Ok((
+        InitiateRequest {
+            user_id,
+            kyc_type,
+            redirect_uri,
+        },
+        notes,
+    ))
+}
+
+/// `kyc-console initiate`: validate, send (with retries), print, and exit 0/1/2.
+pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -> ExitCode {
+    let (request, notes) = match validate(args) {
+        Ok(v) => v,
+        Err(e) => {
+            if args.json {
+                let out = json!({
+                    "sent": false,
+                    "outcome": "invalid",
+                    "error": {"field": e.field, "message": e.message, "hint": e.hint},
+                });
+                emit(&format!("{out:#}\n"));
+            } else {
+                eprintln!(
+                    "error: {}: {}\n  {}\nnothing was sent",
+                    e.field.label(),
+                    e.message,
+                    e.hint
+                );
+            }
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let session = match Session::open(global, paths).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}\nnothing was sent");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    if !args.json {
+        for note in &notes {
+            eprintln!("note: {note}");
+        }
+    }
+    let cancel = cancel_on_ctrl_c();
+    let show_progress = !args.json;
+    let new = submit::prepare(&session.client, &session.origin, &request, None, None);
+    let sent = submit::send_new(
+        &session.client,
+        session.store.clone(),
+        new,
+        &cancel,
+        progress_printer(show_progress),
+    )
+    .await;
+    let code = match sent {
+        Ok((id, exchange)) => {
+            if args.json {
+                let mut out = exchange_json(&exchange, &session.origin.profile, &notes);
+                out["submission_id"] = json!(id);
+                emit(&format!("{out:#}\n"));
+            } else {
+                emit(&describe_exchange(&exchange));
+                emit(&format!(
+                    "  {:<13} #{id} (kyc-console show {id})\n",
+                    "history"
+                ));
+            }
+            if exchange.outcome() == OutcomeKind::Initiated {
+                EXIT_INITIATED
+            } else {
+                EXIT_FAILED
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILED
+        }
+    };
+    session.close().await;
+    ExitCode::from(code)
+}

@@ -1,0 +1,72 @@
+//! Commands that run without the console: `initiate`, `history`, `show`, `replay`,
+//! `retry` and `sandbox`. Results go to stdout, problems to stderr, logs to the log file.
+
+mod history;
+mod initiate;
+mod report;
+mod sandbox;
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::submit::Progress;
+
+pub use history::{history, replay, retry, show};
+pub use initiate::{InputError, initiate, validate};
+pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
+pub use sandbox::sandbox;
+
+/// Exit code when the verification was initiated.
+pub const EXIT_INITIATED: u8 = 0;
+/// Exit code when the API refused or failed, or the outcome is unknown.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code when the input was invalid and nothing was sent.
+pub const EXIT_INVALID: u8 = 2;
+
+/// A token cancelled by the first Ctrl-C: in-flight work stops and is recorded as cancelled.
+pub fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            token.cancel();
+        }
+    });
+    cancel
+}
+
+/// Prints each retry to stderr as it is planned (when `show` is set).
+pub fn progress_printer(show: bool) -> impl FnMut(Progress) {
+    move |progress| match progress {
+        Progress::Finished { attempt, .. } if show => {
+            if let Some(retry) = &attempt.retry {
+                eprintln!(
+                    "attempt {}: {} — retrying in {:.1} s",
+                    attempt.number,
+                    attempt.short(),
+                    retry.wait.as_secs_f64()
+                );
+            }
+        }
+        Progress::StoreFailed(e) => eprintln!("warning: history: {e}"),
+        _ => {}
+    }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`| head`) instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// `1.2 s` or `340 ms`.
+pub fn format_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}

@@ -1,0 +1,42 @@
+//! `kyc-console sandbox`: the sandbox API on its own, until Ctrl-C.
+
+use std::process::ExitCode;
+
+use super::{EXIT_FAILED, emit};
+use crate::cli::SandboxArgs;
+use crate::sandbox::{Sandbox, SandboxConfig};
+
+/// `kyc-console sandbox`: serve until Ctrl-C.
+pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
+    let config = SandboxConfig {
+        api_key: args
+            .api_key
+            .clone()
+            .unwrap_or_else(|| crate::sandbox::SANDBOX_API_KEY.to_string()),
+        rate_limit_per_minute: args.rate_limit.max(1),
+        ..SandboxConfig::default()
+    };
+    let sandbox = match Sandbox::start(config, args.port).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on 127.0.0.1:{}: {e}\n  pick another with --port N (0 picks a free one)",
+                args.port
+            );
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    emit(&format!(
+        "sandbox listening\n  base URL   {base}\n  endpoint   POST {endpoint}/kycs\n  API key    {key} (header x-api-key)\n  \
+         rate limit {limit} a minute per key\n  errors     user ids ending 000000000SSS get status SSS \
+         (400 401 403 429 500 502 503 504)\npress Ctrl-C to stop\n",
+        base = sandbox.base_url(),
+        endpoint = sandbox.base_url().as_str().trim_end_matches('/'),
+        key = sandbox.api_key(),
+        limit = args.rate_limit.max(1),
+    ));
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.stop().await;
+    emit("sandbox stopped\n");
+    ExitCode::SUCCESS
+}
