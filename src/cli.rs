@@ -123,4 +123,7 @@ pub struct SandboxArgs {
     /// The API key to accept (default: the built-in sandbox key).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
+    /// Wait this long before every answer, like a slow platform.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
 }

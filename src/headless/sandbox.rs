@@ -14,6 +14,7 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(|| crate::sandbox::SANDBOX_API_KEY.to_string()),
         rate_limit_per_minute: args.rate_limit.max(1),
+        latency: std::time::Duration::from_millis(args.latency_ms),
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config, args.port).await {

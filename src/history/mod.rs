@@ -190,6 +190,10 @@ pub enum HistoryError {
 pub trait HistoryStore: Send + Sync {
     /// Records a submission before anything is sent; returns its id.
     fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError>;
+    /// Records many submissions at once (a batch), all or none.
+    fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
+        new.iter().map(|n| self.create(n)).collect()
+    }
     /// Records one finished attempt.
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
     /// Records the final outcome.

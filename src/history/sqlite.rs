@@ -19,6 +19,9 @@ use crate::domain::{FailureKind, KycType, OutcomeKind};
 /// The file name inside the data directory.
 pub const HISTORY_FILE: &str = "history.sqlite3";
 
+/// From this offset on, a window may be read from the oldest end instead.
+const DEEP_OFFSET: usize = 2_000;
+
 /// How long a writer waits for another console's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -120,6 +123,34 @@ impl SqliteStore {
         })
     }
 
+    /// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`.
+    fn select_rows(
+        &self,
+        filter: &HistoryFilter,
+        order: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, HistoryError> {
+        let (clause, mut args) = where_clause(filter);
+        args.push(limit.to_string());
+        let limit_at = args.len();
+        args.push(offset.to_string());
+        let offset_at = args.len();
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM submissions {clause} ORDER BY id {order} \
+                 LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)"
+            ))
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), history_row)
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(rows)
+    }
+
     /// The file it writes.
     pub fn path(&self) -> &Path {
         &self.path
@@ -177,7 +208,8 @@ fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
     })
 }
 
-/// SQL for a filter. Matching is case-insensitive on ids and by prefix on the status.
+/// SQL for a filter. Matching is case-insensitive on ids (SQLite's LIKE folds ASCII case)
+/// and by prefix on the status.
 fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
@@ -211,8 +243,8 @@ fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
         args.push(format!("{escaped}%"));
         let prefix = args.len();
         parts.push(format!(
-            "(lower(user_id) LIKE ?{like} ESCAPE '\\' OR lower(verification_id) LIKE ?{like} ESCAPE '\\' \
-             OR lower(request_id) LIKE ?{like} ESCAPE '\\' OR CAST(status AS TEXT) LIKE ?{prefix} ESCAPE '\\')"
+            "(user_id LIKE ?{like} ESCAPE '\\' OR verification_id LIKE ?{like} ESCAPE '\\' \
+             OR request_id LIKE ?{like} ESCAPE '\\' OR CAST(status AS TEXT) LIKE ?{prefix} ESCAPE '\\')"
         ));
     }
     if parts.is_empty() {
@@ -264,31 +296,18 @@ fn opt_u64(v: Option<u64>) -> Option<i64> {
 
 impl HistoryStore for SqliteStore {
     fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError> {
-        let headers = serde_json::to_string(&new.request.headers).map_err(storage)?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
-             kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                stamp(new.created_at),
-                new.operator,
-                new.profile,
-                new.base_url,
-                new.request.method,
-                new.request.url,
-                new.user_id,
-                new.kyc_type.as_str(),
-                new.redirect_uri,
-                new.idempotency_key,
-                headers,
-                new.request.body,
-                new.resend_of,
-                new.batch_id,
-            ],
-        )
-        .map_err(storage)?;
-        Ok(conn.last_insert_rowid())
+        Ok(self.create_many(std::slice::from_ref(new))?.remove(0))
+    }
+
+    fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(storage)?;
+        let mut ids = Vec::with_capacity(new.len());
+        for n in new {
+            ids.push(insert_submission(&tx, n)?);
+        }
+        tx.commit().map_err(storage)?;
+        Ok(ids)
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
@@ -410,24 +429,20 @@ impl HistoryStore for SqliteStore {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<HistoryRow>, HistoryError> {
-        let (clause, mut args) = where_clause(filter);
-        args.push(limit.to_string());
-        let limit_at = args.len();
-        args.push(offset.to_string());
-        let offset_at = args.len();
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM submissions {clause} ORDER BY id DESC \
-                 LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)"
-            ))
-            .map_err(storage)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), history_row)
-            .map_err(storage)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(storage)?;
-        Ok(rows)
+        // Deep in the list, skipping from the oldest end is cheaper than from the newest.
+        if offset >= DEEP_OFFSET {
+            let total = self.count(filter)?;
+            if offset >= total {
+                return Ok(Vec::new());
+            }
+            if offset * 2 > total {
+                let end = (offset + limit).min(total);
+                let mut rows = self.select_rows(filter, "ASC", total - end, end - offset)?;
+                rows.reverse();
+                return Ok(rows);
+            }
+        }
+        self.select_rows(filter, "DESC", offset, limit)
     }
 
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
@@ -485,6 +500,33 @@ impl HistoryStore for SqliteStore {
             outcome,
         })
     }
+}
+
+fn insert_submission(conn: &Connection, new: &NewSubmission) -> Result<SubmissionId, HistoryError> {
+    let headers = serde_json::to_string(&new.request.headers).map_err(storage)?;
+    conn.execute(
+            "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
+             kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                stamp(new.created_at),
+                new.operator,
+                new.profile,
+                new.base_url,
+                new.request.method,
+                new.request.url,
+                new.user_id,
+                new.kyc_type.as_str(),
+                new.redirect_uri,
+                new.idempotency_key,
+                headers,
+                new.request.body,
+                new.resend_of,
+                new.batch_id,
+            ],
+        )
+        .map_err(storage)?;
+    Ok(conn.last_insert_rowid())
 }
 
 fn attempt_from_row(r: &Row) -> rusqlite::Result<Attempt> {

@@ -165,6 +165,9 @@ async fn respond(
 
 /// Validates the body, then answers on demand or creates the verification.
 async fn process(state: &SandboxState, idem: Option<&str>, body: &[u8]) -> Reply {
+    if !state.config.latency.is_zero() {
+        tokio::time::sleep(state.config.latency).await;
+    }
     let (user_id, kyc_type, redirect) = match validate(body) {
         Ok(valid) => valid,
         Err(reply) => return reply,

@@ -32,8 +32,10 @@ pub struct SandboxConfig {
     pub rate_limit_per_minute: u32,
     /// How long a 504 on demand takes to answer, like a gateway giving up.
     pub gateway_timeout_delay: Duration,
-    /// The `Retry-After` (seconds) sent with 503 on demand.
+    /// The `Retry-After` (seconds) sent with 503 and 429 on demand.
     pub unavailable_retry_after: u64,
+    /// Added before every answer to the initiate endpoint, to act like a slow platform.
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -43,6 +45,7 @@ impl Default for SandboxConfig {
             rate_limit_per_minute: 300,
             gateway_timeout_delay: Duration::from_secs(2),
             unavailable_retry_after: 1,
+            latency: Duration::ZERO,
         }
     }
 }
