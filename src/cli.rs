@@ -17,6 +17,9 @@ pub struct Cli {
 /// Flags every command takes.
 #[derive(Debug, Clone, Args, Default)]
 pub struct GlobalArgs {
+    /// Use this profile from the settings (`sandbox` is built in).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Send to this API base URL instead of the embedded sandbox (e.g. https://api.kulipa.xyz/v1).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
@@ -48,6 +51,9 @@ pub enum Command {
     Retry(IdArgs),
     /// Run the sandbox API on its own, for curl or other tools.
     Sandbox(SandboxArgs),
+    /// Settings: where they are, and whether they are valid.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +100,17 @@ pub struct IdArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Confirm sending to a production profile.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where settings, history and logs live.
+    Path,
+    /// Validate the settings and print the resolved profiles (keys masked).
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +127,9 @@ pub struct InitiateArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Confirm sending to a production profile.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

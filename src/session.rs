@@ -1,49 +1,55 @@
-//! What every sending command opens first: the target (starting the embedded sandbox when
-//! needed), one reusable client, the history store, and who is sending.
+//! What every sending command opens first: the settings, the chosen profile (starting the
+//! embedded sandbox when needed), one reusable client, the history store, and who sends.
 
 use std::sync::Arc;
 
-use crate::api::{ApiClient, ClientError, ClientOptions};
+use crate::api::{ApiClient, Target};
 use crate::cli::GlobalArgs;
+use crate::config::{self, Config, ConfigError, Profile};
 use crate::history::{HistoryError, SqliteStore};
 use crate::paths::Paths;
 use crate::submit::Origin;
-use crate::target::{self, ResolvedTarget, TargetError};
+use crate::target::{self, TargetError, Targets};
 
 /// Why a session could not open.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
-    Target(#[from] TargetError),
+    Config(#[from] ConfigError),
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Target(#[from] TargetError),
     #[error(transparent)]
     History(#[from] HistoryError),
 }
 
-/// An open target, client and history.
+/// Settings, an opened profile and the history.
 pub struct Session {
-    pub resolved: ResolvedTarget,
+    pub config: Config,
+    pub profile: Profile,
+    pub target: Target,
     pub client: ApiClient,
-    pub options: ClientOptions,
+    pub targets: Targets,
     pub store: Arc<SqliteStore>,
     pub origin: Origin,
 }
 
 impl Session {
     pub async fn open(global: &GlobalArgs, paths: &Paths) -> Result<Session, SessionError> {
+        let config = config::load(global.config.as_deref(), paths)?;
+        let profile = target::choose(global, &config)?;
         let store = Arc::new(SqliteStore::open_in(&paths.data_dir)?);
-        let resolved = target::resolve(global).await?;
-        let options = ClientOptions::default();
-        let client = ApiClient::new(resolved.target.clone(), options)?;
+        let mut targets = Targets::new();
+        let opened = targets.open(&profile).await?;
         let origin = Origin {
-            operator: operator_name(),
-            profile: resolved.profile.clone(),
+            operator: config.operator.clone().unwrap_or_else(operator_name),
+            profile: profile.name.clone(),
         };
         Ok(Session {
-            resolved,
-            client,
-            options,
+            config,
+            profile: opened.profile,
+            target: opened.target,
+            client: opened.client,
+            targets,
             store,
             origin,
         })
@@ -51,9 +57,7 @@ impl Session {
 
     /// Stops the embedded sandbox, if one was started.
     pub async fn close(self) {
-        if let Some(sandbox) = self.resolved.sandbox {
-            sandbox.stop().await;
-        }
+        self.targets.close().await;
     }
 }
 

@@ -1,80 +1,144 @@
-//! Choosing where requests go: the embedded sandbox unless a base URL is given.
+//! Choosing where requests go (a profile, or an ad-hoc `--base-url`), and opening it:
+//! starting the embedded sandbox when needed and reading the profile's key once.
 
-use url::Url;
+use std::collections::HashMap;
 
-use crate::api::{ApiKey, Target};
+use crate::api::{ApiClient, ApiKey, ClientError, ClientOptions, Target};
 use crate::cli::GlobalArgs;
+use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile};
 use crate::sandbox::{Sandbox, SandboxConfig};
 
-/// The host of the platform's production API; a target there is flagged as production.
+/// The host of the platform's production API; a target there is production by default.
 pub const PRODUCTION_HOST: &str = "api.kulipa.xyz";
+/// The name an ad-hoc `--base-url` target goes by.
+pub const CUSTOM_PROFILE: &str = "custom";
 
-/// A target ready to use, with the sandbox it runs on when embedded.
-pub struct ResolvedTarget {
-    pub target: Target,
-    /// The profile's name as shown in the header.
-    pub profile: String,
-    /// True when submitting here affects real users.
-    pub production: bool,
-    /// The embedded sandbox, kept alive as long as the target is used.
-    pub sandbox: Option<Sandbox>,
-}
-
-/// Why no target could be chosen.
+/// Why no target could be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("--base-url {0:?} is not a valid URL: {1}")]
     BadUrl(String, url::ParseError),
     #[error("--base-url must be http or https, not {0:?}")]
     BadScheme(String),
-    #[error(
-        "the environment variable {0} is not set: export it with the API key, or drop --api-key-env"
-    )]
-    MissingEnv(String),
-    #[error("the environment variable {0} is empty: it must hold the API key")]
-    EmptyEnv(String),
     #[error("--base-url needs an API key: pass --api-key-env NAME with the variable that holds it")]
     NoKey,
+    #[error("choose either --profile or --base-url, not both")]
+    ProfileAndUrl,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("cannot start the embedded sandbox: {0}")]
     Sandbox(std::io::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
 }
 
-/// Resolves the target from the global flags, starting the embedded sandbox when needed.
-pub async fn resolve(global: &GlobalArgs) -> Result<ResolvedTarget, TargetError> {
-    let key_from_env = match &global.api_key_env {
-        Some(name) => match std::env::var(name) {
-            Ok(v) if v.trim().is_empty() => return Err(TargetError::EmptyEnv(name.clone())),
-            Ok(v) => Some(ApiKey::new(v.trim())),
-            Err(_) => return Err(TargetError::MissingEnv(name.clone())),
-        },
-        None => None,
-    };
-    match &global.base_url {
-        Some(raw) => {
-            let url = Url::parse(raw).map_err(|e| TargetError::BadUrl(raw.clone(), e))?;
+/// The profile the flags and settings ask for: `--profile`, else an ad-hoc profile for
+/// `--base-url`, else the settings' default. `--api-key-env` overrides the key source.
+pub fn choose(global: &GlobalArgs, config: &Config) -> Result<Profile, TargetError> {
+    let mut profile = match (&global.profile, &global.base_url) {
+        (Some(_), Some(_)) => return Err(TargetError::ProfileAndUrl),
+        (Some(name), None) => config.profile(name)?.clone(),
+        (None, Some(raw)) => {
+            let url = url::Url::parse(raw).map_err(|e| TargetError::BadUrl(raw.clone(), e))?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(TargetError::BadScheme(url.scheme().to_string()));
             }
-            let key = key_from_env.ok_or(TargetError::NoKey)?;
-            let production = url.host_str() == Some(PRODUCTION_HOST);
-            Ok(ResolvedTarget {
-                target: Target::new(url, key),
-                profile: if production { "production" } else { "custom" }.to_string(),
-                production,
-                sandbox: None,
-            })
+            let name = global.api_key_env.clone().ok_or(TargetError::NoKey)?;
+            Profile {
+                name: CUSTOM_PROFILE.to_string(),
+                production: url.host_str() == Some(PRODUCTION_HOST),
+                endpoint: Endpoint::Remote {
+                    base_url: url,
+                    method: reqwest::Method::POST,
+                    path: "/kycs".to_string(),
+                },
+                key: KeySource::Env(name),
+                ..Profile::sandbox()
+            }
         }
-        None => {
-            let sandbox = Sandbox::start(SandboxConfig::default(), 0)
+        (None, None) => config.profile(&config.default_profile)?.clone(),
+    };
+    if let Some(name) = &global.api_key_env {
+        profile.key = KeySource::Env(name.clone());
+    }
+    Ok(profile)
+}
+
+/// A profile opened for sending.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub profile: Profile,
+    pub target: Target,
+    pub client: ApiClient,
+}
+
+/// Opens profiles, keeping one embedded sandbox and each key read once per session.
+#[derive(Default)]
+pub struct Targets {
+    sandbox: Option<Sandbox>,
+    keys: HashMap<String, ApiKey>,
+}
+
+impl Targets {
+    pub fn new() -> Targets {
+        Targets::default()
+    }
+
+    /// Opens a profile: its target, its key (read once), and a client for it.
+    pub async fn open(&mut self, profile: &Profile) -> Result<Opened, TargetError> {
+        let base_url = match &profile.endpoint {
+            Endpoint::Sandbox => self.sandbox().await?.base_url(),
+            Endpoint::Remote { base_url, .. } => base_url.clone(),
+        };
+        let key = match self.keys.get(&profile.name) {
+            Some(key) => key.clone(),
+            None => {
+                let sandbox_key = self.sandbox.as_ref().map(|s| s.api_key().to_string());
+                let source = profile.key.clone();
+                let name = profile.name.clone();
+                // A key command may take a while (a password manager): keep the runtime free.
+                let key = tokio::task::spawn_blocking(move || source.resolve(&name, sandbox_key.as_deref()))
+                    .await
+                    .map_err(|e| ConfigError::plain(None, e.to_string()))??;
+                self.keys.insert(profile.name.clone(), key.clone());
+                key
+            }
+        };
+        let mut target = Target::new(base_url, key);
+        if let Endpoint::Remote { method, path, .. } = &profile.endpoint {
+            target.method = method.clone();
+            target.path = path.clone();
+        }
+        let options = ClientOptions {
+            timeout: profile.timeout,
+            retry: profile.retry,
+            rate_limit_per_minute: profile.rate_limit_per_minute,
+            ..ClientOptions::default()
+        };
+        let client = ApiClient::new(target.clone(), options)?;
+        Ok(Opened {
+            profile: profile.clone(),
+            target,
+            client,
+        })
+    }
+
+    async fn sandbox(&mut self) -> Result<&Sandbox, TargetError> {
+        if self.sandbox.is_none() {
+            let started = Sandbox::start(SandboxConfig::default(), 0)
                 .await
                 .map_err(TargetError::Sandbox)?;
-            let key = key_from_env.unwrap_or_else(|| ApiKey::new(sandbox.api_key()));
-            Ok(ResolvedTarget {
-                target: Target::new(sandbox.base_url(), key),
-                profile: "sandbox".to_string(),
-                production: false,
-                sandbox: Some(sandbox),
-            })
+            self.sandbox = Some(started);
+        }
+        self.sandbox
+            .as_ref()
+            .ok_or_else(|| TargetError::Sandbox(std::io::Error::other("sandbox not started")))
+    }
+
+    /// Stops the embedded sandbox, if one was started.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.stop().await;
         }
     }
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc as fmpsc;
 use kyc_console::api::{ApiClient, ApiKey, ClientOptions, Target};
 use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
+use kyc_console::config::Profile;
 use kyc_console::history::SqliteStore;
+use kyc_console::target::Targets;
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
 use kyc_console::tui::app::{self, Observed, Services};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
@@ -50,6 +52,8 @@ impl Console {
             client,
             store: Arc::new(SqliteStore::open_in(dir.path()).unwrap()),
             data_dir: dir.path().to_path_buf(),
+            targets: Arc::new(tokio::sync::Mutex::new(Targets::new())),
+            profiles: vec![Profile::sandbox()],
             clipboard: Box::new(clipboard.clone()),
             origin: Origin {
                 operator: "tester".into(),

@@ -361,7 +361,8 @@ impl Console {
                 | Effect::Copy { .. }
                 | Effect::ClearToastAfter(_)
                 | Effect::Retry { .. }
-                | Effect::Export { .. } => Vec::new(),
+                | Effect::Export { .. }
+                | Effect::SwitchProfile(_) => Vec::new(),
             };
             queue.extend(more);
         }

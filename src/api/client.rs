@@ -1,6 +1,7 @@
 //! The HTTP client for the initiate endpoint: headers, idempotency, timeouts, body cap,
 //! retries. It reports every attempt as it ends, so the console and history can follow.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
@@ -60,6 +61,8 @@ pub struct ClientOptions {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub body_cap: usize,
+    /// Attempts a minute this client allows itself, so a known limit never yields a 429.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl Default for ClientOptions {
@@ -68,8 +71,18 @@ impl Default for ClientOptions {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             body_cap: DEFAULT_BODY_CAP,
+            rate_limit_per_minute: None,
         }
     }
+}
+
+type Limiter = governor::DefaultDirectRateLimiter;
+
+/// A steady pace of `per_minute` attempts, no bursts beyond one.
+fn limiter(per_minute: u32) -> Option<Arc<Limiter>> {
+    let per_minute = std::num::NonZeroU32::new(per_minute)?;
+    let quota = governor::Quota::per_minute(per_minute).allow_burst(std::num::NonZeroU32::MIN);
+    Some(Arc::new(governor::RateLimiter::direct(quota)))
 }
 
 /// Progress of a submission, reported as it happens.
@@ -96,6 +109,17 @@ pub struct ApiClient {
     http: reqwest::Client,
     target: Target,
     options: ClientOptions,
+    /// Shared by every clone, so the whole console keeps one pace.
+    limiter: Option<Arc<Limiter>>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("target", &self.target)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A fresh idempotency key (a UUIDv4) for a new submission.
@@ -115,6 +139,7 @@ impl ApiClient {
             http,
             target,
             options,
+            limiter: options.rate_limit_per_minute.and_then(limiter),
         })
     }
 
@@ -172,6 +197,14 @@ impl ApiClient {
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut number = first_number.max(1);
         loop {
+            if let Some(limiter) = &self.limiter {
+                // Keep the client-side pace; cancelling while waiting is handled below.
+                tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => {}
+                    () = limiter.until_ready() => {}
+                }
+            }
             on_event(AttemptEvent::Started { number });
             let started_at = Utc::now();
             let clock = Instant::now();

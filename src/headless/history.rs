@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::{
     EXIT_FAILED, EXIT_INITIATED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange,
-    describe_submission, emit, exchange_json, format_duration, progress_printer, submission_json,
+    describe_submission, emit, exchange_json, format_duration, production_guard, progress_printer,
+    submission_json,
 };
 use crate::api::to_curl;
 use crate::cli::{GlobalArgs, HistoryArgs, IdArgs, ShowArgs};
@@ -168,6 +169,10 @@ pub async fn replay(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCo
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    if let Err(code) = production_guard(&session, args.yes) {
+        session.close().await;
+        return code;
+    }
     let code = replay_in(&session, args).await;
     session.close().await;
     code
@@ -257,6 +262,10 @@ pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCod
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    if let Err(code) = production_guard(&session, args.yes) {
+        session.close().await;
+        return code;
+    }
     let cancel = cancel_on_ctrl_c();
     let sent = submit::send_again(
         &session.client,

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{
     EXIT_FAILED, EXIT_INITIATED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit,
-    exchange_json, progress_printer,
+    exchange_json, production_guard, progress_printer,
 };
 use crate::cli::{GlobalArgs, InitiateArgs};
 use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
@@ -90,6 +90,10 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    if let Err(code) = production_guard(&session, args.yes) {
+        session.close().await;
+        return code;
+    }
     if !args.json {
         for note in &notes {
             eprintln!("note: {note}");

@@ -1,6 +1,7 @@
 //! Commands that run without the console: `initiate`, `history`, `show`, `replay`,
 //! `retry` and `sandbox`. Results go to stdout, problems to stderr, logs to the log file.
 
+mod config_cmd;
 mod history;
 mod initiate;
 mod report;
@@ -10,8 +11,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use std::process::ExitCode;
+
+use crate::session::Session;
 use crate::submit::Progress;
 
+pub use config_cmd::config;
 pub use history::{history, replay, retry, show};
 pub use initiate::{InputError, initiate, validate};
 pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
@@ -52,6 +57,19 @@ pub fn progress_printer(show: bool) -> impl FnMut(Progress) {
         Progress::StoreFailed(e) => eprintln!("warning: history: {e}"),
         _ => {}
     }
+}
+
+/// Refuses to send to a production profile without `--yes`.
+pub fn production_guard(session: &Session, yes: bool) -> Result<(), ExitCode> {
+    if session.profile.production && !yes {
+        eprintln!(
+            "error: profile {} is PRODUCTION ({}): add --yes to send there, or choose another with --profile\nnothing was sent",
+            session.profile.name,
+            session.profile.describe_target()
+        );
+        return Err(ExitCode::from(EXIT_INVALID));
+    }
+    Ok(())
 }
 
 /// Writes to stdout, ignoring a closed pipe (`| head`) instead of panicking.

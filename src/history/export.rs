@@ -36,6 +36,23 @@ impl ExportFormat {
     }
 }
 
+/// The columns of an export, as [`ExportRow`] names them (a CSV with no rows has only these).
+pub const EXPORT_COLUMNS: [&str; 13] = [
+    "id",
+    "created_at",
+    "profile",
+    "user_id",
+    "type",
+    "status",
+    "outcome",
+    "failure",
+    "attempts",
+    "latency_ms",
+    "verification_id",
+    "webview_url",
+    "request_id",
+];
+
 /// One exported line: the row, flattened to text columns.
 #[derive(Debug, Serialize)]
 pub struct ExportRow {
@@ -120,6 +137,12 @@ pub fn export(
                     .serialize(ExportRow::from(row))
                     .map_err(|e| HistoryError::Storage(e.to_string()))
             })?;
+            // The header is written with the first row: an empty export still gets one.
+            if n == 0 {
+                writer
+                    .write_record(EXPORT_COLUMNS)
+                    .map_err(|e| HistoryError::Storage(e.to_string()))?;
+            }
             writer.flush().map_err(io)?;
             Ok(n)
         }

@@ -108,15 +108,19 @@ impl SqliteStore {
         let mut conn = Connection::open(path)
             .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
+        enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(storage)?;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| storage(format!("cannot migrate {}: {e}", path.display())))?;
+        // The schema version is read before the migration's transaction locks the file, so
+        // two consoles opening a new file at once can both try to migrate it: the loser
+        // fails, then finds the schema up to date when it looks again.
+        if let Err(e) = migrations().to_latest(&mut conn) {
+            migrations()
+                .to_latest(&mut conn)
+                .map_err(|_| storage(format!("cannot migrate {}: {e}", path.display())))?;
+        }
         Ok(SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -158,6 +162,23 @@ impl SqliteStore {
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Switches the file to WAL. Two connections switching a new file at once can deadlock, and
+/// SQLite then answers "busy" at once instead of waiting: try again until the busy timeout.
+fn enable_wal(conn: &Connection) -> Result<(), HistoryError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            done => return done.map_err(storage),
+        }
     }
 }
 
@@ -338,7 +359,20 @@ impl HistoryStore for SqliteStore {
                 ),
             };
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(storage)?;
+        // Immediate: the write lock is taken (waiting out the busy timeout) before the read
+        // below, so another console's commit cannot make this transaction's snapshot stale.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        // Checked first: with foreign keys on, the insert would fail with a constraint error.
+        let exists = tx
+            .query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map_err(storage)?
+            .is_some();
+        if !exists {
+            return Err(HistoryError::NotFound(id));
+        }
         tx.execute(
             "INSERT OR REPLACE INTO attempts (submission_id, number, started_at, ended_at, latency_ms, status, \
              failure, error, response_headers, response_body, body_truncated, request_id, rate_limit, \

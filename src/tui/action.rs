@@ -44,6 +44,12 @@ pub enum Action {
     ScrollDown,
     Yes,
     No,
+    /// Open the profile picker.
+    Profiles,
+    /// Use the profile selected in the picker.
+    Choose,
+    /// Show every profile's history rows, or only the current profile's.
+    ToggleAllProfiles,
     FilterDone,
     FilterClear,
 }

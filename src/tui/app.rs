@@ -14,7 +14,8 @@ use ratatui::crossterm::event::{Event, KeyEventKind};
 use tokio::sync::{mpsc, watch};
 
 use super::clipboard::Clipboard;
-use super::effects::{Effects, Origin};
+use super::effects::{Effects, Origin, SharedTargets};
+use crate::config::Profile;
 use super::message::{Effect, Msg};
 use super::state::State;
 use super::{update, view};
@@ -32,6 +33,10 @@ pub struct Services {
     pub origin: Origin,
     /// Where exports are written.
     pub data_dir: PathBuf,
+    /// Opens profiles chosen in the picker.
+    pub targets: SharedTargets,
+    /// Every profile in the settings.
+    pub profiles: Vec<Profile>,
 }
 
 /// What an observer sees after each draw (tests read it).
@@ -65,14 +70,7 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut effects = Effects::new(
-        services.client,
-        services.store,
-        services.clipboard,
-        services.origin,
-        services.data_dir,
-        tx,
-    );
+    let mut effects = Effects::new(services, tx);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut terminate = terminate_signal();

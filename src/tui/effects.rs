@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 use super::clipboard::Clipboard;
 use super::message::{Effect, Msg};
 use super::update::TOAST_FOR;
+use super::state::TargetInfo;
 use crate::api::ApiClient;
+use crate::config::Profile;
+use crate::target::Targets;
 use crate::domain::InitiateRequest;
 use crate::history::export;
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
@@ -19,12 +22,17 @@ use crate::submit::{self, Progress};
 pub use crate::submit::Origin;
 
 /// Owns the services effects need, and the cancel handles of submissions in flight.
+/// The profile opener, shared with the tasks that switch profiles.
+pub type SharedTargets = Arc<tokio::sync::Mutex<Targets>>;
+
 pub struct Effects {
     client: ApiClient,
     store: Arc<dyn HistoryStore>,
     clipboard: Box<dyn Clipboard>,
     origin: Origin,
     data_dir: PathBuf,
+    targets: SharedTargets,
+    profiles: Vec<Profile>,
     tx: UnboundedSender<Msg>,
     cancels: HashMap<SubmissionId, CancellationToken>,
     /// Tokens of submissions not yet recorded, by idempotency key.
@@ -32,20 +40,15 @@ pub struct Effects {
 }
 
 impl Effects {
-    pub fn new(
-        client: ApiClient,
-        store: Arc<dyn HistoryStore>,
-        clipboard: Box<dyn Clipboard>,
-        origin: Origin,
-        data_dir: PathBuf,
-        tx: UnboundedSender<Msg>,
-    ) -> Effects {
+    pub fn new(services: super::app::Services, tx: UnboundedSender<Msg>) -> Effects {
         Effects {
-            client,
-            store,
-            clipboard,
-            origin,
-            data_dir,
+            client: services.client,
+            store: services.store,
+            clipboard: services.clipboard,
+            origin: services.origin,
+            data_dir: services.data_dir,
+            targets: services.targets,
+            profiles: services.profiles,
             tx,
             cancels: HashMap::new(),
             unrecorded: HashMap::new(),
@@ -71,6 +74,11 @@ impl Effects {
             }
             Msg::Finished { id, .. } => {
                 self.cancels.remove(id);
+            }
+            Msg::ProfileSwitched { opened, .. } => {
+                // In-flight submissions keep their client; new ones use this one.
+                self.client = opened.client.clone();
+                self.origin.profile = opened.profile.name.clone();
             }
             _ => {}
         }
@@ -158,6 +166,32 @@ impl Effects {
                             },
                         );
                     let _ = tx.send(msg);
+                });
+            }
+            Effect::SwitchProfile(name) => {
+                let tx = self.tx.clone();
+                let targets = self.targets.clone();
+                let profile = self.profiles.iter().find(|p| p.name == name).cloned();
+                let operator = self.origin.operator.clone();
+                tokio::spawn(async move {
+                    let Some(profile) = profile else {
+                        let _ = tx.send(Msg::ProfileFailed {
+                            name,
+                            error: "no such profile in the settings".into(),
+                        });
+                        return;
+                    };
+                    let opened = targets.lock().await.open(&profile).await;
+                    let _ = tx.send(match opened {
+                        Ok(opened) => Msg::ProfileSwitched {
+                            info: TargetInfo::from_opened(&opened, &operator),
+                            opened: Box::new(opened),
+                        },
+                        Err(e) => Msg::ProfileFailed {
+                            name,
+                            error: e.to_string(),
+                        },
+                    });
                 });
             }
             Effect::ClearToastAfter(id) => {

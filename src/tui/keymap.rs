@@ -24,6 +24,8 @@ pub enum Mode {
     Help,
     /// Answering a yes/no question.
     Confirm,
+    /// Choosing a profile.
+    Picker,
 }
 
 impl Mode {
@@ -38,6 +40,7 @@ impl Mode {
             Mode::Detail => "Detail view",
             Mode::Help => "Help",
             Mode::Confirm => "Confirmation",
+            Mode::Picker => "Profile picker",
         }
     }
 }
@@ -132,6 +135,7 @@ const EVERYWHERE: &[Mode] = &[
     Detail,
     Help,
     Confirm,
+    Picker,
 ];
 
 /// Every binding, in the order the footer and help list them.
@@ -333,6 +337,55 @@ pub static BINDINGS: &[Binding] = &[
         help: "cancel the selected (or newest) pending submission",
     },
     Binding {
+        modes: &[TypePicker, SubmitButton, History],
+        keys: &[ch('p')],
+        action: Action::Profiles,
+        footer: "profile",
+        help: "choose the profile (target) to send to",
+    },
+    Binding {
+        modes: MAIN,
+        keys: &[ctrl('p')],
+        action: Action::Profiles,
+        footer: "",
+        help: "choose the profile (works in text fields too)",
+    },
+    Binding {
+        modes: &[History],
+        keys: &[ch('a')],
+        action: Action::ToggleAllProfiles,
+        footer: "all profiles",
+        help: "show every profile's rows / only the current profile's",
+    },
+    Binding {
+        modes: &[Picker],
+        keys: &[ch('j'), key(KeyCode::Down)],
+        action: Action::RowDown,
+        footer: "move",
+        help: "next profile",
+    },
+    Binding {
+        modes: &[Picker],
+        keys: &[ch('k'), key(KeyCode::Up)],
+        action: Action::RowUp,
+        footer: "",
+        help: "previous profile",
+    },
+    Binding {
+        modes: &[Picker],
+        keys: &[key(KeyCode::Enter)],
+        action: Action::Choose,
+        footer: "use it",
+        help: "send to this profile from now on",
+    },
+    Binding {
+        modes: &[Picker],
+        keys: &[key(KeyCode::Esc)],
+        action: Action::Close,
+        footer: "keep current",
+        help: "keep the current profile",
+    },
+    Binding {
         modes: &[Filter],
         keys: &[key(KeyCode::Enter)],
         action: Action::FilterDone,
@@ -459,7 +512,7 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
     let help = match mode {
-        Mode::TextField | Mode::Filter | Mode::Confirm => "F1",
+        Mode::TextField | Mode::Filter | Mode::Confirm | Mode::Picker => "F1",
         _ => "?",
     };
     let mut items = if mode == Mode::Help {
@@ -487,13 +540,14 @@ pub fn keys_label(binding: &Binding) -> String {
 }
 
 /// Modes in the order the help overlay lists them.
-pub const HELP_ORDER: [Mode; 8] = [
+pub const HELP_ORDER: [Mode; 9] = [
     TextField,
     TypePicker,
     SubmitButton,
     History,
     Filter,
     Detail,
+    Picker,
     Confirm,
     Help,
 ];

@@ -2,7 +2,9 @@
 
 use crate::api::{Attempt, Exchange};
 use crate::domain::InitiateRequest;
+use super::state::TargetInfo;
 use crate::history::export::ExportFormat;
+use crate::target::Opened;
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
 /// Results of effects, delivered to `update` by the loop.
@@ -47,6 +49,15 @@ pub enum Msg {
         path: String,
     },
     ClearToast(u64),
+    /// A profile was opened: send there from now on.
+    ProfileSwitched {
+        info: TargetInfo,
+        opened: Box<Opened>,
+    },
+    ProfileFailed {
+        name: String,
+        error: String,
+    },
     Tick,
 }
 
@@ -80,4 +91,5 @@ pub enum Effect {
         format: ExportFormat,
     },
     ClearToastAfter(u64),
+    SwitchProfile(String),
 }

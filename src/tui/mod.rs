@@ -14,6 +14,7 @@ pub mod update;
 pub mod view;
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
@@ -39,32 +40,43 @@ pub enum ConsoleError {
 /// The terminal is restored on every path out, panics included.
 pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), ConsoleError> {
     let session = Session::open(global, paths).await?;
-    let target = &session.resolved.target;
-    let info = state::TargetInfo {
-        profile: session.origin.profile.clone(),
-        base_url: target.base_url.to_string(),
-        endpoint: format!("{} {}", target.method, target.endpoint()),
-        production: session.resolved.production,
-        operator: session.origin.operator.clone(),
-        max_retries: session.options.retry.max_retries,
-    };
+    let info = state::TargetInfo::from_opened(
+        &crate::target::Opened {
+            profile: session.profile.clone(),
+            target: session.target.clone(),
+            client: session.client.clone(),
+        },
+        &session.origin.operator,
+    );
+    let choices = session
+        .config
+        .profiles
+        .iter()
+        .map(|p| state::ProfileChoice {
+            name: p.name.clone(),
+            target: p.describe_target(),
+            production: p.production,
+        })
+        .collect();
     let path_info = state::PathsInfo {
-        config: global
-            .config
-            .clone()
-            .unwrap_or_else(|| paths.config_file())
+        config: crate::config::locate(global.config.as_deref(), paths)
+            .0
             .display()
             .to_string(),
         data: paths.data_dir.display().to_string(),
         log: paths.log_dir.display().to_string(),
     };
+    let targets = Arc::new(tokio::sync::Mutex::new(session.targets));
     let services = app::Services {
         client: session.client.clone(),
         store: session.store.clone(),
         data_dir: paths.data_dir.clone(),
         clipboard: Box::new(clipboard::TerminalClipboard),
         origin: session.origin.clone(),
+        targets: targets.clone(),
+        profiles: session.config.profiles.clone(),
     };
+    let default_type = session.config.default_type;
 
     let mut terminal = ratatui::try_init().map_err(ConsoleError::Terminal)?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
@@ -79,6 +91,8 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
     let size = terminal.size().map_err(ConsoleError::Terminal)?;
     let mut state = state::State::new(info, path_info, (size.width, size.height), Instant::now());
     state.theme = theme::Theme::from_env();
+    state.profiles = choices;
+    state.form.kyc_type = Some(default_type);
     let result = app::run(
         &mut terminal,
         state,
@@ -91,7 +105,9 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
 
     restore_terminal();
     let _ = std::panic::take_hook();
-    session.close().await;
+    // Every task that could hold the opener has ended with the loop.
+    let targets = std::mem::take(&mut *targets.lock().await);
+    targets.close().await;
     result.map(|_| ()).map_err(ConsoleError::from)
 }
 

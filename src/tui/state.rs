@@ -13,6 +13,7 @@ use crate::domain::{
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
 use super::keymap::Mode;
+use crate::target::Opened;
 use super::theme::Theme;
 
 /// Which part of the main screen has the keyboard.
@@ -55,6 +56,29 @@ pub struct TargetInfo {
     pub operator: String,
     /// The client's retry limit, for "retry 2/3".
     pub max_retries: u32,
+}
+
+impl TargetInfo {
+    /// What the header shows for an opened profile.
+    pub fn from_opened(opened: &Opened, operator: &str) -> TargetInfo {
+        TargetInfo {
+            profile: opened.profile.name.clone(),
+            base_url: opened.target.base_url.to_string(),
+            endpoint: format!("{} {}", opened.target.method, opened.target.endpoint()),
+            production: opened.profile.production,
+            operator: operator.to_string(),
+            max_retries: opened.profile.retry.max_retries,
+        }
+    }
+}
+
+/// A profile as the picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChoice {
+    pub name: String,
+    /// `POST https://…/kycs` or `embedded sandbox`.
+    pub target: String,
+    pub production: bool,
 }
 
 /// Files the help overlay points to.
@@ -206,6 +230,8 @@ pub enum Overlay {
     Detail(Detail),
     /// Waiting for the store to load a submission.
     LoadingDetail(SubmissionId),
+    /// Choosing the profile to send to.
+    Profiles { selected: usize },
     Confirm(Confirm),
 }
 
@@ -222,6 +248,10 @@ pub struct Toast {
 pub struct State {
     pub theme: Theme,
     pub target: TargetInfo,
+    /// Every profile the settings define, for the picker.
+    pub profiles: Vec<ProfileChoice>,
+    /// A profile switch asked for and not yet done.
+    pub switching: Option<String>,
     pub paths: PathsInfo,
     pub form: Form,
     pub focus: Focus,
@@ -248,13 +278,26 @@ pub struct State {
 
 impl State {
     pub fn new(target: TargetInfo, paths: PathsInfo, size: (u16, u16), now: Instant) -> State {
+        let history = HistoryPane {
+            filter: crate::history::HistoryFilter {
+                profile: Some(target.profile.clone()),
+                ..Default::default()
+            },
+            ..HistoryPane::default()
+        };
         State {
             theme: Theme::default(),
+            profiles: vec![ProfileChoice {
+                name: target.profile.clone(),
+                target: target.endpoint.clone(),
+                production: target.production,
+            }],
+            switching: None,
             target,
             paths,
             form: Form::default(),
             focus: Focus::UserId,
-            history: HistoryPane::default(),
+            history,
             live: BTreeMap::new(),
             starting: 0,
             last_result: None,
@@ -277,6 +320,7 @@ impl State {
             Some(Overlay::Help { .. }) => Mode::Help,
             Some(Overlay::Detail(_) | Overlay::LoadingDetail(_)) => Mode::Detail,
             Some(Overlay::Confirm(_)) => Mode::Confirm,
+            Some(Overlay::Profiles { .. }) => Mode::Picker,
             None => match self.focus {
                 Focus::UserId | Focus::RedirectUri => Mode::TextField,
                 Focus::KycType => Mode::TypePicker,

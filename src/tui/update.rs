@@ -193,8 +193,54 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.form.server_errors.remove(&FormField::KycType);
             Vec::new()
         }
+        Action::RowUp | Action::RowDown
+            if matches!(state.overlay, Some(Overlay::Profiles { .. })) =>
+        {
+            let n = state.profiles.len().max(1);
+            if let Some(Overlay::Profiles { selected }) = &mut state.overlay {
+                *selected = if action == Action::RowDown {
+                    (*selected + 1) % n
+                } else {
+                    (*selected + n - 1) % n
+                };
+            }
+            Vec::new()
+        }
         Action::RowUp => move_selection(state, -1),
         Action::RowDown => move_selection(state, 1),
+        Action::Profiles => {
+            let selected = state
+                .profiles
+                .iter()
+                .position(|p| p.name == state.target.profile)
+                .unwrap_or(0);
+            state.overlay = Some(Overlay::Profiles { selected });
+            Vec::new()
+        }
+        Action::Choose => {
+            let Some(Overlay::Profiles { selected }) = state.overlay.take() else {
+                return Vec::new();
+            };
+            let Some(choice) = state.profiles.get(selected).cloned() else {
+                return Vec::new();
+            };
+            if choice.name == state.target.profile {
+                return Vec::new();
+            }
+            state.switching = Some(choice.name.clone());
+            let mut effects = vec![Effect::SwitchProfile(choice.name.clone())];
+            effects.extend(toast(state, &format!("opening profile {}…", choice.name), false));
+            effects
+        }
+        Action::ToggleAllProfiles => {
+            state.history.filter.profile = match state.history.filter.profile {
+                Some(_) => None,
+                None => Some(state.target.profile.clone()),
+            };
+            state.history.selected = 0;
+            state.history.scroll = 0;
+            vec![reload_history(state)]
+        }
         Action::PageUp => move_selection(state, -page(state)),
         Action::PageDown => move_selection(state, page(state)),
         Action::Top => move_selection(state, isize::MIN / 2),
@@ -464,6 +510,34 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.toast = None;
             }
             Vec::new()
+        }
+        Msg::ProfileSwitched { info, .. } => {
+            let name = info.profile.clone();
+            let production = info.production;
+            state.switching = None;
+            state.target = info;
+            state.last_rate = None;
+            if state.history.filter.profile.is_some() {
+                state.history.filter.profile = Some(name.clone());
+            }
+            state.history.selected = 0;
+            state.history.scroll = 0;
+            let mut effects = vec![reload_history(state)];
+            let text = if production {
+                format!("now sending to {name}: PRODUCTION, every submission is confirmed")
+            } else {
+                format!("now sending to {name}")
+            };
+            effects.extend(toast(state, &text, production));
+            effects
+        }
+        Msg::ProfileFailed { name, error } => {
+            state.switching = None;
+            toast(
+                state,
+                &format!("cannot use profile {name}: {error} (still sending to {})", state.target.profile),
+                true,
+            )
         }
         Msg::Tick => {
             state.frame = state.frame.wrapping_add(1);

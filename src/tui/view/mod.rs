@@ -7,6 +7,7 @@ mod form;
 mod header;
 mod help;
 mod history;
+mod profiles;
 mod result;
 
 use ratatui::Frame;
@@ -47,6 +48,7 @@ pub fn render(frame: &mut Frame, state: &State) {
             );
         }
         Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c),
+        Some(Overlay::Profiles { selected }) => profiles::render(frame, area, state, *selected),
         None => {}
     }
 }

@@ -1,0 +1,145 @@
+//! Settings: the operator, the default profile and type, and the profiles (targets with
+//! their key sources). The console runs without any file: the built-in `sandbox` profile
+//! is the embedded sandbox.
+
+mod error;
+mod keys;
+mod parse;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::ConfigError;
+pub use keys::KeySource;
+pub use parse::parse;
+
+use crate::api::RetryPolicy;
+use crate::domain::KycType;
+use crate::paths::Paths;
+
+/// The environment variable naming the settings file when `--config` is absent.
+pub const CONFIG_ENV: &str = "KYC_CONSOLE_CONFIG";
+/// The name of the built-in profile that targets the embedded sandbox.
+pub const SANDBOX_PROFILE: &str = "sandbox";
+
+/// Where a profile sends requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The embedded sandbox, started on demand.
+    Sandbox,
+    /// A real API.
+    Remote {
+        base_url: url::Url,
+        method: reqwest::Method,
+        path: String,
+    },
+}
+
+/// A named target with everything needed to send to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub key: KeySource,
+    /// Submitting here affects real users: always confirmed.
+    pub production: bool,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Requests a minute this console allows itself (below the API's limit).
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Profile {
+    /// The built-in sandbox profile.
+    pub fn sandbox() -> Profile {
+        Profile {
+            name: SANDBOX_PROFILE.to_string(),
+            endpoint: Endpoint::Sandbox,
+            key: KeySource::Sandbox,
+            production: false,
+            timeout: crate::api::DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            rate_limit_per_minute: None,
+        }
+    }
+
+    /// `https://api…/v1` or `embedded sandbox`.
+    pub fn describe_target(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Sandbox => "embedded sandbox on 127.0.0.1".to_string(),
+            Endpoint::Remote {
+                base_url,
+                method,
+                path,
+            } => format!("{method} {}{path}", base_url.as_str().trim_end_matches('/')),
+        }
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file they came from, if any.
+    pub file: Option<PathBuf>,
+    /// Recorded with every submission; the OS user when absent.
+    pub operator: Option<String>,
+    pub default_profile: String,
+    pub default_type: KycType,
+    /// The sandbox first, then the file's profiles in name order.
+    pub profiles: Vec<Profile>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            operator: None,
+            default_profile: SANDBOX_PROFILE.to_string(),
+            default_type: KycType::Full,
+            profiles: vec![Profile::sandbox()],
+        }
+    }
+}
+
+impl Config {
+    pub fn profile(&self, name: &str) -> Result<&Profile, ConfigError> {
+        self.profiles.iter().find(|p| p.name == name).ok_or_else(|| {
+            ConfigError::plain(
+                self.file.as_deref(),
+                format!(
+                    "no profile named {name:?}; known profiles: {}",
+                    self.profiles
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// Which settings file is read: `--config`, else `KYC_CONSOLE_CONFIG`, else the config
+/// directory's `config.toml`. The flag and the variable must name an existing file.
+pub fn locate(flag: Option<&Path>, paths: &Paths) -> (PathBuf, bool) {
+    if let Some(path) = flag {
+        return (path.to_path_buf(), true);
+    }
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return (PathBuf::from(path), true);
+    }
+    (paths.config_file(), false)
+}
+
+/// Loads the settings (defaults when the usual file does not exist).
+pub fn load(flag: Option<&Path>, paths: &Paths) -> Result<Config, ConfigError> {
+    let (path, required) = locate(flag, paths);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text, &path, keys::readable_by_others(&path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Config::default()),
+        Err(e) => Err(ConfigError::plain(
+            Some(&path),
+            format!("cannot read the settings file: {e}"),
+        )),
+    }
+}
