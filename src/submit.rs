@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::api::{ApiClient, Attempt, AttemptEvent, Exchange, new_idempotency_key};
 use crate::domain::InitiateRequest;
@@ -170,6 +171,9 @@ async fn run(
     first_number: u32,
     mut on: impl FnMut(Progress),
 ) -> Exchange {
+    // Every line logged while sending names the submission; never the key or the body.
+    let span = tracing::info_span!("submission", id);
+    tracing::info!(parent: &span, url = %record.url, first_attempt = first_number, "sending");
     let exchange = client
         .submit_recorded(record, key, cancel, first_number, |event| match event {
             AttemptEvent::Started { number } => on(Progress::Started { id, number }),
@@ -180,7 +184,16 @@ async fn run(
                 on(Progress::Finished { id, attempt });
             }
         })
+        .instrument(span.clone())
         .await;
+    tracing::info!(
+        parent: &span,
+        outcome = %exchange.outcome(),
+        status = exchange.final_response().map(|r| r.status),
+        request_id = exchange.final_response().and_then(|r| r.request_id.as_deref()),
+        attempts = exchange.attempts.len(),
+        "finished"
+    );
     if let Err(e) = store.finish(id, exchange.outcome()) {
         on(Progress::StoreFailed(e));
     }

@@ -24,7 +24,12 @@ impl ConfigError {
         }
     }
 
-    pub fn at(file: &Path, line: Option<usize>, setting: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub fn at(
+        file: &Path,
+        line: Option<usize>,
+        setting: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError {
             file: Some(file.to_path_buf()),
             line,

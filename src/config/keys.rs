@@ -33,20 +33,25 @@ impl KeySource {
             KeySource::Sandbox => "the sandbox's built-in key".to_string(),
             KeySource::Env(name) => format!("environment variable {name}"),
             KeySource::Command(cmd) => format!("command `{cmd}`"),
-            KeySource::Literal(key) => format!("written in the settings file ({})", key.masked_hint()),
+            KeySource::Literal(key) => {
+                format!("written in the settings file ({})", key.masked_hint())
+            }
         }
     }
 
     /// Reads the key. `sandbox_key` is the embedded sandbox's, for [`KeySource::Sandbox`].
     pub fn resolve(&self, profile: &str, sandbox_key: Option<&str>) -> Result<ApiKey, ConfigError> {
-        let fail = |message: String| ConfigError::plain(None, format!("profile {profile}: {message}"));
+        let fail =
+            |message: String| ConfigError::plain(None, format!("profile {profile}: {message}"));
         match self {
             KeySource::Sandbox => sandbox_key
                 .map(ApiKey::new)
                 .ok_or_else(|| fail("the sandbox is not running".into())),
             KeySource::Env(name) => match std::env::var(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(ApiKey::new(v.trim())),
-                Ok(_) => Err(fail(format!("the environment variable {name} is empty: it must hold the API key"))),
+                Ok(_) => Err(fail(format!(
+                    "the environment variable {name} is empty: it must hold the API key"
+                ))),
                 Err(_) => Err(fail(format!(
                     "the environment variable {name} is not set: export it with the API key (api_key_env)"
                 ))),
@@ -68,7 +73,9 @@ impl KeySource {
                 }
                 let key = String::from_utf8_lossy(&output.stdout).trim().to_string();
                 if key.is_empty() {
-                    return Err(fail(format!("api_key_command `{cmd}` printed nothing: it must print the API key")));
+                    return Err(fail(format!(
+                        "api_key_command `{cmd}` printed nothing: it must print the API key"
+                    )));
                 }
                 Ok(ApiKey::new(key))
             }

@@ -103,19 +103,22 @@ impl Default for Config {
 
 impl Config {
     pub fn profile(&self, name: &str) -> Result<&Profile, ConfigError> {
-        self.profiles.iter().find(|p| p.name == name).ok_or_else(|| {
-            ConfigError::plain(
-                self.file.as_deref(),
-                format!(
-                    "no profile named {name:?}; known profiles: {}",
-                    self.profiles
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
+        self.profiles
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| {
+                ConfigError::plain(
+                    self.file.as_deref(),
+                    format!(
+                        "no profile named {name:?}; known profiles: {}",
+                        self.profiles
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
     }
 }
 

@@ -49,7 +49,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, span: Option<std::ops::Range<usize>>, setting: &str, message: impl Into<String>) -> Result<T, ConfigError> {
+    fn err<T>(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        setting: &str,
+        message: impl Into<String>,
+    ) -> Result<T, ConfigError> {
         Err(ConfigError::at(
             self.file,
             span.map(|s| line_of(self.text, s.start)),
@@ -69,12 +74,17 @@ pub fn parse(text: &str, file: &Path, others_can_read: Option<u32>) -> Result<Co
     };
     if let Some(op) = raw.operator {
         if op.get_ref().trim().is_empty() {
-            return ctx.err(Some(op.span()), "operator", "must not be empty (leave it out to use the OS user)");
+            return ctx.err(
+                Some(op.span()),
+                "operator",
+                "must not be empty (leave it out to use the OS user)",
+            );
         }
         config.operator = Some(op.get_ref().trim().to_string());
     }
     if let Some(t) = raw.default_type {
-        config.default_type = KycType::parse(t.get_ref()).or_else(|e| ctx.err(Some(t.span()), "default_type", e.to_string()))?;
+        config.default_type = KycType::parse(t.get_ref())
+            .or_else(|e| ctx.err(Some(t.span()), "default_type", e.to_string()))?;
     }
     for (name, raw_profile) in raw.profiles {
         let span = raw_profile.span();
@@ -88,7 +98,10 @@ pub fn parse(text: &str, file: &Path, others_can_read: Option<u32>) -> Result<Co
             return ctx.err(
                 Some(default.span()),
                 "default_profile",
-                format!("no profile named {wanted:?}; known profiles: {}", known.join(", ")),
+                format!(
+                    "no profile named {wanted:?}; known profiles: {}",
+                    known.join(", ")
+                ),
             );
         }
         config.default_profile = wanted.to_string();
@@ -111,17 +124,35 @@ fn profile(
             "the sandbox profile is built in and cannot be redefined; choose another name",
         );
     }
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return ctx.err(Some(span), &format!("profiles.{name}"), "profile names use letters, digits, - and _ only");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return ctx.err(
+            Some(span),
+            &format!("profiles.{name}"),
+            "profile names use letters, digits, - and _ only",
+        );
     }
     let Some(base) = raw.base_url else {
-        return ctx.err(Some(span), &format!("profiles.{name}"), "base_url is required, e.g. base_url = \"https://api.kulipa.xyz/v1\"");
+        return ctx.err(
+            Some(span),
+            &format!("profiles.{name}"),
+            "base_url is required, e.g. base_url = \"https://api.kulipa.xyz/v1\"",
+        );
     };
     let base_url = url::Url::parse(base.get_ref().trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .map_or_else(
-            || ctx.err(Some(base.span()), &at("base_url"), format!("{:?} is not an http(s) URL", base.get_ref())),
+            || {
+                ctx.err(
+                    Some(base.span()),
+                    &at("base_url"),
+                    format!("{:?} is not an http(s) URL", base.get_ref()),
+                )
+            },
             Ok,
         )?;
     let method = match raw.method {
@@ -129,26 +160,52 @@ fn profile(
         Some(m) => match m.get_ref().trim().to_ascii_uppercase().as_str() {
             "POST" => reqwest::Method::POST,
             "PUT" => reqwest::Method::PUT,
-            other => return ctx.err(Some(m.span()), &at("method"), format!("{other:?} is not allowed: use POST (the default) or PUT")),
+            other => {
+                return ctx.err(
+                    Some(m.span()),
+                    &at("method"),
+                    format!("{other:?} is not allowed: use POST (the default) or PUT"),
+                );
+            }
         },
     };
     let path = match raw.path {
         None => "/kycs".to_string(),
-        Some(p) if p.get_ref().starts_with('/') && !p.get_ref().contains(char::is_whitespace) => p.get_ref().clone(),
-        Some(p) => return ctx.err(Some(p.span()), &at("path"), "must start with / and contain no spaces, e.g. \"/kycs\""),
+        Some(p) if p.get_ref().starts_with('/') && !p.get_ref().contains(char::is_whitespace) => {
+            p.get_ref().clone()
+        }
+        Some(p) => {
+            return ctx.err(
+                Some(p.span()),
+                &at("path"),
+                "must start with / and contain no spaces, e.g. \"/kycs\"",
+            );
+        }
     };
-    let sources = [raw.api_key_env.is_some(), raw.api_key_command.is_some(), raw.api_key.is_some()];
+    let sources = [
+        raw.api_key_env.is_some(),
+        raw.api_key_command.is_some(),
+        raw.api_key.is_some(),
+    ];
     let key = match (raw.api_key_env, raw.api_key_command, raw.api_key) {
         (Some(env), None, None) => {
             let v = env.get_ref().trim();
             if v.is_empty() || v.contains(char::is_whitespace) || v.contains('=') {
-                return ctx.err(Some(env.span()), &at("api_key_env"), "must be the name of an environment variable, e.g. \"KYC_API_KEY\"");
+                return ctx.err(
+                    Some(env.span()),
+                    &at("api_key_env"),
+                    "must be the name of an environment variable, e.g. \"KYC_API_KEY\"",
+                );
             }
             KeySource::Env(v.to_string())
         }
         (None, Some(cmd), None) => {
             if cmd.get_ref().trim().is_empty() {
-                return ctx.err(Some(cmd.span()), &at("api_key_command"), "must not be empty");
+                return ctx.err(
+                    Some(cmd.span()),
+                    &at("api_key_command"),
+                    "must not be empty",
+                );
             }
             KeySource::Command(cmd.get_ref().trim().to_string())
         }
@@ -170,7 +227,11 @@ fn profile(
             KeySource::Literal(ApiKey::new(literal.get_ref().trim()))
         }
         _ if sources.iter().any(|s| *s) => {
-            return ctx.err(Some(span), &format!("profiles.{name}"), "set only one of api_key_env, api_key_command and api_key");
+            return ctx.err(
+                Some(span),
+                &format!("profiles.{name}"),
+                "set only one of api_key_env, api_key_command and api_key",
+            );
         }
         _ => {
             return ctx.err(
@@ -182,20 +243,38 @@ fn profile(
     };
     let timeout = match raw.timeout_secs {
         None => crate::api::DEFAULT_TIMEOUT,
-        Some(t) if *t.get_ref() > 0.0 && *t.get_ref() <= MAX_TIMEOUT_SECS => Duration::from_secs_f64(*t.get_ref()),
-        Some(t) => return ctx.err(Some(t.span()), &at("timeout_secs"), format!("must be more than 0 and at most {MAX_TIMEOUT_SECS}")),
+        Some(t) if *t.get_ref() > 0.0 && *t.get_ref() <= MAX_TIMEOUT_SECS => {
+            Duration::from_secs_f64(*t.get_ref())
+        }
+        Some(t) => {
+            return ctx.err(
+                Some(t.span()),
+                &at("timeout_secs"),
+                format!("must be more than 0 and at most {MAX_TIMEOUT_SECS}"),
+            );
+        }
     };
     let mut retry = RetryPolicy::default();
     if let Some(n) = raw.max_retries {
         if *n.get_ref() > MAX_RETRIES {
-            return ctx.err(Some(n.span()), &at("max_retries"), format!("must be at most {MAX_RETRIES}"));
+            return ctx.err(
+                Some(n.span()),
+                &at("max_retries"),
+                format!("must be at most {MAX_RETRIES}"),
+            );
         }
         retry.max_retries = *n.get_ref();
     }
     let rate_limit_per_minute = match raw.rate_limit_per_minute {
         None => None,
         Some(n) if *n.get_ref() >= 1 => Some(*n.get_ref()),
-        Some(n) => return ctx.err(Some(n.span()), &at("rate_limit_per_minute"), "must be at least 1"),
+        Some(n) => {
+            return ctx.err(
+                Some(n.span()),
+                &at("rate_limit_per_minute"),
+                "must be at least 1",
+            );
+        }
     };
     let production = raw
         .production
@@ -254,7 +333,8 @@ fn table_at(text: &str, line: usize) -> Option<String> {
         .take(line)
         .filter_map(|l| {
             let l = l.trim();
-            (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+            (l.starts_with('[') && l.ends_with(']'))
+                .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
         })
         .last()
 }
@@ -305,16 +385,55 @@ production = false
         let names: Vec<_> = c.profiles.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["sandbox", "prod", "staging"]);
         let prod = c.profile("prod").unwrap();
-        assert!(prod.production, "the production host is production unless said otherwise");
+        assert!(
+            prod.production,
+            "the production host is production unless said otherwise"
+        );
         assert_eq!(prod.timeout, Duration::from_secs(20));
         assert_eq!(prod.retry.max_retries, 2);
         assert_eq!(prod.rate_limit_per_minute, Some(240));
         assert_eq!(prod.key, KeySource::Env("KULIPA_KEY".into()));
-        assert_eq!(prod.describe_target(), "POST https://api.kulipa.xyz/v1/kycs");
+        assert_eq!(
+            prod.describe_target(),
+            "POST https://api.kulipa.xyz/v1/kycs"
+        );
         let staging = c.profile("staging").unwrap();
         assert!(!staging.production);
-        assert_eq!(staging.describe_target(), "PUT https://staging.partner.example/api/v1/kycs");
-        assert_eq!(staging.key, KeySource::Command("pass show kulipa/staging".into()));
+        assert_eq!(
+            staging.describe_target(),
+            "PUT https://staging.partner.example/api/v1/kycs"
+        );
+        assert_eq!(
+            staging.key,
+            KeySource::Command("pass show kulipa/staging".into())
+        );
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid_and_documents_every_setting() {
+        let text = include_str!("../../assets/config.example.toml");
+        let c = ok(text);
+        assert_eq!(c.profiles.len(), 4);
+        for setting in [
+            "operator",
+            "default_profile",
+            "default_type",
+            "base_url",
+            "method",
+            "path",
+            "api_key_env",
+            "api_key_command",
+            "api_key ",
+            "production",
+            "timeout_secs",
+            "max_retries",
+            "rate_limit_per_minute",
+        ] {
+            assert!(
+                text.contains(setting),
+                "the example does not mention {setting}"
+            );
+        }
     }
 
     #[test]
@@ -326,7 +445,9 @@ production = false
 
     #[test]
     fn unknown_settings_name_the_line_and_setting() {
-        let e = err("operator = \"a\"\n\n[profiles.prod]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\ntimeout = 5\n");
+        let e = err(
+            "operator = \"a\"\n\n[profiles.prod]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\ntimeout = 5\n",
+        );
         assert!(e.starts_with("/home/op/.config/kyc-console/config.toml line 6: profiles.prod.timeout: unknown field `timeout`"), "{e}");
         let e = err("colour = true\n");
         assert!(e.contains("line 1: colour: unknown field `colour`"), "{e}");
@@ -335,34 +456,83 @@ production = false
     #[test]
     fn bad_values_name_the_line_and_setting() {
         let cases = [
-            ("[profiles.p]\nbase_url = \"ftp://x\"\napi_key_env = \"K\"\n", "line 2: profiles.p.base_url: \"ftp://x\" is not an http(s) URL"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\nmethod = \"GET\"\napi_key_env = \"K\"\n", "line 3: profiles.p.method: \"GET\" is not allowed"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\npath = \"kycs\"\napi_key_env = \"K\"\n", "line 3: profiles.p.path: must start with /"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\ntimeout_secs = 0\n", "line 4: profiles.p.timeout_secs: must be more than 0"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = 50\n", "line 4: profiles.p.max_retries: must be at most 10"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nrate_limit_per_minute = 0\n", "line 4: profiles.p.rate_limit_per_minute: must be at least 1"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"MY KEY\"\n", "line 3: profiles.p.api_key_env: must be the name of an environment variable"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\n", "line 1: profiles.p: needs an API key source"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\napi_key_command = \"c\"\n", "line 1: profiles.p: set only one of"),
-            ("[profiles.p]\napi_key_env = \"K\"\n", "line 1: profiles.p: base_url is required"),
-            ("[profiles.sandbox]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\n", "profiles.sandbox: the sandbox profile is built in"),
-            ("default_profile = \"nope\"\n", "line 1: default_profile: no profile named \"nope\"; known profiles: sandbox"),
-            ("default_type = \"passport\"\n", "line 1: default_type: unknown KYC type \"passport\""),
+            (
+                "[profiles.p]\nbase_url = \"ftp://x\"\napi_key_env = \"K\"\n",
+                "line 2: profiles.p.base_url: \"ftp://x\" is not an http(s) URL",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\nmethod = \"GET\"\napi_key_env = \"K\"\n",
+                "line 3: profiles.p.method: \"GET\" is not allowed",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\npath = \"kycs\"\napi_key_env = \"K\"\n",
+                "line 3: profiles.p.path: must start with /",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\ntimeout_secs = 0\n",
+                "line 4: profiles.p.timeout_secs: must be more than 0",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = 50\n",
+                "line 4: profiles.p.max_retries: must be at most 10",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nrate_limit_per_minute = 0\n",
+                "line 4: profiles.p.rate_limit_per_minute: must be at least 1",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"MY KEY\"\n",
+                "line 3: profiles.p.api_key_env: must be the name of an environment variable",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\n",
+                "line 1: profiles.p: needs an API key source",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\napi_key_command = \"c\"\n",
+                "line 1: profiles.p: set only one of",
+            ),
+            (
+                "[profiles.p]\napi_key_env = \"K\"\n",
+                "line 1: profiles.p: base_url is required",
+            ),
+            (
+                "[profiles.sandbox]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\n",
+                "profiles.sandbox: the sandbox profile is built in",
+            ),
+            (
+                "default_profile = \"nope\"\n",
+                "line 1: default_profile: no profile named \"nope\"; known profiles: sandbox",
+            ),
+            (
+                "default_type = \"passport\"\n",
+                "line 1: default_type: unknown KYC type \"passport\"",
+            ),
             ("operator = \"  \"\n", "line 1: operator: must not be empty"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = -1\n", "line 4: profiles.p.max_retries: invalid value"),
-            ("[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nproduction = \"yes\"\n", "line 4: profiles.p.production: invalid type"),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = -1\n",
+                "line 4: profiles.p.max_retries: invalid value",
+            ),
+            (
+                "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nproduction = \"yes\"\n",
+                "line 4: profiles.p.production: invalid type",
+            ),
             ("[profiles.p\nbase_url = 1\n", "line 1"),
         ];
         for (text, expected) in cases {
             let e = err(text);
             assert!(e.contains(expected), "expected {expected:?} in {e:?}");
-            assert!(e.starts_with("/home/op/.config/kyc-console/config.toml"), "{e}");
+            assert!(
+                e.starts_with("/home/op/.config/kyc-console/config.toml"),
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn a_literal_key_needs_a_private_file() {
-        let text = "[profiles.p]\nbase_url = \"https://x.example\"\napi_key = \"sk_live_123456789\"\n";
+        let text =
+            "[profiles.p]\nbase_url = \"https://x.example\"\napi_key = \"sk_live_123456789\"\n";
         let e = parse(text, &file(), Some(0o644)).unwrap_err().to_string();
         assert!(e.contains("line 3: profiles.p.api_key: a key written in the file is refused because others can read"), "{e}");
         assert!(e.contains("mode 644") && e.contains("chmod 600"), "{e}");
@@ -370,6 +540,9 @@ production = false
         let c = parse(text, &file(), None).unwrap();
         let p = c.profile("p").unwrap();
         assert!(matches!(&p.key, KeySource::Literal(k) if k.expose() == "sk_live_123456789"));
-        assert!(!format!("{c:?}").contains("sk_live_123456789"), "Debug never shows the key");
+        assert!(
+            !format!("{c:?}").contains("sk_live_123456789"),
+            "Debug never shows the key"
+        );
     }
 }
