@@ -97,9 +97,11 @@ impl Targets {
                 let source = profile.key.clone();
                 let name = profile.name.clone();
                 // A key command may take a while (a password manager): keep the runtime free.
-                let key = tokio::task::spawn_blocking(move || source.resolve(&name, sandbox_key.as_deref()))
-                    .await
-                    .map_err(|e| ConfigError::plain(None, e.to_string()))??;
+                let key = tokio::task::spawn_blocking(move || {
+                    source.resolve(&name, sandbox_key.as_deref())
+                })
+                .await
+                .map_err(|e| ConfigError::plain(None, e.to_string()))??;
                 self.keys.insert(profile.name.clone(), key.clone());
                 key
             }

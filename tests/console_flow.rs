@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use futures::channel::mpsc as fmpsc;
 use kyc_console::api::{ApiClient, ApiKey, ClientOptions, Target};
-use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
 use kyc_console::config::Profile;
+use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
 use kyc_console::history::SqliteStore;
-use kyc_console::target::Targets;
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
+use kyc_console::target::Targets;
 use kyc_console::tui::app::{self, Observed, Services};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
 use kyc_console::tui::effects::Origin;

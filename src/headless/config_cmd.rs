@@ -29,7 +29,11 @@ fn describe_paths(global: &GlobalArgs, paths: &Paths) -> String {
     } else {
         "the default place".to_string()
     };
-    let state = if file.exists() { "found" } else { "not found: built-in defaults apply" };
+    let state = if file.exists() {
+        "found"
+    } else {
+        "not found: built-in defaults apply"
+    };
     format!(
         "settings  {} ({source}; {state})\nhistory   {}\nlogs      {} (one file a day, kyc-console.log.YYYY-MM-DD)\nexample   assets/config.example.toml in the source tree documents every setting\n",
         file.display(),
@@ -95,11 +99,17 @@ fn key_status(key: &KeySource) -> String {
     match key {
         KeySource::Env(name) => match std::env::var(name) {
             Ok(v) if !v.trim().is_empty() => {
-                format!("{} (set, {})", key.describe(), crate::api::ApiKey::new(v.trim()).masked_hint())
+                format!(
+                    "{} (set, {})",
+                    key.describe(),
+                    crate::api::ApiKey::new(v.trim()).masked_hint()
+                )
             }
             _ => format!("{} (NOT SET: using this profile will fail)", key.describe()),
         },
-        KeySource::Command(_) => format!("{} (runs when the profile is first used)", key.describe()),
+        KeySource::Command(_) => {
+            format!("{} (runs when the profile is first used)", key.describe())
+        }
         KeySource::Sandbox | KeySource::Literal(_) => key.describe(),
     }
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::api::to_curl;
 use crate::cli::{GlobalArgs, HistoryArgs, IdArgs, ShowArgs};
 use crate::domain::{OutcomeKind, UserId};
-use crate::history::export::ExportRow;
+use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
 use crate::paths::Paths;
 use crate::session::Session;
@@ -77,11 +77,15 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
         emit(&format!("{:#}\n", json!(rows)));
     } else if args.csv {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        for row in &rows {
-            if let Err(e) = writer.serialize(row) {
-                eprintln!("error: {e}");
-                return ExitCode::from(EXIT_FAILED);
-            }
+        let written = if rows.is_empty() {
+            // The header comes with the first row; scripts still want it when none match.
+            writer.write_record(EXPORT_COLUMNS)
+        } else {
+            rows.iter().try_for_each(|row| writer.serialize(row))
+        };
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILED);
         }
         match writer.into_inner() {
             Ok(bytes) => emit(&String::from_utf8_lossy(&bytes)),

@@ -470,7 +470,7 @@ impl HistoryStore for SqliteStore {
                 return Ok(Vec::new());
             }
             if offset * 2 > total {
-                let end = (offset + limit).min(total);
+                let end = offset.saturating_add(limit).min(total);
                 let mut rows = self.select_rows(filter, "ASC", total - end, end - offset)?;
                 rows.reverse();
                 return Ok(rows);

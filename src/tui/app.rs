@@ -15,11 +15,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::clipboard::Clipboard;
 use super::effects::{Effects, Origin, SharedTargets};
-use crate::config::Profile;
 use super::message::{Effect, Msg};
 use super::state::State;
 use super::{update, view};
 use crate::api::ApiClient;
+use crate::config::Profile;
 use crate::history::HistoryStore;
 
 /// How often the clock ticks while something is in flight.

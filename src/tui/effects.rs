@@ -9,15 +9,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::clipboard::Clipboard;
 use super::message::{Effect, Msg};
-use super::update::TOAST_FOR;
 use super::state::TargetInfo;
+use super::update::TOAST_FOR;
 use crate::api::ApiClient;
 use crate::config::Profile;
-use crate::target::Targets;
 use crate::domain::InitiateRequest;
 use crate::history::export;
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
 use crate::submit::{self, Progress};
+use crate::target::Targets;
 
 pub use crate::submit::Origin;
 

@@ -1,11 +1,11 @@
 //! What comes back to the loop from effects, and what `update` asks the loop to do.
 
+use super::state::TargetInfo;
 use crate::api::{Attempt, Exchange};
 use crate::domain::InitiateRequest;
-use super::state::TargetInfo;
 use crate::history::export::ExportFormat;
-use crate::target::Opened;
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
+use crate::target::Opened;
 
 /// Results of effects, delivered to `update` by the loop.
 #[derive(Debug, Clone)]

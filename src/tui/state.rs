@@ -13,8 +13,8 @@ use crate::domain::{
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
 use super::keymap::Mode;
-use crate::target::Opened;
 use super::theme::Theme;
+use crate::target::Opened;
 
 /// Which part of the main screen has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +231,9 @@ pub enum Overlay {
     /// Waiting for the store to load a submission.
     LoadingDetail(SubmissionId),
     /// Choosing the profile to send to.
-    Profiles { selected: usize },
+    Profiles {
+        selected: usize,
+    },
     Confirm(Confirm),
 }
 

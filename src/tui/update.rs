@@ -229,7 +229,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.switching = Some(choice.name.clone());
             let mut effects = vec![Effect::SwitchProfile(choice.name.clone())];
-            effects.extend(toast(state, &format!("opening profile {}…", choice.name), false));
+            effects.extend(toast(
+                state,
+                &format!("opening profile {}…", choice.name),
+                false,
+            ));
             effects
         }
         Action::ToggleAllProfiles => {
@@ -535,7 +539,10 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.switching = None;
             toast(
                 state,
-                &format!("cannot use profile {name}: {error} (still sending to {})", state.target.profile),
+                &format!(
+                    "cannot use profile {name}: {error} (still sending to {})",
+                    state.target.profile
+                ),
                 true,
             )
         }

@@ -11,7 +11,10 @@ use crate::tui::state::State;
 pub fn render(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
     let t = state.theme;
     let mut lines = vec![
-        Line::styled("Send to which profile? History follows the choice.", t.muted()),
+        Line::styled(
+            "Send to which profile? History follows the choice.",
+            t.muted(),
+        ),
         Line::raw(""),
     ];
     for (i, p) in state.profiles.iter().enumerate() {
@@ -20,7 +23,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
             Span::styled(if i == selected { "› " } else { "  " }, t.key()),
             Span::styled(
                 format!("{:<14}", p.name),
-                if i == selected { t.selected().patch(t.bold()) } else { t.bold() },
+                if i == selected {
+                    t.selected().patch(t.bold())
+                } else {
+                    t.bold()
+                },
             ),
             Span::raw(" "),
         ];

@@ -1,0 +1,643 @@
+//! The built binary's `history`, `show`, `replay` and `retry` over a history made by real
+//! `initiate` runs against the embedded sandbox, and a scan for the API key in every file
+//! and every output the commands produce.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use kyc_console::api::KEY_MASK;
+use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
+use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Variables that would change what the binary reads or logs.
+const CLEARED_VARS: [&str; 2] = [kyc_console::logging::LOG_ENV, "KYC_CONSOLE_CONFIG"];
+/// The user id the sandbox answers 400 for.
+const BAD_REQUEST_USER: &str = "usr-00000000-0000-4000-8000-000000000400";
+/// The user id the sandbox answers 403 for.
+const FORBIDDEN_USER: &str = "usr-00000000-0000-4000-8000-000000000403";
+/// A key distinctive enough that finding its bytes anywhere means it leaked.
+const SCAN_KEY: &str = "sk_live_scan_7f3c9e1d2b4a";
+const SCAN_VAR: &str = "KYC_CONSOLE_TEST_SCAN_KEY";
+
+/// Every column of `history --json` and `--csv`, in CSV order.
+const COLUMNS: [&str; 13] = [
+    "id",
+    "created_at",
+    "profile",
+    "user_id",
+    "type",
+    "status",
+    "outcome",
+    "failure",
+    "attempts",
+    "latency_ms",
+    "verification_id",
+    "webview_url",
+    "request_id",
+];
+
+fn random_user() -> String {
+    format!("usr-{}", uuid::Uuid::new_v4())
+}
+
+/// `kyc-console --data-dir <dir> <args>`.
+fn console(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("kyc-console").expect("the binary is built");
+    for var in CLEARED_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.arg("--data-dir").arg(dir).args(args);
+    cmd
+}
+
+#[derive(Debug, Clone)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
+    }
+
+    fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+}
+
+fn run(mut cmd: Command) -> Run {
+    let output = cmd.output().expect("the binary runs");
+    Run {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn kyc(dir: &Path, args: &[&str]) -> Run {
+    run(console(dir, args))
+}
+
+/// The id `initiate` printed: `history       #7 (kyc-console show 7)`.
+fn recorded_id(run: &Run) -> i64 {
+    run.stdout
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("history"))
+        .and_then(|rest| rest.trim().strip_prefix('#'))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no history line in:\n{}", run.stdout))
+}
+
+/// A data directory with three submissions: a success, a 400 and a 403, in that order.
+struct History {
+    dir: TempDir,
+    user: String,
+    ok: i64,
+    bad: i64,
+    forbidden: i64,
+}
+
+impl History {
+    fn new() -> History {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let user = random_user();
+        let send = |user: &str, code: i32| {
+            let run = kyc(
+                dir.path(),
+                &["initiate", "--user-id", user, "--type", "full"],
+            )
+            .expect(code);
+            recorded_id(&run)
+        };
+        let ok = send(&user, 0);
+        let bad = send(BAD_REQUEST_USER, 1);
+        let forbidden = send(FORBIDDEN_USER, 1);
+        assert!(ok < bad && bad < forbidden, "{ok} {bad} {forbidden}");
+        History {
+            dir,
+            user,
+            ok,
+            bad,
+            forbidden,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        kyc(self.path(), args)
+    }
+
+    /// `history --json <args>` as its rows.
+    fn rows(&self, args: &[&str]) -> Vec<Value> {
+        let mut all = vec!["history", "--json"];
+        all.extend_from_slice(args);
+        match self.run(&all).expect(0).json() {
+            Value::Array(rows) => rows,
+            other => panic!("not an array: {other}"),
+        }
+    }
+
+    fn ids(&self, args: &[&str]) -> Vec<i64> {
+        self.rows(args)
+            .iter()
+            .map(|r| r["id"].as_i64().expect("an id"))
+            .collect()
+    }
+}
+
+// --- history ---------------------------------------------------------------------------
+
+#[test]
+fn history_prints_a_table_newest_first() {
+    let h = History::new();
+    let run = h.run(&["history"]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and three rows:\n{}", run.stdout);
+    for column in ["id", "time (UTC)", "profile", "user id", "outcome"] {
+        assert!(lines[0].contains(column), "{}", lines[0]);
+    }
+    let first_ids: Vec<i64> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(first_ids, [h.forbidden, h.bad, h.ok]);
+    assert!(lines[1].contains(FORBIDDEN_USER) && lines[1].contains("403"));
+    assert!(lines[2].contains(BAD_REQUEST_USER) && lines[2].contains("rejected"));
+    assert!(lines[3].contains(&h.user) && lines[3].contains("initiated"));
+    assert!(
+        lines[3].contains("kyc-"),
+        "the verification id: {}",
+        lines[3]
+    );
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn history_as_json_has_every_column() {
+    let h = History::new();
+    let rows = h.rows(&[]);
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let mut keys: Vec<&str> = row
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let mut want = COLUMNS.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(row["profile"], "sandbox");
+        assert_eq!(row["type"], "full");
+        assert_eq!(row["attempts"], 1);
+        assert!(row["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+        assert!(
+            row["created_at"]
+                .as_str()
+                .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+        );
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [h.forbidden, h.bad, h.ok], "newest first");
+
+    let ok = &rows[2];
+    assert_eq!(ok["user_id"], h.user.as_str());
+    assert_eq!(ok["status"], 201);
+    assert_eq!(ok["outcome"], "initiated");
+    assert!(
+        ok["verification_id"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("kyc-"))
+    );
+    assert!(
+        ok["webview_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http"))
+    );
+    assert!(ok["latency_ms"].is_u64());
+    assert_eq!(rows[1]["status"], 400);
+    assert_eq!(rows[1]["outcome"], "rejected");
+    assert_eq!(rows[1]["verification_id"], Value::Null);
+    assert_eq!(rows[0]["status"], 403);
+    assert_eq!(rows[0]["user_id"], FORBIDDEN_USER);
+}
+
+#[test]
+fn history_as_csv_has_a_header_and_a_line_a_row() {
+    let h = History::new();
+    let run = h.run(&["history", "--csv"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 4, "{}", run.stdout);
+    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, COLUMNS);
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+    assert_eq!(records.len(), 3);
+    let ids: Vec<i64> = records.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(ids, [h.forbidden, h.bad, h.ok]);
+    assert_eq!(&records[2][3], h.user.as_str());
+    assert_eq!(&records[2][5], "201");
+    assert_eq!(&records[1][5], "400");
+    assert_eq!(&records[0][6], "rejected");
+}
+
+#[test]
+fn history_filters() {
+    let h = History::new();
+    assert_eq!(h.ids(&["--status", "400"]), [h.bad]);
+    assert_eq!(h.ids(&["--status", "201"]), [h.ok]);
+    assert_eq!(h.ids(&["--user-id", &h.user]), [h.ok]);
+    assert_eq!(h.ids(&["--user-id", FORBIDDEN_USER]), [h.forbidden]);
+    assert_eq!(h.ids(&["--errors"]), [h.forbidden, h.bad]);
+    assert_eq!(h.ids(&["--limit", "1"]), [h.forbidden]);
+    assert_eq!(h.ids(&["--limit", "2", "--errors"]), [h.forbidden, h.bad]);
+    assert_eq!(
+        h.ids(&["--since", "2000-01-01"]),
+        [h.forbidden, h.bad, h.ok]
+    );
+    assert_eq!(
+        h.ids(&[
+            "--since",
+            "2000-01-01T00:00:00Z",
+            "--errors",
+            "--status",
+            "403"
+        ]),
+        [h.forbidden]
+    );
+    assert!(h.ids(&["--since", "2999-01-01"]).is_empty());
+
+    // The human form says so on stderr when nothing matches.
+    let run = h.run(&["history", "--since", "2999-01-01"]).expect(0);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("no submissions match"),
+        "{}",
+        run.stderr
+    );
+    let run = h.run(&["history", "--status", "400"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    assert!(run.stdout.contains(BAD_REQUEST_USER));
+}
+
+#[test]
+fn history_refuses_bad_filters_with_exit_2() {
+    let h = History::new();
+    let run = h.run(&["history", "--since", "yesterday"]).expect(2);
+    assert!(run.stderr.contains("--since"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let run = h
+        .run(&["history", "--user-id", "usr-123", "--json"])
+        .expect(2);
+    assert!(run.stderr.contains("--user-id"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+// --- show ------------------------------------------------------------------------------
+
+#[test]
+fn show_prints_the_request_attempts_and_response() {
+    let h = History::new();
+    let run = h.run(&["show", &h.bad.to_string()]).expect(0);
+    let out = &run.stdout;
+    assert!(out.contains(&format!("submission #{}", h.bad)), "{out}");
+    assert!(out.contains(BAD_REQUEST_USER), "{out}");
+    for section in ["\nrequest\n", "\nattempts\n", "\nresponse\n"] {
+        assert!(out.contains(section), "no {section:?} in:\n{out}");
+    }
+    assert!(out.contains(&format!("x-api-key: {KEY_MASK}")), "{out}");
+    assert_eq!(KEY_MASK, "••••••••");
+    assert!(out.contains("HTTP 400"), "{out}");
+    assert!(out.contains("#1 "), "the attempt: {out}");
+    assert!(!out.contains(SANDBOX_API_KEY), "the API key is in:\n{out}");
+}
+
+#[test]
+fn show_as_json() {
+    let h = History::new();
+    let out = h
+        .run(&["show", &h.bad.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["id"], h.bad);
+    assert_eq!(out["outcome"], "rejected");
+    assert_eq!(out["user_id"], BAD_REQUEST_USER);
+    assert_eq!(out["status"], 400);
+    let headers = out["request"]["headers"].as_array().expect("headers");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h[0] == name)
+            .and_then(|h| h[1].as_str())
+    };
+    assert_eq!(header("x-api-key"), Some(KEY_MASK));
+    assert_eq!(header("x-idempotency-key"), out["idempotency_key"].as_str());
+    let attempts = out["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["status"], 400);
+    assert!(attempts[0]["request_id"].as_str().is_some());
+    let body = attempts[0]["body"]
+        .as_object()
+        .expect("the 400 body as a JSON object");
+    assert_eq!(body["status"], 400);
+    assert!(body["errors"].is_array());
+
+    let ok = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ok["outcome"], "initiated");
+    assert_eq!(ok["attempts"][0]["status"], 201);
+    assert!(
+        ok["verification_id"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("kyc-"))
+    );
+    assert_eq!(ok["attempts"][0]["body"]["id"], ok["verification_id"]);
+}
+
+#[test]
+fn show_as_curl_reads_the_key_from_a_variable() {
+    let h = History::new();
+    let run = h.run(&["show", &h.ok.to_string(), "--curl"]).expect(0);
+    let out = &run.stdout;
+    assert!(out.starts_with("curl "), "{out}");
+    assert!(out.contains("$KYC_API_KEY"), "{out}");
+    assert!(out.contains("--data-raw"), "{out}");
+    assert!(out.contains(&h.user), "{out}");
+    assert!(!out.contains(SANDBOX_API_KEY), "the API key is in:\n{out}");
+    assert!(!out.contains(KEY_MASK), "{out}");
+}
+
+#[test]
+fn show_of_an_unknown_id_exits_1() {
+    let h = History::new();
+    let run = h.run(&["show", "999"]).expect(1);
+    assert!(run.stderr.contains("no submission 999"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+// --- replay, retry, initiate -------------------------------------------------------------
+
+#[test]
+fn replay_of_a_success_is_a_new_submission_beside_the_original() {
+    let h = History::new();
+    let run = h.run(&["replay", &h.ok.to_string()]).expect(0);
+    let line = |label: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in:\n{}", run.stdout))
+            .to_string()
+    };
+    let original = line("original");
+    assert!(original.contains(&format!("#{}", h.ok)), "{original}");
+    assert!(original.contains("initiated"), "{original}");
+    let replay = line("replay");
+    assert!(replay.contains("initiated"), "{replay}");
+
+    let rows = h.rows(&[]);
+    assert_eq!(rows.len(), 4);
+    let new_id = rows[0]["id"].as_i64().unwrap();
+    assert!(new_id > h.forbidden);
+    assert!(replay.contains(&format!("#{new_id}")), "{replay}");
+    assert_eq!(rows[0]["user_id"], h.user.as_str());
+    assert_eq!(rows[0]["outcome"], "initiated");
+    assert_ne!(rows[0]["verification_id"], rows[3]["verification_id"]);
+
+    let new = h
+        .run(&["show", &new_id.to_string(), "--json"])
+        .expect(0)
+        .json();
+    let old = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(new["resend_of"], h.ok);
+    assert_ne!(new["idempotency_key"], old["idempotency_key"]);
+    assert_eq!(new["request"]["body"], old["request"]["body"]);
+}
+
+#[test]
+fn replay_of_a_refusal_exits_1() {
+    let h = History::new();
+    let run = h.run(&["replay", &h.forbidden.to_string()]).expect(1);
+    assert!(run.stdout.contains("original"), "{}", run.stdout);
+    let replay = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("replay"))
+        .expect("a replay line");
+    assert!(replay.contains("rejected"), "{replay}");
+    let rows = h.rows(&[]);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["status"], 403);
+    assert_eq!(rows[0]["user_id"], FORBIDDEN_USER);
+}
+
+#[test]
+fn retry_of_a_finished_submission_exits_1_and_sends_nothing() {
+    let h = History::new();
+    let run = h.run(&["retry", &h.ok.to_string()]).expect(1);
+    assert!(
+        run.stderr.contains("already has a final outcome"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    let rows = h.rows(&[]);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["attempts"], 1, "no attempt was added");
+    let run = h.run(&["retry", &h.bad.to_string()]).expect(1);
+    assert!(
+        run.stderr.contains("already has a final outcome"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn initiate_as_json_names_its_submission() {
+    let h = History::new();
+    let user = random_user();
+    let out = h
+        .run(&["initiate", "--user-id", &user, "--type", "rfi", "--json"])
+        .expect(0)
+        .json();
+    let id = out["submission_id"].as_i64().expect("submission_id");
+    assert!(id > h.forbidden);
+    assert_eq!(h.ids(&["--limit", "1"]), [id]);
+    let shown = h.run(&["show", &id.to_string(), "--json"]).expect(0).json();
+    assert_eq!(shown["user_id"], user.as_str());
+    assert_eq!(shown["type"], "rfi");
+    assert_eq!(shown["idempotency_key"], out["idempotency_key"]);
+    assert_eq!(shown["request_id"], out["request_id"]);
+}
+
+// --- the API key never lands anywhere ----------------------------------------------------
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The files under `dir` whose bytes contain `needle`.
+fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            holds(
+                &std::fs::read(p).expect("a readable file"),
+                needle.as_bytes(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_api_key_is_in_no_file_and_no_output() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let sandbox = runtime
+        .block_on(Sandbox::start(
+            SandboxConfig {
+                api_key: SCAN_KEY.to_string(),
+                ..SandboxConfig::default()
+            },
+            0,
+        ))
+        .expect("the sandbox starts");
+    let base_url = sandbox.base_url().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+
+    let mut outputs = Vec::new();
+    let scan = |args: &[&str], code: i32, outputs: &mut Vec<Run>| -> Run {
+        let mut cmd = console(dir.path(), args);
+        cmd.args(["--base-url", &base_url, "--api-key-env", SCAN_VAR])
+            .args(["--log-level", "trace"])
+            .env(SCAN_VAR, SCAN_KEY);
+        let run = run(cmd).expect(code);
+        outputs.push(run.clone());
+        run
+    };
+
+    let user = random_user();
+    let ok = scan(
+        &["initiate", "--user-id", &user, "--type", "full", "--json"],
+        0,
+        &mut outputs,
+    )
+    .json();
+    // Exit 0 means the sandbox accepted the key: it was sent.
+    assert_eq!(ok["status"], 201);
+    assert_eq!(ok["profile"], "custom");
+    let ok_id = ok["submission_id"]
+        .as_i64()
+        .expect("submission_id")
+        .to_string();
+    scan(
+        &["initiate", "--user-id", BAD_REQUEST_USER, "--type", "full"],
+        1,
+        &mut outputs,
+    );
+    scan(&["replay", &ok_id], 0, &mut outputs);
+    scan(&["replay", &ok_id, "--json"], 0, &mut outputs);
+    let shown = scan(&["show", &ok_id, "--json"], 0, &mut outputs).json();
+    assert_eq!(shown["base_url"], base_url.as_str());
+    scan(&["show", &ok_id], 0, &mut outputs);
+    let curl = scan(&["show", &ok_id, "--curl"], 0, &mut outputs);
+    assert!(curl.stdout.contains("$KYC_API_KEY"), "{}", curl.stdout);
+    let history = scan(&["history", "--json"], 0, &mut outputs);
+    let rows: Vec<Value> = serde_json::from_str(&history.stdout).unwrap();
+    assert_eq!(rows.len(), 4);
+    let csv = scan(&["history", "--csv"], 0, &mut outputs);
+    std::fs::write(exports.join("history.csv"), &csv.stdout).unwrap();
+    std::fs::write(exports.join("history.json"), &history.stdout).unwrap();
+    std::fs::write(exports.join("curl.sh"), &curl.stdout).unwrap();
+
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests, 4, "every send reached the sandbox");
+    assert_eq!(stats.verifications, 3);
+    runtime.block_on(sandbox.stop());
+
+    // No output holds the key.
+    assert_eq!(outputs.len(), 9);
+    for run in &outputs {
+        assert!(
+            !run.stdout.contains(SCAN_KEY),
+            "the key is in stdout:\n{run:?}"
+        );
+        assert!(
+            !run.stderr.contains(SCAN_KEY),
+            "the key is in stderr:\n{run:?}"
+        );
+    }
+
+    // The scan reads what was written: a non-empty log, the history, the exports.
+    let files = files_under(dir.path());
+    let log_dir = dir.path().join("logs");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(&log_dir) && std::fs::metadata(f).unwrap().len() > 0),
+        "no non-empty log file in {files:?}"
+    );
+    assert!(
+        files.contains(&dir.path().join("history.sqlite3")),
+        "{files:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&exports).unwrap().count(),
+        3,
+        "the exports are scanned too"
+    );
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 4);
+    drop(store);
+    // The scan finds what is there: the user id is stored in plain text, and logged.
+    let with_user = files_holding(dir.path(), &user);
+    assert!(
+        with_user.iter().any(|f| f
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("history.sqlite3"))),
+        "the user id is not in the history files: {with_user:?}"
+    );
+
+    // ... and not the key, in any file.
+    let leaked = files_holding(dir.path(), SCAN_KEY);
+    assert!(leaked.is_empty(), "the API key is in {leaked:?}");
+}

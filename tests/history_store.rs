@@ -1,0 +1,1255 @@
+//! The SQLite history store on real files: migrations, the file's mode and pragmas,
+//! write-ahead rows, whole round trips of attempts, windowed and filtered reads over 1,000
+//! rows, two writers on one file, and CSV/JSON exports.
+
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use kyc_console::api::{
+    Attempt, AttemptResult, CapturedResponse, KEY_MASK, RateLimit, RequestRecord, RetryPlan,
+};
+use kyc_console::domain::{FailureKind, KycType, OutcomeKind};
+use kyc_console::history::export::{ExportFormat, export};
+use kyc_console::history::{
+    HISTORY_FILE, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewSubmission,
+    SqliteStore, SubmissionId,
+};
+use rusqlite::Connection;
+use serde_json::Value;
+
+/// Rows in the large history.
+const ROWS: usize = 1000;
+
+/// The columns every export has, in order.
+const EXPORT_COLUMNS: [&str; 13] = [
+    "id",
+    "created_at",
+    "profile",
+    "user_id",
+    "type",
+    "status",
+    "outcome",
+    "failure",
+    "attempts",
+    "latency_ms",
+    "verification_id",
+    "webview_url",
+    "request_id",
+];
+
+fn base_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn ms(n: i64) -> chrono::Duration {
+    chrono::Duration::milliseconds(n)
+}
+
+fn request(user_id: &str, key: &str) -> RequestRecord {
+    RequestRecord {
+        method: "POST".into(),
+        url: "http://127.0.0.1:9/v1/kycs".into(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("accept".into(), "application/json".into()),
+            ("x-api-key".into(), KEY_MASK.into()),
+            ("x-idempotency-key".into(), key.into()),
+        ],
+        body: serde_json::json!({"type": "full", "userId": user_id}).to_string(),
+    }
+}
+
+fn submission(user_id: &str, profile: &str, created_at: DateTime<Utc>) -> NewSubmission {
+    let key = uuid::Uuid::new_v4().to_string();
+    NewSubmission {
+        created_at,
+        operator: "tester".into(),
+        profile: profile.into(),
+        base_url: "http://127.0.0.1:9/v1".into(),
+        user_id: user_id.into(),
+        kyc_type: KycType::Full,
+        redirect_uri: None,
+        request: request(user_id, &key),
+        idempotency_key: key,
+        resend_of: None,
+        batch_id: None,
+    }
+}
+
+fn response(status: u16, request_id: &str, body: &[u8]) -> CapturedResponse {
+    CapturedResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-request-id".into(), request_id.into()),
+        ],
+        body: body.to_vec(),
+        body_truncated: false,
+        request_id: Some(request_id.into()),
+        rate_limit: RateLimit {
+            limit: Some(300),
+            remaining: Some(299),
+            reset_secs: Some(60),
+            retry_after_secs: None,
+        },
+    }
+}
+
+fn answered(
+    number: u32,
+    started_at: DateTime<Utc>,
+    latency_ms: u64,
+    r: CapturedResponse,
+) -> Attempt {
+    Attempt {
+        number,
+        started_at,
+        latency: Duration::from_millis(latency_ms),
+        result: AttemptResult::Response(r),
+        retry: None,
+    }
+}
+
+fn failed(
+    number: u32,
+    started_at: DateTime<Utc>,
+    latency_ms: u64,
+    failure: FailureKind,
+    message: &str,
+) -> Attempt {
+    Attempt {
+        number,
+        started_at,
+        latency: Duration::from_millis(latency_ms),
+        result: AttemptResult::Failed {
+            failure,
+            message: message.into(),
+        },
+        retry: None,
+    }
+}
+
+fn success_body(verification: &str, url: &str) -> Vec<u8> {
+    serde_json::json!({"id": verification, "status": "pending", "url": url})
+        .to_string()
+        .into_bytes()
+}
+
+fn user_version(path: &Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn tables(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn ids(rows: &[HistoryRow]) -> Vec<SubmissionId> {
+    rows.iter().map(|r| r.id).collect()
+}
+
+/// One finished submission with a single 201, for the simple tests.
+fn add_success(store: &SqliteStore, user: &str) -> SubmissionId {
+    let new = submission(user, "sandbox", base_time());
+    let id = store.create(&new).unwrap();
+    let attempt = answered(
+        1,
+        base_time() + ms(1),
+        40,
+        response(
+            201,
+            &format!("req-{user}"),
+            &success_body(&format!("kyc-{user}"), "https://kyc.example/w"),
+        ),
+    );
+    store.record_attempt(id, &attempt).unwrap();
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+    id
+}
+
+// --- migrations, file, pragmas -------------------------------------------------------------
+
+#[test]
+fn migrates_a_fresh_directory_with_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    let store = SqliteStore::open_in(&data).unwrap();
+    let path = data.join(HISTORY_FILE);
+    assert_eq!(HISTORY_FILE, "history.sqlite3");
+    assert_eq!(store.path(), path.as_path());
+    assert!(path.is_file(), "{} was not created", path.display());
+    assert_eq!(user_version(&path), 1);
+    assert_eq!(tables(&path), ["attempts", "submissions"]);
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
+    assert!(
+        store
+            .window(&HistoryFilter::default(), 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn migrates_an_empty_pre_created_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    std::fs::File::create(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(user_version(&path), 1);
+    assert_eq!(tables(&path), ["attempts", "submissions"]);
+    let id = add_success(&store, "usr-empty-file");
+    assert_eq!(store.get(id).unwrap().attempts.len(), 1);
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
+}
+
+#[test]
+fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let (first, pending, before) = {
+        let store = SqliteStore::open_in(dir.path()).unwrap();
+        let first = add_success(&store, "usr-first");
+        let pending = store
+            .create(&submission("usr-pending", "sandbox", base_time() + ms(5)))
+            .unwrap();
+        let before = store.get(first).unwrap();
+        (first, pending, before)
+    };
+    let version = user_version(&path);
+    assert_eq!(version, 1);
+
+    let second_id = {
+        let store = SqliteStore::open_in(dir.path()).unwrap();
+        assert_eq!(user_version(&path), version);
+        assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 2);
+        assert_eq!(store.get(first).unwrap(), before);
+        let still_pending = store.get(pending).unwrap();
+        assert_eq!(still_pending.outcome, None);
+        assert!(still_pending.attempts.is_empty());
+        add_success(&store, "usr-second")
+    };
+    assert!(second_id > pending, "ids keep increasing after a reopen");
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(user_version(&path), version);
+    assert_eq!(
+        ids(&store.window(&HistoryFilter::default(), 0, 10).unwrap()),
+        [second_id, pending, first]
+    );
+    assert_eq!(store.get(first).unwrap(), before);
+    assert_eq!(store.get(second_id).unwrap().attempts.len(), 1);
+    assert_eq!(tables(&path), ["attempts", "submissions"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    add_success(&store, "usr-mode");
+    let path = dir.path().join(HISTORY_FILE);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{} has mode {mode:o}", path.display());
+    // SQLite gives its side files the database's mode; they hold the same data.
+    for side in ["-wal", "-shm"] {
+        let side = dir.path().join(format!("{HISTORY_FILE}{side}"));
+        if side.exists() {
+            let mode = std::fs::metadata(&side).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} has mode {mode:o}", side.display());
+        }
+    }
+    assert!(
+        dir.path().join(format!("{HISTORY_FILE}-wal")).exists(),
+        "a WAL file while the store is open and has written"
+    );
+}
+
+#[test]
+fn journal_mode_is_wal_and_foreign_keys_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let parent = add_success(&store, "usr-parent");
+
+    // WAL is a property of the file: a separate connection sees it.
+    let conn = Connection::open(dir.path().join(HISTORY_FILE)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    // The schema declares the references the store's connection enforces.
+    let references: Vec<String> = conn
+        .prepare("SELECT \"table\" FROM pragma_foreign_key_list('attempts')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(references, ["submissions"]);
+
+    // `foreign_keys` is per connection, so it is observed through the store's own: a
+    // resend of a submission that does not exist is refused, one that exists is kept.
+    let mut dangling = submission("usr-child", "sandbox", base_time());
+    dangling.resend_of = Some(parent + 1000);
+    match store.create(&dangling) {
+        Err(HistoryError::Storage(e)) => assert!(e.contains("FOREIGN KEY"), "{e}"),
+        other => panic!("a dangling resend_of was accepted: {other:?}"),
+    }
+    let mut child = submission("usr-child", "sandbox", base_time());
+    child.resend_of = Some(parent);
+    let id = store.create(&child).unwrap();
+    assert_eq!(store.get(id).unwrap().new.resend_of, Some(parent));
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 2);
+
+    // An attempt for a submission that does not exist is refused and leaves nothing behind.
+    let orphan = answered(1, base_time(), 1, response(201, "req-x", b"{}"));
+    assert!(matches!(
+        store.record_attempt(4242, &orphan),
+        Err(HistoryError::NotFound(4242))
+    ));
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM attempts WHERE submission_id = 4242",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    assert!(matches!(
+        store.finish(4242, OutcomeKind::Initiated),
+        Err(HistoryError::NotFound(4242))
+    ));
+    assert!(matches!(store.get(4242), Err(HistoryError::NotFound(4242))));
+}
+
+// --- write-ahead and round trips ---------------------------------------------------------
+
+#[test]
+fn a_submission_is_recorded_before_its_attempts_and_completed_by_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let new = submission("usr-write-ahead", "sandbox", base_time());
+    let id = store.create(&new).unwrap();
+
+    // Write-ahead: in history before anything was sent, with no outcome.
+    let created = store.get(id).unwrap();
+    assert_eq!(created.outcome, None);
+    assert!(created.attempts.is_empty());
+    assert_eq!(created.new, new);
+    assert_eq!(created.new.idempotency_key, new.idempotency_key);
+    let row = store.window(&HistoryFilter::default(), 0, 10).unwrap();
+    assert_eq!(row.len(), 1);
+    assert_eq!(row[0], created.row());
+    assert_eq!(row[0].outcome, None);
+    assert_eq!(row[0].status, None);
+    assert_eq!(row[0].attempts, 0);
+    assert_eq!(row[0].latency_ms, None);
+
+    // A transient answer, then a success after waiting.
+    let mut first = answered(
+        1,
+        base_time() + ms(10),
+        120,
+        response(503, "req-first", b"Service Unavailable"),
+    );
+    first.retry = Some(RetryPlan {
+        wait: Duration::from_millis(1000),
+        reason: "503 Service Unavailable, Retry-After 1 s".into(),
+    });
+    store.record_attempt(id, &first).unwrap();
+    let in_flight = &store.window(&HistoryFilter::default(), 0, 1).unwrap()[0];
+    assert_eq!(in_flight.outcome, None, "no outcome until finish");
+    assert_eq!(in_flight.status, Some(503));
+    assert_eq!(in_flight.request_id.as_deref(), Some("req-first"));
+    assert_eq!(in_flight.attempts, 1);
+    assert_eq!(in_flight, &store.get(id).unwrap().row());
+
+    let second = answered(
+        2,
+        base_time() + ms(1130),
+        250,
+        response(
+            201,
+            "req-second",
+            &success_body("kyc-0001", "https://kyc.example/w/0001"),
+        ),
+    );
+    store.record_attempt(id, &second).unwrap();
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+
+    let done = store.get(id).unwrap();
+    assert_eq!(done.outcome, Some(OutcomeKind::Initiated));
+    assert_eq!(done.attempts, [first, second]);
+    let row = &store.window(&HistoryFilter::default(), 0, 1).unwrap()[0];
+    assert_eq!(row, &done.row());
+    assert_eq!(row.id, id);
+    assert_eq!(row.status, Some(201));
+    assert_eq!(row.outcome, Some(OutcomeKind::Initiated));
+    assert_eq!(row.failure, None);
+    // From the first attempt's start to the end of the last: 1120 ms between starts + 250 ms.
+    assert_eq!(row.latency_ms, Some(1370));
+    assert_eq!(row.verification_id.as_deref(), Some("kyc-0001"));
+    assert_eq!(
+        row.webview_url.as_deref(),
+        Some("https://kyc.example/w/0001")
+    );
+    assert_eq!(row.request_id.as_deref(), Some("req-second"));
+    assert_eq!(row.attempts, 2);
+    assert_eq!(row.profile, "sandbox");
+    assert_eq!(row.user_id, "usr-write-ahead");
+    assert_eq!(row.created_at, base_time());
+}
+
+#[test]
+fn a_refusal_and_a_lost_answer_finish_without_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+
+    let refused = store
+        .create(&submission("usr-refused", "sandbox", base_time()))
+        .unwrap();
+    // A 400 whose body has an id field: it is not a verification id.
+    let body = br#"{"id":"not-a-verification","message":"bad"}"#;
+    store
+        .record_attempt(
+            refused,
+            &answered(1, base_time(), 5, response(400, "req-400", body)),
+        )
+        .unwrap();
+    store.finish(refused, OutcomeKind::Rejected).unwrap();
+
+    let lost = store
+        .create(&submission("usr-lost", "sandbox", base_time()))
+        .unwrap();
+    store
+        .record_attempt(
+            lost,
+            &failed(
+                1,
+                base_time(),
+                30_000,
+                FailureKind::Timeout,
+                "no answer in 30 s",
+            ),
+        )
+        .unwrap();
+    store.finish(lost, OutcomeKind::Unknown).unwrap();
+
+    let rows = store.window(&HistoryFilter::default(), 0, 10).unwrap();
+    assert_eq!(ids(&rows), [lost, refused]);
+    assert_eq!(rows[0], store.get(lost).unwrap().row());
+    assert_eq!(rows[1], store.get(refused).unwrap().row());
+
+    assert_eq!(rows[1].status, Some(400));
+    assert_eq!(rows[1].outcome, Some(OutcomeKind::Rejected));
+    assert_eq!(rows[1].verification_id, None);
+    assert_eq!(rows[1].webview_url, None);
+    assert_eq!(rows[1].request_id.as_deref(), Some("req-400"));
+    assert_eq!(rows[1].latency_ms, Some(5));
+
+    assert_eq!(rows[0].status, None);
+    assert_eq!(rows[0].outcome, Some(OutcomeKind::Unknown));
+    assert_eq!(rows[0].failure, Some(FailureKind::Timeout));
+    assert_eq!(rows[0].request_id, None);
+    assert_eq!(rows[0].latency_ms, Some(30_000));
+}
+
+#[test]
+fn every_attempt_field_survives_a_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let mut new = submission("usr-round-trip", "staging", base_time() + ms(123));
+    new.kyc_type = KycType::Shipping;
+    new.redirect_uri = Some("https://example.com/done?x=1".into());
+    new.batch_id = Some("batch-7".into());
+    new.operator = "Zoë".into();
+    let id = store.create(&new).unwrap();
+
+    let t = |n: i64| base_time() + ms(1000 * n) + chrono::Duration::microseconds(17);
+    let retry = |ms: u64, reason: &str| {
+        Some(RetryPlan {
+            wait: Duration::from_millis(ms),
+            reason: reason.into(),
+        })
+    };
+    let mut attempts = Vec::new();
+    for (n, failure) in [
+        FailureKind::Network,
+        FailureKind::Timeout,
+        FailureKind::Cancelled,
+        FailureKind::Interrupted,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let number = u32::try_from(n + 1).unwrap();
+        let mut a = failed(
+            number,
+            t(i64::from(number)),
+            7 * u64::from(number),
+            failure,
+            &format!("{} — «{failure:?}»", failure.label()),
+        );
+        a.retry = retry(250 * u64::from(number), "no answer, same key");
+        attempts.push(a);
+    }
+    let mut binary = answered(
+        5,
+        t(5),
+        33,
+        CapturedResponse {
+            status: 503,
+            headers: vec![
+                ("content-type".into(), "application/octet-stream".into()),
+                ("retry-after".into(), "2".into()),
+                ("x-request-id".into(), "req-binary".into()),
+                (
+                    "X-Mixed-Case".into(),
+                    "value with spaces, and: colons".into(),
+                ),
+            ],
+            body: vec![0xff, 0xfe, 0x00, b'x', 0x80, 0xc3, 0x28, 0x00, 0x7f],
+            body_truncated: true,
+            request_id: Some("req-binary".into()),
+            rate_limit: RateLimit {
+                limit: Some(300),
+                remaining: Some(0),
+                reset_secs: Some(59),
+                retry_after_secs: Some(2),
+            },
+        },
+    );
+    binary.retry = retry(2000, "503 Service Unavailable, Retry-After 2 s");
+    attempts.push(binary);
+    attempts.push(answered(
+        6,
+        t(8),
+        41,
+        CapturedResponse {
+            status: 201,
+            headers: Vec::new(),
+            body: Vec::new(),
+            body_truncated: false,
+            request_id: None,
+            rate_limit: RateLimit::default(),
+        },
+    ));
+    for a in &attempts {
+        store.record_attempt(id, a).unwrap();
+    }
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+
+    // A fresh store on the same file reads only what is on disk.
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let got = store.get(id).unwrap();
+    assert_eq!(got.id, id);
+    assert_eq!(got.new, new);
+    assert_eq!(got.outcome, Some(OutcomeKind::Initiated));
+    assert_eq!(got.attempts.len(), attempts.len());
+    for (got, want) in got.attempts.iter().zip(&attempts) {
+        assert_eq!(got, want, "attempt #{}", want.number);
+    }
+    let AttemptResult::Response(r) = &got.attempts[4].result else {
+        panic!("attempt 5 is a response");
+    };
+    assert_eq!(
+        r.body,
+        [0xff, 0xfe, 0x00, b'x', 0x80, 0xc3, 0x28, 0x00, 0x7f]
+    );
+    assert!(r.body_truncated);
+    assert_eq!(got.exchange().attempts, attempts);
+    assert_eq!(got.row().attempts, 6);
+}
+
+// --- the large history: windows and filters ------------------------------------------------
+
+/// What the test itself knows about one row of the large history.
+#[derive(Debug, Clone)]
+struct Seeded {
+    id: SubmissionId,
+    i: usize,
+    user_id: String,
+    profile: &'static str,
+    created_at: DateTime<Utc>,
+    status: Option<u16>,
+    outcome: Option<OutcomeKind>,
+    verification_id: Option<String>,
+    request_id: Option<String>,
+}
+
+/// `i` as three letters (0 → a … 9 → j), so ids hold no digits and a digit search only
+/// matches statuses.
+fn code(i: usize) -> String {
+    format!("{i:03}")
+        .bytes()
+        .map(|d| char::from(b'a' + (d - b'0')))
+        .collect()
+}
+
+/// 1,000 rows: by the last digit of `i`, 0 and 7 succeed, 1 → 400, 2 → 403, 3 → 500,
+/// 4 → 502, 5 → 503, 6 → 504, 8 → no answer (network), 9 → still pending (no attempt).
+/// Every third row is in the "production" profile; row `i` is created `i` minutes in.
+fn seed(store: &SqliteStore) -> Vec<Seeded> {
+    (0..ROWS)
+        .map(|i| {
+            let c = code(i);
+            let user_id = format!("usr-{c}");
+            let profile = if i % 3 == 0 { "production" } else { "sandbox" };
+            let created_at = base_time() + chrono::Duration::minutes(i64::try_from(i).unwrap());
+            let id = store
+                .create(&submission(&user_id, profile, created_at))
+                .unwrap();
+            let status = match i % 10 {
+                0 | 7 => Some(201),
+                1 => Some(400),
+                2 => Some(403),
+                3 => Some(500),
+                4 => Some(502),
+                5 => Some(503),
+                6 => Some(504),
+                _ => None,
+            };
+            let request_id = status.map(|_| format!("req-{c}"));
+            let verification_id = (status == Some(201)).then(|| format!("kyc-{c}"));
+            let at = created_at + ms(1);
+            let outcome = match (status, i % 10) {
+                (Some(s), _) => {
+                    let body = match &verification_id {
+                        Some(v) => success_body(v, &format!("https://kyc.example/{c}")),
+                        None => br#"{"message":"no"}"#.to_vec(),
+                    };
+                    let rid = request_id.clone().unwrap();
+                    store
+                        .record_attempt(id, &answered(1, at, 10, response(s, &rid, &body)))
+                        .unwrap();
+                    Some(OutcomeKind::from_status(s))
+                }
+                (None, 8) => {
+                    store
+                        .record_attempt(
+                            id,
+                            &failed(1, at, 10, FailureKind::Network, "connection reset"),
+                        )
+                        .unwrap();
+                    Some(OutcomeKind::Unknown)
+                }
+                _ => None,
+            };
+            if let Some(o) = outcome {
+                store.finish(id, o).unwrap();
+            }
+            Seeded {
+                id,
+                i,
+                user_id,
+                profile,
+                created_at,
+                status,
+                outcome,
+                verification_id,
+                request_id,
+            }
+        })
+        .collect()
+}
+
+/// The ids the test expects for a predicate, newest first.
+fn expected(rows: &[Seeded], keep: impl Fn(&Seeded) -> bool) -> Vec<SubmissionId> {
+    rows.iter()
+        .rev()
+        .filter(|r| keep(r))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// Checks `count` and every window (in pages of `page`) against the expected ids.
+fn check_filter(
+    store: &SqliteStore,
+    filter: &HistoryFilter,
+    want: &[SubmissionId],
+) -> Vec<HistoryRow> {
+    assert_eq!(
+        store.count(filter).unwrap(),
+        want.len(),
+        "count of {filter:?}"
+    );
+    let page = 97;
+    let mut got = Vec::new();
+    let mut offset = 0;
+    loop {
+        let rows = store.window(filter, offset, page).unwrap();
+        assert!(rows.len() <= page);
+        offset += rows.len();
+        let done = rows.len() < page;
+        got.extend(rows);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(ids(&got), want, "rows of {filter:?}");
+    got
+}
+
+fn text(t: &str) -> HistoryFilter {
+    HistoryFilter {
+        text: t.into(),
+        ..HistoryFilter::default()
+    }
+}
+
+#[test]
+fn windows_over_a_thousand_rows_are_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    let all = HistoryFilter::default();
+    let newest_first: Vec<SubmissionId> = rows.iter().rev().map(|r| r.id).collect();
+    assert_eq!(store.count(&all).unwrap(), ROWS);
+    let mut distinct = newest_first.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ROWS);
+
+    for (offset, limit, len) in [
+        (0, 100, 100),
+        (450, 100, 100),
+        (999, 100, 1),
+        (950, 100, 50),
+        (0, ROWS + 500, ROWS),
+    ] {
+        let got = store.window(&all, offset, limit).unwrap();
+        assert_eq!(got.len(), len, "window({offset}, {limit})");
+        assert_eq!(
+            ids(&got),
+            newest_first[offset..offset + len],
+            "window({offset}, {limit})"
+        );
+        assert!(got.windows(2).all(|w| w[0].id > w[1].id));
+    }
+    assert!(store.window(&all, ROWS, 100).unwrap().is_empty());
+    assert!(store.window(&all, 10 * ROWS, 100).unwrap().is_empty());
+    assert!(store.window(&all, 0, 0).unwrap().is_empty());
+
+    // Each row of a window is exactly what the stored submission says of itself.
+    let window = store.window(&all, 0, ROWS).unwrap();
+    for (row, seeded) in window.iter().zip(rows.iter().rev()) {
+        assert_eq!(row, &store.get(row.id).unwrap().row(), "row {}", row.id);
+        assert_eq!(row.user_id, seeded.user_id);
+        assert_eq!(row.profile, seeded.profile);
+        assert_eq!(row.created_at, seeded.created_at);
+        assert_eq!(row.status, seeded.status);
+        assert_eq!(row.outcome, seeded.outcome);
+        assert_eq!(row.verification_id, seeded.verification_id);
+        assert_eq!(row.request_id, seeded.request_id);
+        assert_eq!(row.attempts, u32::from(seeded.i % 10 != 9));
+    }
+}
+
+#[test]
+fn every_filter_over_a_thousand_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    let contains =
+        |s: &Option<String>, needle: &str| s.as_deref().is_some_and(|s| s.contains(needle));
+
+    // Text on the user id: a case-insensitive substring, trimmed.
+    let want = expected(&rows, |r| r.i == 123);
+    assert_eq!(want.len(), 1);
+    check_filter(&store, &text("USR-BCD"), &want);
+    let want = expected(&rows, |r| (120..130).contains(&r.i));
+    assert_eq!(want.len(), 10);
+    check_filter(&store, &text("  Usr-Bc "), &want);
+    // A substring in the middle: "bc" anywhere in the code, in the user, request or
+    // verification id alike.
+    let want = expected(&rows, |r| r.user_id.contains("bc"));
+    assert_eq!(want.len(), 20);
+    check_filter(&store, &text("bC"), &want);
+
+    // Text on the verification id (successes only have one).
+    let want = expected(&rows, |r| contains(&r.verification_id, "kyc-ba"));
+    assert_eq!(want.len(), 2, "100 and 107");
+    check_filter(&store, &text("KYC-BA"), &want);
+
+    // Text on the request id: a 502 has one, a pending row and a lost answer do not.
+    let want = expected(&rows, |r| r.i == 994);
+    check_filter(&store, &text("Req-JJE"), &want);
+    check_filter(&store, &text("req-bcj"), &[]);
+    check_filter(&store, &text("req-bci"), &[]);
+    let want = expected(&rows, |r| r.request_id.is_some());
+    assert_eq!(want.len(), 800);
+    check_filter(&store, &text("req-"), &want);
+
+    // Text on the status: a prefix.
+    let fifties = expected(&rows, |r| matches!(r.status, Some(500 | 502 | 503 | 504)));
+    assert_eq!(fifties.len(), 400);
+    let got = check_filter(&store, &text("50"), &fifties);
+    assert!(got.iter().all(|r| r.status.is_some_and(|s| s / 10 == 50)));
+    check_filter(&store, &text("5"), &fifties);
+    let want = expected(&rows, |r| r.status == Some(403));
+    check_filter(&store, &text("403"), &want);
+    check_filter(&store, &text("03"), &[]);
+    check_filter(&store, &text("2010"), &[]);
+
+    // Errors only: everything but successes, rows with no outcome included.
+    let want = expected(&rows, |r| r.outcome != Some(OutcomeKind::Initiated));
+    assert_eq!(want.len(), 800);
+    let errors = HistoryFilter {
+        errors_only: true,
+        ..HistoryFilter::default()
+    };
+    let got = check_filter(&store, &errors, &want);
+    assert_eq!(got.iter().filter(|r| r.outcome.is_none()).count(), 100);
+
+    // Profile.
+    let production = HistoryFilter {
+        profile: Some("production".into()),
+        ..HistoryFilter::default()
+    };
+    let want = expected(&rows, |r| r.profile == "production");
+    assert_eq!(want.len(), 334);
+    check_filter(&store, &production, &want);
+    let none = HistoryFilter {
+        profile: Some("staging".into()),
+        ..HistoryFilter::default()
+    };
+    check_filter(&store, &none, &[]);
+
+    // Since: created at or after the instant.
+    let since = base_time() + chrono::Duration::minutes(500);
+    let from = HistoryFilter {
+        since: Some(since),
+        ..HistoryFilter::default()
+    };
+    let want = expected(&rows, |r| r.created_at >= since);
+    assert_eq!(want.len(), 500);
+    check_filter(&store, &from, &want);
+    let late = HistoryFilter {
+        since: Some(since + chrono::Duration::seconds(1)),
+        ..HistoryFilter::default()
+    };
+    check_filter(&store, &late, &want[..499]);
+
+    // Status, exactly.
+    let status = HistoryFilter {
+        status: Some(400),
+        ..HistoryFilter::default()
+    };
+    let want = expected(&rows, |r| r.status == Some(400));
+    assert_eq!(want.len(), 100);
+    check_filter(&store, &status, &want);
+    let status = HistoryFilter {
+        status: Some(50),
+        ..HistoryFilter::default()
+    };
+    check_filter(&store, &status, &[]);
+
+    // User id, exactly (not a substring).
+    let exact = HistoryFilter {
+        user_id: Some("usr-bcd".into()),
+        ..HistoryFilter::default()
+    };
+    check_filter(&store, &exact, &expected(&rows, |r| r.i == 123));
+    let prefix = HistoryFilter {
+        user_id: Some("usr-bc".into()),
+        ..HistoryFilter::default()
+    };
+    check_filter(&store, &prefix, &[]);
+
+    // Everything at once is a conjunction.
+    let all = HistoryFilter {
+        text: "b".into(),
+        errors_only: true,
+        profile: Some("sandbox".into()),
+        since: Some(since),
+        status: None,
+        user_id: None,
+    };
+    let want = expected(&rows, |r| {
+        r.user_id.contains('b')
+            && r.outcome != Some(OutcomeKind::Initiated)
+            && r.profile == "sandbox"
+            && r.created_at >= since
+    });
+    assert!(!want.is_empty());
+    check_filter(&store, &all, &want);
+    let both = HistoryFilter {
+        status: Some(503),
+        profile: Some("production".into()),
+        ..HistoryFilter::default()
+    };
+    let want = expected(&rows, |r| {
+        r.status == Some(503) && r.profile == "production"
+    });
+    assert!(!want.is_empty());
+    check_filter(&store, &both, &want);
+
+    // LIKE's wildcards in the text are literal: with wildcards these would match rows.
+    check_filter(&store, &text("usr_"), &[]);
+    check_filter(&store, &text("usr%bcd"), &[]);
+    check_filter(&store, &text("%"), &[]);
+    check_filter(&store, &text("_"), &[]);
+}
+
+#[test]
+fn percent_and_underscore_in_the_text_match_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let mut by_user = std::collections::HashMap::new();
+    for user in [
+        "usr-a%b", "usr-axb", "usr-a_b", "usr-ayb", "usr-a\\b", "usr-100%",
+    ] {
+        by_user.insert(user, add_success(&store, user));
+    }
+    for (needle, user) in [
+        ("a%b", "usr-a%b"),
+        ("a_b", "usr-a_b"),
+        ("%b", "usr-a%b"),
+        ("_", "usr-a_b"),
+        ("a\\b", "usr-a\\b"),
+        ("0%", "usr-100%"),
+    ] {
+        check_filter(&store, &text(needle), &[by_user[user]]);
+    }
+    // Both rows with a '%' in their ids, newest first, and nothing else.
+    check_filter(
+        &store,
+        &text("%"),
+        &[by_user["usr-100%"], by_user["usr-a%b"]],
+    );
+    check_filter(&store, &text("a?b"), &[]);
+}
+
+#[test]
+fn deep_windows_read_the_same_rows_as_shallow_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    // Past a few thousand rows a window may be read from the oldest end: it must not show.
+    let total: usize = 4500;
+    let batch: Vec<NewSubmission> = (0..total)
+        .map(|i| {
+            let profile = if i % 2 == 0 { "even" } else { "odd" };
+            submission(&format!("usr-deep-{i}"), profile, base_time())
+        })
+        .collect();
+    let created = store.create_many(&batch).unwrap();
+    assert_eq!(created.len(), total);
+    let all = HistoryFilter::default();
+    let newest_first: Vec<SubmissionId> = created.iter().rev().copied().collect();
+    for (offset, limit) in [
+        (1999, 3),
+        (2000, 100),
+        (2249, 2),
+        (2250, 100),
+        (2251, 100),
+        (3000, 250),
+        (4450, 100),
+        (4499, 10),
+        (2500, usize::MAX),
+    ] {
+        let end = usize::saturating_add(offset, limit).min(total);
+        let got = store.window(&all, offset, limit).unwrap();
+        assert_eq!(
+            ids(&got),
+            newest_first[offset..end],
+            "window({offset}, {limit})"
+        );
+    }
+    assert!(store.window(&all, total, 10).unwrap().is_empty());
+    assert!(store.window(&all, 3000, 0).unwrap().is_empty());
+
+    let even = HistoryFilter {
+        profile: Some("even".into()),
+        ..HistoryFilter::default()
+    };
+    let want: Vec<SubmissionId> = newest_first
+        .iter()
+        .zip((0..total).rev())
+        .filter(|(_, i)| i % 2 == 0)
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(want.len(), 2250);
+    assert_eq!(store.count(&even).unwrap(), want.len());
+    for (offset, limit) in [(0, 50), (1999, 5), (2000, 100), (2200, 100), (2249, 7)] {
+        let end = (offset + limit).min(want.len());
+        let got = store.window(&even, offset, limit).unwrap();
+        assert_eq!(
+            ids(&got),
+            want[offset..end],
+            "even window({offset}, {limit})"
+        );
+    }
+    assert!(store.window(&even, 2250, 10).unwrap().is_empty());
+}
+
+// --- two writers ---------------------------------------------------------------------------
+
+#[test]
+fn two_stores_on_one_file_write_from_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let barrier = Arc::new(Barrier::new(2));
+    let writers: Vec<_> = ["left", "right"]
+        .into_iter()
+        .map(|name| {
+            let path = path.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || -> Result<Vec<SubmissionId>, HistoryError> {
+                // Both open the new file at once, then write side by side.
+                barrier.wait();
+                let store = SqliteStore::open(&path)?;
+                let mut ids = Vec::new();
+                for n in 0..200 {
+                    let user = format!("usr-{name}-{n}");
+                    let id = store.create(&submission(&user, name, base_time()))?;
+                    let body = success_body(&format!("kyc-{name}-{n}"), "https://kyc.example/w");
+                    store.record_attempt(
+                        id,
+                        &answered(1, base_time(), 3, response(201, &user, &body)),
+                    )?;
+                    store.finish(id, OutcomeKind::Initiated)?;
+                    ids.push(id);
+                }
+                Ok(ids)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for writer in writers {
+        let ids = writer.join().unwrap().unwrap();
+        assert_eq!(ids.len(), 200);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        all.extend(ids);
+    }
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 400, "ids are distinct");
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 400);
+    for profile in ["left", "right"] {
+        let filter = HistoryFilter {
+            profile: Some(profile.into()),
+            ..HistoryFilter::default()
+        };
+        assert_eq!(store.count(&filter).unwrap(), 200);
+    }
+    let unfinished = HistoryFilter {
+        errors_only: true,
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&unfinished).unwrap(), 0);
+    for id in all {
+        let s = store.get(id).unwrap();
+        assert_eq!(s.attempts.len(), 1);
+        assert_eq!(s.outcome, Some(OutcomeKind::Initiated));
+    }
+}
+
+// --- exports -------------------------------------------------------------------------------
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let records = reader.records().collect::<Result<_, _>>().unwrap();
+    (header, records)
+}
+
+fn read_json(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    match serde_json::from_str(&text).unwrap() {
+        Value::Array(items) => items,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+#[test]
+fn exports_a_filter_to_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    let filter = HistoryFilter {
+        status: Some(502),
+        ..HistoryFilter::default()
+    };
+    let want = expected(&rows, |r| r.status == Some(502));
+    let n = store.count(&filter).unwrap();
+    assert_eq!(n, want.len());
+    assert_eq!(n, 100);
+
+    let csv_path = dir.path().join("out.csv");
+    assert_eq!(
+        export(&store, &filter, ExportFormat::Csv, &csv_path).unwrap(),
+        n
+    );
+    let (header, records) = read_csv(&csv_path);
+    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(records.len(), n);
+    let csv_ids: Vec<SubmissionId> = records.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(csv_ids, want);
+
+    let json_path = dir.path().join("out.json");
+    assert_eq!(
+        export(&store, &filter, ExportFormat::Json, &json_path).unwrap(),
+        n
+    );
+    let items = read_json(&json_path);
+    assert_eq!(items.len(), n);
+    for item in &items {
+        let keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want_keys = EXPORT_COLUMNS.to_vec();
+        want_keys.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, want_keys);
+    }
+    let json_ids: Vec<SubmissionId> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(json_ids, want);
+
+    // One row in both formats: i = 994, a 502 created 994 minutes in.
+    let seeded = rows.iter().find(|r| r.i == 994).unwrap();
+    let record = records
+        .iter()
+        .find(|r| r[0] == seeded.id.to_string())
+        .unwrap();
+    let field = |name: &str| &record[EXPORT_COLUMNS.iter().position(|c| *c == name).unwrap()];
+    assert_eq!(field("created_at"), "2026-01-01T16:34:00.000Z");
+    assert_eq!(field("profile"), "sandbox");
+    assert_eq!(field("user_id"), "usr-jje");
+    assert_eq!(field("type"), "full");
+    assert_eq!(field("status"), "502");
+    assert_eq!(field("outcome"), "transient");
+    assert_eq!(field("failure"), "");
+    assert_eq!(field("attempts"), "1");
+    assert_eq!(field("latency_ms"), "10");
+    assert_eq!(field("verification_id"), "");
+    assert_eq!(field("webview_url"), "");
+    assert_eq!(field("request_id"), "req-jje");
+    let item = items.iter().find(|i| i["id"] == seeded.id).unwrap();
+    assert_eq!(item["created_at"], "2026-01-01T16:34:00.000Z");
+    assert_eq!(item["user_id"], "usr-jje");
+    assert_eq!(item["type"], "full");
+    assert_eq!(item["status"], 502);
+    assert_eq!(item["outcome"], "transient");
+    assert_eq!(item["failure"], Value::Null);
+    assert_eq!(item["attempts"], 1);
+    assert_eq!(item["latency_ms"], 10);
+    assert_eq!(item["verification_id"], Value::Null);
+    assert_eq!(item["request_id"], "req-jje");
+
+    // A success and a pending row, through a text filter.
+    let filter = text("usr-jj");
+    let path = dir.path().join("jj.json");
+    assert_eq!(
+        export(&store, &filter, ExportFormat::Json, &path).unwrap(),
+        10
+    );
+    let items = read_json(&path);
+    let success = items.iter().find(|i| i["user_id"] == "usr-jjh").unwrap();
+    assert_eq!(success["outcome"], "initiated");
+    assert_eq!(success["verification_id"], "kyc-jjh");
+    assert_eq!(success["webview_url"], "https://kyc.example/jjh");
+    let pending = items.iter().find(|i| i["user_id"] == "usr-jjj").unwrap();
+    assert_eq!(pending["outcome"], "unknown (no outcome recorded)");
+    assert_eq!(pending["status"], Value::Null);
+    assert_eq!(pending["attempts"], 0);
+    let lost = items.iter().find(|i| i["user_id"] == "usr-jji").unwrap();
+    assert_eq!(lost["failure"], "network error");
+    assert_eq!(lost["outcome"], "unknown");
+}
+
+#[test]
+fn exports_every_row_across_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    // One more than a page, so the export reads a second window.
+    let extra = add_success(&store, "usr-extra");
+    let mut want = vec![extra];
+    want.extend(expected(&rows, |_| true));
+    let all = HistoryFilter::default();
+    assert_eq!(store.count(&all).unwrap(), ROWS + 1);
+
+    let csv_path = dir.path().join("all.csv");
+    assert_eq!(
+        export(&store, &all, ExportFormat::Csv, &csv_path).unwrap(),
+        ROWS + 1
+    );
+    let (header, records) = read_csv(&csv_path);
+    assert_eq!(header, EXPORT_COLUMNS);
+    let got: Vec<SubmissionId> = records.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(got, want);
+
+    let json_path = dir.path().join("all.json");
+    assert_eq!(
+        export(&store, &all, ExportFormat::Json, &json_path).unwrap(),
+        ROWS + 1
+    );
+    let got: Vec<SubmissionId> = read_json(&json_path)
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn an_empty_export_is_a_header_or_an_empty_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    add_success(&store, "usr-only");
+    let nothing = HistoryFilter {
+        status: Some(418),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&nothing).unwrap(), 0);
+
+    let csv_path = dir.path().join("empty.csv");
+    assert_eq!(
+        export(&store, &nothing, ExportFormat::Csv, &csv_path).unwrap(),
+        0
+    );
+    let (header, records) = read_csv(&csv_path);
+    assert_eq!(header, EXPORT_COLUMNS);
+    assert!(records.is_empty());
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text:?}");
+
+    let json_path = dir.path().join("empty.json");
+    assert_eq!(
+        export(&store, &nothing, ExportFormat::Json, &json_path).unwrap(),
+        0
+    );
+    assert_eq!(std::fs::read_to_string(&json_path).unwrap().trim(), "[]");
+    assert!(read_json(&json_path).is_empty());
+
+    // The same header as an export with rows.
+    let full = dir.path().join("full.csv");
+    assert_eq!(
+        export(&store, &HistoryFilter::default(), ExportFormat::Csv, &full).unwrap(),
+        1
+    );
+    assert_eq!(read_csv(&full).0, header);
+}
