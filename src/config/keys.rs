@@ -32,7 +32,7 @@ impl KeySource {
         match self {
             KeySource::Sandbox => "the sandbox's built-in key".to_string(),
             KeySource::Env(name) => format!("environment variable {name}"),
-            KeySource::Command(cmd) => format!("command `{cmd}`"),
+            KeySource::Command(cmd) => format!("command `{}`", shown_command(cmd)),
             KeySource::Literal(key) => {
                 format!("written in the settings file ({})", key.masked_hint())
             }
@@ -57,16 +57,17 @@ impl KeySource {
                 ))),
             },
             KeySource::Command(cmd) => {
+                let shown = shown_command(cmd);
                 let output = shell(cmd)
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .output()
-                    .map_err(|e| fail(format!("cannot run api_key_command `{cmd}`: {e}")))?;
+                    .map_err(|e| fail(format!("cannot run api_key_command `{shown}`: {e}")))?;
                 if !output.status.success() {
                     let err = String::from_utf8_lossy(&output.stderr);
                     return Err(fail(format!(
-                        "api_key_command `{cmd}` failed ({}): {}",
+                        "api_key_command `{shown}` failed ({}): {}",
                         output.status,
                         err.trim().lines().next().unwrap_or("no message")
                     )));
@@ -74,7 +75,7 @@ impl KeySource {
                 let key = String::from_utf8_lossy(&output.stdout).trim().to_string();
                 if key.is_empty() {
                     return Err(fail(format!(
-                        "api_key_command `{cmd}` printed nothing: it must print the API key"
+                        "api_key_command `{shown}` printed nothing: it must print the API key"
                     )));
                 }
                 Ok(ApiKey::new(key))
@@ -82,6 +83,46 @@ impl KeySource {
             KeySource::Literal(key) => Ok(key.clone()),
         }
     }
+}
+
+/// A key command as it may be shown: a word that looks like a key itself (as in
+/// `printf sk_live_…`) keeps only its last four characters, like any key on screen.
+/// A key-looking word has 16 or more letters, digits and `_-.+`, with at least one letter
+/// and one digit; paths (with `/`) and `$VARIABLES` are shown as written.
+fn shown_command(cmd: &str) -> String {
+    fn key_like(word: &str, after: Option<char>) -> bool {
+        word.chars().count() >= 16
+            && !matches!(after, Some('$' | '{'))
+            && !word.contains('/')
+            && word.chars().any(|c| c.is_ascii_alphabetic())
+            && word.chars().any(|c| c.is_ascii_digit())
+    }
+    let mut out = String::with_capacity(cmd.len());
+    let mut word = String::new();
+    let mut before_word = None;
+    let flush = |word: &mut String, before: Option<char>, out: &mut String| {
+        if key_like(word, before) {
+            out.push_str(&ApiKey::new(word.as_str()).masked_hint());
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    let mut prev = None;
+    for c in cmd.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '~') {
+            if word.is_empty() {
+                before_word = prev;
+            }
+            word.push(c);
+        } else {
+            flush(&mut word, before_word, &mut out);
+            out.push(c);
+        }
+        prev = Some(c);
+    }
+    flush(&mut word, before_word, &mut out);
+    out
 }
 
 #[cfg(unix)]

@@ -21,7 +21,7 @@ pub fn config(global: &GlobalArgs, paths: &Paths, command: &ConfigCommand) -> Ex
 }
 
 fn describe_paths(global: &GlobalArgs, paths: &Paths) -> String {
-    let (file, _) = config::locate(global.config.as_deref(), paths);
+    let (file, required) = config::locate(global.config.as_deref(), paths);
     let source = if global.config.is_some() {
         "from --config".to_string()
     } else if std::env::var_os(CONFIG_ENV).is_some_and(|v| !v.is_empty()) {
@@ -31,6 +31,9 @@ fn describe_paths(global: &GlobalArgs, paths: &Paths) -> String {
     };
     let state = if file.exists() {
         "found"
+    } else if required {
+        // A file named by --config or the variable must exist: nothing falls back.
+        "not found: commands that read settings will fail until it exists"
     } else {
         "not found: built-in defaults apply"
     };
