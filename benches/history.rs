@@ -41,6 +41,7 @@ fn populate(store: &SqliteStore, rows: usize) {
                 },
                 resend_of: None,
                 batch_id: None,
+                batch_line: None,
             }
         })
         .collect();

@@ -49,6 +49,8 @@ pub enum Command {
     Replay(IdArgs),
     /// Send a submission with no known outcome again, with its own idempotency key.
     Retry(IdArgs),
+    /// Start many verifications from a CSV or a list of ids (or finish an interrupted batch).
+    Batch(BatchArgs),
     /// Run the sandbox API on its own, for curl or other tools.
     Sandbox(SandboxArgs),
     /// Settings: where they are, and whether they are valid.
@@ -103,6 +105,41 @@ pub struct IdArgs {
     /// Confirm sending to a production profile.
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// A CSV with a header (user_id, type, redirect_uri) or one user id per line; - reads stdin.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "resume",
+        conflicts_with = "resume"
+    )]
+    pub file: Option<std::path::PathBuf>,
+    /// Finish a batch that was interrupted: send its rows that have no outcome yet.
+    #[arg(long, value_name = "BATCH_ID")]
+    pub resume: Option<String>,
+    /// The KYC type of rows without one (default: the settings' default_type).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kyc_type: Option<String>,
+    /// The redirect URI of rows without one.
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = crate::batch::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Write one result line per input row here (.csv, or .jsonl for JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Show the preview and stop.
+    #[arg(long)]
+    pub preview: bool,
+    /// Send without asking (not enough for a production profile).
+    #[arg(long)]
+    pub yes: bool,
+    /// Send to a production profile without asking: repeat the profile's name.
+    #[arg(long, value_name = "PROFILE")]
+    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

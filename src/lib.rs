@@ -5,6 +5,7 @@
 //! loopback; `headless` runs commands without the console.
 
 pub mod api;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             Some(Command::Show(args)) => headless::show(&paths, args),
             Some(Command::Replay(args)) => headless::replay(&cli.global, &paths, args).await,
             Some(Command::Retry(args)) => headless::retry(&cli.global, &paths, args).await,
+            Some(Command::Batch(args)) => headless::batch(&cli.global, &paths, args).await,
             Some(Command::Sandbox(args)) => headless::sandbox(args).await,
             Some(Command::Config(command)) => headless::config(&cli.global, &paths, command),
             None => match tui::run_console(&cli.global, &paths).await {

@@ -79,6 +79,7 @@ pub fn prepare(
         idempotency_key: key,
         resend_of,
         batch_id,
+        batch_line: None,
     }
 }
 
@@ -174,6 +175,10 @@ async fn run(
     // Every line logged while sending names the submission; never the key or the body.
     let span = tracing::info_span!("submission", id);
     tracing::info!(parent: &span, url = %record.url, first_attempt = first_number, "sending");
+    // Recorded before the first byte: after a crash this tells "never sent" from "unknown".
+    if let Err(e) = store.mark_dispatched(id) {
+        on(Progress::StoreFailed(e));
+    }
     let exchange = client
         .submit_recorded(record, key, cancel, first_number, |event| match event {
             AttemptEvent::Started { number } => on(Progress::Started { id, number }),

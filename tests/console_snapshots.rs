@@ -124,6 +124,7 @@ fn new_submission(
             .as_ref()
             .map(|u| u.as_str().to_string()),
         batch_id: None,
+        batch_line: None,
         idempotency_key: key.clone(),
         request: RequestRecord {
             method: "POST".to_string(),

@@ -75,6 +75,7 @@ fn submission(user_id: &str, profile: &str, created_at: DateTime<Utc>) -> NewSub
         idempotency_key: key,
         resend_of: None,
         batch_id: None,
+        batch_line: None,
     }
 }
 
@@ -189,8 +190,8 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 1);
-    assert_eq!(tables(&path), ["attempts", "submissions"]);
+    assert_eq!(user_version(&path), 2);
+    assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
         store
@@ -207,8 +208,8 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 1);
-    assert_eq!(tables(&path), ["attempts", "submissions"]);
+    assert_eq!(user_version(&path), 2);
+    assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
@@ -228,7 +229,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -250,7 +251,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
     );
     assert_eq!(store.get(first).unwrap(), before);
     assert_eq!(store.get(second_id).unwrap().attempts.len(), 1);
-    assert_eq!(tables(&path), ["attempts", "submissions"]);
+    assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
 }
 
 #[cfg(unix)]
@@ -1173,7 +1174,7 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(success["verification_id"], "kyc-jjh");
     assert_eq!(success["webview_url"], "https://kyc.example/jjh");
     let pending = items.iter().find(|i| i["user_id"] == "usr-jjj").unwrap();
-    assert_eq!(pending["outcome"], "unknown (no outcome recorded)");
+    assert_eq!(pending["outcome"], "not sent", "recorded, never dispatched");
     assert_eq!(pending["status"], Value::Null);
     assert_eq!(pending["attempts"], 0);
     let lost = items.iter().find(|i| i["user_id"] == "usr-jji").unwrap();

@@ -1,6 +1,7 @@
 //! Commands that run without the console: `initiate`, `history`, `show`, `replay`,
 //! `retry` and `sandbox`. Results go to stdout, problems to stderr, logs to the log file.
 
+mod batch;
 mod config_cmd;
 mod history;
 mod initiate;
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use crate::session::Session;
 use crate::submit::Progress;
 
+pub use batch::batch;
 pub use config_cmd::config;
 pub use history::{history, replay, retry, show};
 pub use initiate::{InputError, initiate, validate};

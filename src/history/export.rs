@@ -74,6 +74,7 @@ pub struct ExportRow {
 
 impl From<HistoryRow> for ExportRow {
     fn from(r: HistoryRow) -> Self {
+        let outcome = outcome_text(&r);
         ExportRow {
             id: r.id,
             created_at: r
@@ -83,11 +84,7 @@ impl From<HistoryRow> for ExportRow {
             user_id: r.user_id,
             kyc_type: r.kyc_type.as_str().to_string(),
             status: r.status,
-            outcome: r
-                .outcome
-                .map_or("unknown (no outcome recorded)".to_string(), |o| {
-                    o.label().to_string()
-                }),
+            outcome,
             failure: r.failure.map(|f| f.label().to_string()),
             attempts: r.attempts,
             latency_ms: r.latency_ms,
@@ -95,6 +92,15 @@ impl From<HistoryRow> for ExportRow {
             webview_url: r.webview_url,
             request_id: r.request_id,
         }
+    }
+}
+
+/// The outcome column: the kind, or why there is none.
+pub fn outcome_text(row: &HistoryRow) -> String {
+    match (row.outcome, row.dispatched) {
+        (Some(kind), _) => kind.label().to_string(),
+        (None, true) => "unknown (no outcome recorded)".to_string(),
+        (None, false) => "not sent".to_string(),
     }
 }
 

@@ -3,15 +3,17 @@
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewSubmission, Submission, SubmissionId,
+    BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
+    Submission, SubmissionId,
 };
 use crate::api::Attempt;
-use crate::domain::OutcomeKind;
+use crate::domain::{KycType, OutcomeKind};
 
 /// Submissions in a vector, oldest first; ids are positions plus one.
 #[derive(Default)]
 pub struct MemoryStore {
     items: Mutex<Vec<(Submission, HistoryRow)>>,
+    batches: Mutex<Vec<NewBatch>>,
 }
 
 impl MemoryStore {
@@ -49,10 +51,63 @@ impl HistoryStore for MemoryStore {
             new: new.clone(),
             attempts: Vec::new(),
             outcome: None,
+            dispatched: false,
         };
         let row = submission.row();
         items.push((submission, row));
         Ok(id)
+    }
+
+    fn create_batch(
+        &self,
+        batch: &NewBatch,
+        rows: &[NewSubmission],
+    ) -> Result<Vec<SubmissionId>, HistoryError> {
+        self.batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(batch.clone());
+        rows.iter().map(|r| self.create(r)).collect()
+    }
+
+    fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError> {
+        let batch = self
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|b| b.id == id)
+            .cloned()
+            .ok_or_else(|| HistoryError::NoBatch(id.to_string()))?;
+        let mut rows: Vec<HistoryRow> = self
+            .lock()
+            .iter()
+            .filter(|(s, _)| s.new.batch_id.as_deref() == Some(id))
+            .map(|(_, r)| r.clone())
+            .collect();
+        rows.sort_by_key(|r| (r.batch_line, r.id));
+        Ok(BatchInfo { batch, rows })
+    }
+
+    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
+        self.update(id, |s| s.dispatched = true)
+    }
+
+    fn find_initiated(
+        &self,
+        user_id: &str,
+        kyc_type: KycType,
+    ) -> Result<Option<SubmissionId>, HistoryError> {
+        Ok(self
+            .lock()
+            .iter()
+            .rev()
+            .find(|(s, _)| {
+                s.new.user_id == user_id
+                    && s.new.kyc_type == kyc_type
+                    && s.outcome == Some(OutcomeKind::Initiated)
+            })
+            .map(|(s, _)| s.id))
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {

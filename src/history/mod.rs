@@ -34,6 +34,34 @@ pub struct NewSubmission {
     pub resend_of: Option<SubmissionId>,
     /// The batch it belongs to, if any.
     pub batch_id: Option<String>,
+    /// Its line in the batch's input.
+    pub batch_line: Option<u32>,
+}
+
+/// A batch as recorded before any of its rows is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewBatch {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub operator: String,
+    pub profile: String,
+    /// The file it came from, or "pasted".
+    pub source: String,
+}
+
+/// A recorded batch and its rows' progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchInfo {
+    #[serde(flatten)]
+    pub batch: NewBatch,
+    pub rows: Vec<HistoryRow>,
+}
+
+impl BatchInfo {
+    /// Rows with no final outcome: to send (again) with their own keys on resume.
+    pub fn unfinished(&self) -> impl Iterator<Item = &HistoryRow> {
+        self.rows.iter().filter(|r| r.outcome.is_none())
+    }
 }
 
 /// A stored submission with every attempt so far.
@@ -45,6 +73,8 @@ pub struct Submission {
     pub attempts: Vec<Attempt>,
     /// `None` while in flight, or when the console stopped before the end.
     pub outcome: Option<OutcomeKind>,
+    /// Whether sending started.
+    pub dispatched: bool,
 }
 
 impl Submission {
@@ -103,6 +133,8 @@ impl Submission {
                 .flatten(),
             request_id: response.and_then(|r| r.request_id.clone()),
             attempts: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
+            batch_line: self.new.batch_line,
+            dispatched: self.dispatched || !self.attempts.is_empty(),
         }
     }
 }
@@ -125,6 +157,10 @@ pub struct HistoryRow {
     pub webview_url: Option<String>,
     pub request_id: Option<String>,
     pub attempts: u32,
+    /// Its line in a batch's input, for batch rows.
+    pub batch_line: Option<u32>,
+    /// Whether sending started (else it was never sent).
+    pub dispatched: bool,
 }
 
 /// What the pane shows: text search over ids and status, and errors only.
@@ -182,6 +218,8 @@ impl HistoryFilter {
 pub enum HistoryError {
     #[error("no submission {0} in history")]
     NotFound(SubmissionId),
+    #[error("no batch {0} in history")]
+    NoBatch(String),
     #[error("history storage failed: {0}")]
     Storage(String),
 }
@@ -194,6 +232,22 @@ pub trait HistoryStore: Send + Sync {
     fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
         new.iter().map(|n| self.create(n)).collect()
     }
+    /// Records a batch and all its rows at once, before anything is sent.
+    fn create_batch(
+        &self,
+        batch: &NewBatch,
+        rows: &[NewSubmission],
+    ) -> Result<Vec<SubmissionId>, HistoryError>;
+    /// A batch and its rows, by line.
+    fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError>;
+    /// Notes that sending starts, so "never sent" and "outcome unknown" stay apart.
+    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError>;
+    /// The newest success for this user and type, if any.
+    fn find_initiated(
+        &self,
+        user_id: &str,
+        kyc_type: KycType,
+    ) -> Result<Option<SubmissionId>, HistoryError>;
     /// Records one finished attempt.
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
     /// Records the final outcome.

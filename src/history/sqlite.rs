@@ -7,11 +7,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 
 use super::{
-    HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewSubmission, Submission, SubmissionId,
+    BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
+    Submission, SubmissionId,
 };
 use crate::api::{Attempt, AttemptResult, CapturedResponse, RateLimit, RequestRecord, RetryPlan};
 use crate::domain::{FailureKind, KycType, OutcomeKind};
@@ -26,8 +27,9 @@ const DEEP_OFFSET: usize = 2_000;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE submissions (
             id              INTEGER PRIMARY KEY AUTOINCREMENT,
             created_at      TEXT NOT NULL,
@@ -81,7 +83,23 @@ fn migrations() -> Migrations<'static> {
             PRIMARY KEY (submission_id, number)
         );
         "#,
-    )])
+        ),
+        M::up(
+            r#"
+        ALTER TABLE submissions ADD COLUMN batch_line INTEGER;
+        ALTER TABLE submissions ADD COLUMN dispatched_at TEXT;
+        UPDATE submissions SET dispatched_at = created_at WHERE attempts > 0 OR outcome IS NOT NULL;
+        CREATE TABLE batches (
+            id         TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            operator   TEXT NOT NULL,
+            profile    TEXT NOT NULL,
+            source     TEXT NOT NULL
+        );
+        CREATE INDEX submissions_initiated ON submissions(user_id, kyc_type, outcome);
+        "#,
+        ),
+    ])
 }
 
 /// History kept in SQLite.
@@ -201,7 +219,7 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
 }
 
 const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, failure, latency_ms, \
-     verification_id, webview_url, request_id, attempts";
+     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at IS NOT NULL";
 
 fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -226,6 +244,8 @@ fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
         webview_url: r.get(10)?,
         request_id: r.get(11)?,
         attempts: r.get::<_, i64>(12).map(|v| u32::try_from(v).unwrap_or(0))?,
+        batch_line: r.get(13)?,
+        dispatched: r.get(14)?,
     })
 }
 
@@ -403,8 +423,9 @@ impl HistoryStore for SqliteStore {
         let changed = tx
             .execute(
                 "UPDATE submissions SET status = coalesce(?2, status), request_id = coalesce(?3, request_id), \
-                 attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1) WHERE id = ?1",
-                params![id, status, request_id],
+                 attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1), \
+                 dispatched_at = coalesce(dispatched_at, ?4) WHERE id = ?1",
+                params![id, status, request_id, stamp(attempt.started_at)],
             )
             .map_err(storage)?;
         if changed == 0 {
@@ -484,8 +505,8 @@ impl HistoryStore for SqliteStore {
         let found = conn
             .query_row(
                 "SELECT created_at, operator, profile, base_url, method, url, user_id, kyc_type, redirect_uri, \
-                 idempotency_key, request_headers, request_body, resend_of, batch_id, outcome \
-                 FROM submissions WHERE id = ?1",
+                 idempotency_key, request_headers, request_body, resend_of, batch_id, outcome, batch_line, \
+                 dispatched_at IS NOT NULL FROM submissions WHERE id = ?1",
                 [id],
                 |r| {
                     let headers: String = r.get(10)?;
@@ -507,14 +528,16 @@ impl HistoryStore for SqliteStore {
                             },
                             resend_of: r.get(12)?,
                             batch_id: r.get(13)?,
+                            batch_line: r.get(15)?,
                         },
                         r.get::<_, Option<String>>(14)?.as_deref().and_then(outcome_from),
+                        r.get::<_, bool>(16)?,
                     ))
                 },
             )
             .optional()
             .map_err(storage)?;
-        let (new, outcome) = found.ok_or(HistoryError::NotFound(id))?;
+        let (new, outcome, dispatched) = found.ok_or(HistoryError::NotFound(id))?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT number, started_at, latency_ms, status, failure, error, response_headers, response_body, \
@@ -532,7 +555,90 @@ impl HistoryStore for SqliteStore {
             new,
             attempts,
             outcome,
+            dispatched,
         })
+    }
+
+    fn create_batch(
+        &self,
+        batch: &NewBatch,
+        rows: &[NewSubmission],
+    ) -> Result<Vec<SubmissionId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        tx.execute(
+            "INSERT INTO batches (id, created_at, operator, profile, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![batch.id, stamp(batch.created_at), batch.operator, batch.profile, batch.source],
+        )
+        .map_err(storage)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(insert_submission(&tx, row)?);
+        }
+        tx.commit().map_err(storage)?;
+        Ok(ids)
+    }
+
+    fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError> {
+        let conn = self.conn();
+        let batch = conn
+            .query_row(
+                "SELECT id, created_at, operator, profile, source FROM batches WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(NewBatch {
+                        id: r.get(0)?,
+                        created_at: time(&r.get::<_, String>(1)?),
+                        operator: r.get(2)?,
+                        profile: r.get(3)?,
+                        source: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(storage)?
+            .ok_or_else(|| HistoryError::NoBatch(id.to_string()))?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM submissions WHERE batch_id = ?1 ORDER BY batch_line, id"
+            ))
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([id], history_row)
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(BatchInfo { batch, rows })
+    }
+
+    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
+                params![id, stamp(Utc::now())],
+            )
+            .map_err(storage)?;
+        if changed == 0 {
+            return Err(HistoryError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    fn find_initiated(
+        &self,
+        user_id: &str,
+        kyc_type: KycType,
+    ) -> Result<Option<SubmissionId>, HistoryError> {
+        self.conn()
+            .query_row(
+                "SELECT max(id) FROM submissions WHERE user_id = ?1 AND kyc_type = ?2 AND outcome = 'initiated'",
+                params![user_id, kyc_type.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(storage)
     }
 }
 
@@ -540,8 +646,8 @@ fn insert_submission(conn: &Connection, new: &NewSubmission) -> Result<Submissio
     let headers = serde_json::to_string(&new.request.headers).map_err(storage)?;
     conn.execute(
             "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
-             kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id, \
+             batch_line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 stamp(new.created_at),
                 new.operator,
@@ -557,6 +663,7 @@ fn insert_submission(conn: &Connection, new: &NewSubmission) -> Result<Submissio
                 new.request.body,
                 new.resend_of,
                 new.batch_id,
+                new.batch_line,
             ],
         )
         .map_err(storage)?;

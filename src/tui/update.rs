@@ -1132,6 +1132,8 @@ mod tests {
                 webview_url: None,
                 request_id: None,
                 attempts: 1,
+                batch_line: None,
+                dispatched: true,
             })
             .collect()
     }

@@ -155,10 +155,11 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
             }
             (text, t.outcome(kind))
         }
-        (None, None) => (
+        (None, None) if row.dispatched => (
             "unknown (no outcome)".to_string(),
             t.outcome(OutcomeKind::Unknown),
         ),
+        (None, None) => ("not sent".to_string(), t.muted()),
     };
     let latency = row.latency_ms.map_or(String::new(), |ms| {
         format_duration(std::time::Duration::from_millis(ms))

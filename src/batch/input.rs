@@ -1,0 +1,280 @@
+//! Reading a batch: a CSV with a header (`user_id`, `type`, `redirect_uri`) or a plain list
+//! of user ids, one per line. File-level problems name the line; row-level problems are
+//! left to validation so the preview can show every row.
+
+use std::fmt;
+
+/// One data line of the input, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputRow {
+    /// 1-based line in the input.
+    pub line: u32,
+    pub user_id: String,
+    /// The `type` cell, when the input has that column and the cell is not empty.
+    pub kyc_type: Option<String>,
+    /// The `redirect_uri` cell, when present and not empty.
+    pub redirect_uri: Option<String>,
+}
+
+/// Why an input cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// 1-based line, when the problem has one.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn fail<T>(line: Option<u32>, message: impl Into<String>) -> Result<T, InputError> {
+    Err(InputError {
+        line,
+        message: message.into(),
+    })
+}
+
+/// The columns a CSV may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    UserId,
+    Type,
+    RedirectUri,
+}
+
+fn column(name: &str) -> Option<Column> {
+    let compact: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match compact.as_str() {
+        "userid" | "user" => Some(Column::UserId),
+        "type" | "kyctype" => Some(Column::Type),
+        "redirecturi" | "redirecturl" | "redirect" => Some(Column::RedirectUri),
+        _ => None,
+    }
+}
+
+/// Reads a batch from bytes (a file or a paste).
+pub fn read_input(bytes: &[u8]) -> Result<Vec<InputRow>, InputError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            return fail(
+                Some(u32::try_from(line).unwrap_or(u32::MAX)),
+                "not valid UTF-8 text: save the file as UTF-8 (CSV UTF-8 in a spreadsheet)",
+            );
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some((first_index, first)) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    else {
+        return fail(
+            None,
+            "the input is empty: give a CSV with a header line (user_id,type,redirect_uri) or one user id per line",
+        );
+    };
+    let looks_like_header = first.contains(',') || column(first.trim()) == Some(Column::UserId);
+    if looks_like_header {
+        read_csv(text, u32::try_from(first_index + 1).unwrap_or(1))
+    } else {
+        Ok(read_list(text))
+    }
+}
+
+fn read_list(text: &str) -> Vec<InputRow> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| InputRow {
+            line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            user_id: l.trim().to_string(),
+            kyc_type: None,
+            redirect_uri: None,
+        })
+        .collect()
+}
+
+fn read_csv(text: &str, header_line: u32) -> Result<Vec<InputRow>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError {
+            line: Some(header_line),
+            message: format!("cannot read the header: {e}"),
+        })?
+        .clone();
+    let mut columns = Vec::with_capacity(headers.len());
+    for name in &headers {
+        match column(name) {
+            Some(c) if columns.contains(&Some(c)) => {
+                return fail(
+                    Some(header_line),
+                    format!("the column {name:?} appears twice"),
+                );
+            }
+            Some(c) => columns.push(Some(c)),
+            None if name.is_empty() => {
+                return fail(
+                    Some(header_line),
+                    "an empty column name in the header: expected user_id, type, redirect_uri",
+                );
+            }
+            None => {
+                return fail(
+                    Some(header_line),
+                    format!(
+                        "unknown column {name:?}: expected user_id, and optionally type and redirect_uri"
+                    ),
+                );
+            }
+        }
+    }
+    if !columns.contains(&Some(Column::UserId)) {
+        return fail(
+            Some(header_line),
+            "the header has no user_id column: expected user_id, and optionally type and redirect_uri",
+        );
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&e, headers.len(), text))?;
+        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let cell = |wanted: Column| {
+            columns
+                .iter()
+                .position(|c| *c == Some(wanted))
+                .and_then(|i| record.get(i))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        rows.push(InputRow {
+            line,
+            user_id: cell(Column::UserId).unwrap_or_default(),
+            kyc_type: cell(Column::Type),
+            redirect_uri: cell(Column::RedirectUri),
+        });
+    }
+    if rows.is_empty() {
+        return fail(
+            Some(header_line),
+            "a header but no rows: add one user per line under it",
+        );
+    }
+    Ok(rows)
+}
+
+/// The 1-based line of a byte offset (the reader's own count skips blank lines).
+fn line_at(text: &str, byte: u64) -> u32 {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    // A record after blank lines is reported where the blank lines start.
+    while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+        at += 1;
+    }
+    let newlines = bytes[..at].iter().filter(|b| **b == b'\n').count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
+fn csv_error(e: &csv::Error, header_len: usize, text: &str) -> InputError {
+    let line = e.position().map(|p| line_at(text, p.byte()));
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { len, .. } => format!(
+            "{len} field(s), but the header has {header_len}: every row needs the same columns \
+             (quote a value that contains a comma)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text: save the file as UTF-8".to_string(),
+        _ => e.to_string(),
+    };
+    InputError { line, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_plain_list_skipping_blanks_and_comments() {
+        let rows = read_input(b"# ids from ticket 42\nusr-a\n\n  usr-b  \r\nusr-c").unwrap();
+        let got: Vec<_> = rows.iter().map(|r| (r.line, r.user_id.as_str())).collect();
+        assert_eq!(got, [(2, "usr-a"), (4, "usr-b"), (5, "usr-c")]);
+        assert!(rows.iter().all(|r| r.kyc_type.is_none()));
+    }
+
+    #[test]
+    fn reads_a_csv_with_any_column_order_and_optional_cells() {
+        let text = "\u{feff}type,user_id,redirect_uri\nrfi, usr-a ,https://x.example\n,usr-b,\n\nfull,usr-c,\n";
+        let rows = read_input(text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            InputRow {
+                line: 2,
+                user_id: "usr-a".into(),
+                kyc_type: Some("rfi".into()),
+                redirect_uri: Some("https://x.example".into())
+            }
+        );
+        assert_eq!((rows[1].line, rows[1].kyc_type.as_deref()), (3, None));
+        assert_eq!(rows[2].line, 5);
+        let only_ids = read_input(b"user_id\nusr-a\n").unwrap();
+        assert_eq!(only_ids[0].user_id, "usr-a");
+    }
+
+    #[test]
+    fn file_errors_name_the_line() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "the input is empty"),
+            (b"\n  \n# only a comment\n", "the input is empty"),
+            (
+                b"user_id,colour\nusr-a,red\n",
+                "line 1: unknown column \"colour\"",
+            ),
+            (
+                b"type,redirect_uri\nfull,https://x\n",
+                "line 1: the header has no user_id column",
+            ),
+            (
+                b"user_id,type\nusr-a,full\nusr-b,full,extra\n",
+                "line 3: 3 field(s), but the header has 2",
+            ),
+            (b"user_id,type\n", "line 1: a header but no rows"),
+            (
+                b"user_id,user_id\nusr-a,usr-b\n",
+                "line 1: the column \"user_id\" appears twice",
+            ),
+        ];
+        for (input, expected) in cases {
+            let e = read_input(input).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{expected:?} vs {e:?}");
+        }
+        let e = read_input(b"usr-a\nusr-b\nusr-\xff\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.to_string().contains("UTF-8"));
+    }
+}

@@ -1,0 +1,194 @@
+//! What a batch would do, row by row, before anything is sent: valid, invalid (with the
+//! reason), a duplicate of an earlier line, or already initiated according to history.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::input::InputRow;
+use crate::domain::{InitiateRequest, KycType, RedirectUri, UserId};
+use crate::history::{HistoryError, HistoryStore, SubmissionId};
+
+/// What the preview says of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum Check {
+    /// Will be sent.
+    Valid,
+    /// Cannot be sent as written.
+    Invalid { reason: String },
+    /// The same user and type appear on an earlier line.
+    Duplicate { first_line: u32 },
+    /// History already holds a success for this user and type.
+    AlreadyInitiated { submission: SubmissionId },
+}
+
+impl Check {
+    /// A few words for the preview and result files.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Valid => "valid".to_string(),
+            Check::Invalid { reason } => format!("invalid: {reason}"),
+            Check::Duplicate { first_line } => format!("duplicate of line {first_line}"),
+            Check::AlreadyInitiated { submission } => {
+                format!("already initiated (history #{submission})")
+            }
+        }
+    }
+}
+
+/// One row of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRow {
+    pub line: u32,
+    /// The id as written (trimmed), for rows that are not valid.
+    pub written: String,
+    pub request: Option<InitiateRequest>,
+    pub check: Check,
+}
+
+/// Defaults for rows that leave `type` or `redirect_uri` out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    pub kyc_type: KycType,
+    pub redirect_uri: Option<RedirectUri>,
+}
+
+/// The preview of a whole batch.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub rows: Vec<PlannedRow>,
+}
+
+impl Plan {
+    /// Rows that will be sent.
+    pub fn to_send(&self) -> impl Iterator<Item = &PlannedRow> {
+        self.rows.iter().filter(|r| r.check == Check::Valid)
+    }
+
+    /// How many rows of each kind: valid, invalid, duplicate, already initiated.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut c = (0, 0, 0, 0);
+        for r in &self.rows {
+            match r.check {
+                Check::Valid => c.0 += 1,
+                Check::Invalid { .. } => c.1 += 1,
+                Check::Duplicate { .. } => c.2 += 1,
+                Check::AlreadyInitiated { .. } => c.3 += 1,
+            }
+        }
+        c
+    }
+}
+
+/// Validates every row with the form's rules, finds duplicates and asks history for
+/// earlier successes.
+pub fn plan(
+    rows: &[InputRow],
+    defaults: &Defaults,
+    store: &dyn HistoryStore,
+) -> Result<Plan, HistoryError> {
+    let mut seen: HashMap<(String, KycType), u32> = HashMap::new();
+    let mut planned = Vec::with_capacity(rows.len());
+    for row in rows {
+        let written = row.user_id.trim().to_string();
+        let (request, check) = match build(row, defaults) {
+            Err(reason) => (None, Check::Invalid { reason }),
+            Ok(request) => {
+                let key = (request.user_id.to_string(), request.kyc_type);
+                let check = if let Some(first_line) = seen.get(&key) {
+                    Check::Duplicate {
+                        first_line: *first_line,
+                    }
+                } else if let Some(submission) = store.find_initiated(&key.0, key.1)? {
+                    seen.insert(key, row.line);
+                    Check::AlreadyInitiated { submission }
+                } else {
+                    seen.insert(key, row.line);
+                    Check::Valid
+                };
+                (Some(request), check)
+            }
+        };
+        planned.push(PlannedRow {
+            line: row.line,
+            written,
+            request,
+            check,
+        });
+    }
+    Ok(Plan { rows: planned })
+}
+
+fn build(row: &InputRow, defaults: &Defaults) -> Result<InitiateRequest, String> {
+    let (user_id, _) = UserId::parse(&row.user_id).map_err(|e| format!("user id: {e}"))?;
+    let kyc_type = match &row.kyc_type {
+        Some(t) => KycType::parse(t).map_err(|e| format!("type: {e}"))?,
+        None => defaults.kyc_type,
+    };
+    let redirect_uri = match &row.redirect_uri {
+        Some(uri) => RedirectUri::parse_optional(uri)
+            .map_err(|e| format!("redirect URI: {e}"))?
+            .map(|(u, _)| u),
+        None => defaults.redirect_uri.clone(),
+    };
+    Ok(InitiateRequest {
+        user_id,
+        kyc_type,
+        redirect_uri,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::input::read_input;
+    use crate::history::MemoryStore;
+
+    #[test]
+    fn classifies_every_row() {
+        let text = "user_id,type\n\
+            usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6,full\n\
+            usr-123,full\n\
+            USR-3F0E8D4A-5B6C-4D7E-8F90-A1B2C3D4E5F6,full\n\
+            usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6,rfi\n\
+            usr-00000000-0000-4000-8000-000000000503,passport\n\
+            usr-00000000-0000-4000-8000-000000000400,\n";
+        let rows = read_input(text.as_bytes()).unwrap();
+        let defaults = Defaults {
+            kyc_type: KycType::Shipping,
+            redirect_uri: None,
+        };
+        let plan = plan(&rows, &defaults, &MemoryStore::new()).unwrap();
+        let checks: Vec<_> = plan
+            .rows
+            .iter()
+            .map(|r| (r.line, r.check.describe()))
+            .collect();
+        assert_eq!(checks[0], (2, "valid".to_string()));
+        assert_eq!(
+            checks[1],
+            (
+                3,
+                "invalid: user id: 7/40 characters: too short".to_string()
+            )
+        );
+        assert_eq!(
+            checks[2],
+            (4, "duplicate of line 2".to_string()),
+            "the same id in uppercase"
+        );
+        assert_eq!(
+            checks[3],
+            (5, "valid".to_string()),
+            "another type is another verification"
+        );
+        assert!(checks[4].1.starts_with("invalid: type: unknown KYC type"));
+        assert_eq!(checks[5], (7, "valid".to_string()));
+        assert_eq!(
+            plan.rows[5].request.as_ref().map(|r| r.kyc_type),
+            Some(KycType::Shipping)
+        );
+        assert_eq!(plan.counts(), (3, 2, 1, 0));
+    }
+}

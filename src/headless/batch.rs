@@ -1,0 +1,363 @@
+//! `kyc-console batch`: preview, confirm, record, send paced, report, resume.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::watch;
+
+use super::{EXIT_FAILED, EXIT_INVALID, format_duration};
+use crate::batch::{self, BatchEvent, Check, Control, Defaults, Plan};
+use crate::cli::{BatchArgs, GlobalArgs};
+use crate::domain::{KycType, OutcomeKind, RedirectUri};
+use crate::history::export::outcome_text;
+use crate::history::{BatchInfo, HistoryStore};
+use crate::paths::Paths;
+use crate::session::Session;
+
+/// Problem rows shown in the preview before "… and N more".
+const PREVIEW_PROBLEMS: usize = 50;
+
+pub async fn batch(global: &GlobalArgs, paths: &Paths, args: &BatchArgs) -> ExitCode {
+    let session = match Session::open(global, paths).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}\nnothing was sent");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let code = match &args.resume {
+        Some(id) => resume(&session, args, id).await,
+        None => start(&session, args).await,
+    };
+    session.close().await;
+    code
+}
+
+fn invalid(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}\nnothing was sent");
+    ExitCode::from(EXIT_INVALID)
+}
+
+async fn start(session: &Session, args: &BatchArgs) -> ExitCode {
+    let Some(file) = &args.file else {
+        return invalid("give a FILE (or - for standard input), or --resume BATCH_ID");
+    };
+    let (source, bytes) = if file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes) {
+            return invalid(format!("cannot read standard input: {e}"));
+        }
+        ("standard input".to_string(), bytes)
+    } else {
+        match std::fs::read(file) {
+            Ok(b) => (file.display().to_string(), b),
+            Err(e) => return invalid(format!("cannot read {}: {e}", file.display())),
+        }
+    };
+    let rows = match batch::read_input(&bytes) {
+        Ok(rows) => rows,
+        Err(e) => return invalid(format!("{source}: {e}")),
+    };
+    let kyc_type = match args.kyc_type.as_deref().map(KycType::parse).transpose() {
+        Ok(t) => t.unwrap_or(session.config.default_type),
+        Err(e) => return invalid(format!("--type: {e}")),
+    };
+    let redirect_uri =
+        match RedirectUri::parse_optional(args.redirect_uri.as_deref().unwrap_or_default()) {
+            Ok(r) => r.map(|(u, _)| u),
+            Err(e) => return invalid(format!("--redirect-uri: {e}")),
+        };
+    let defaults = Defaults {
+        kyc_type,
+        redirect_uri,
+    };
+    let plan = match batch::plan(&rows, &defaults, session.store.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return invalid(e),
+    };
+    eprint!("{}", describe_plan(&plan, &source, session));
+    let (valid, ..) = plan.counts();
+    if args.preview {
+        return ExitCode::SUCCESS;
+    }
+    if valid == 0 {
+        return invalid("no valid row to send");
+    }
+    if let Err(code) = confirm(session, args, valid).await {
+        return code;
+    }
+    let (batch_id, jobs) = match batch::record(
+        session.store.as_ref(),
+        &session.client,
+        &session.origin,
+        &plan,
+        &source,
+    ) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("cannot record the batch: {e}")),
+    };
+    eprintln!(
+        "batch {batch_id}: {} row(s) recorded with their idempotency keys; if interrupted, \
+         finish it with `kyc-console batch --resume {batch_id}`",
+        jobs.len()
+    );
+    send(session, args, &batch_id, jobs, Some(&plan)).await
+}
+
+async fn resume(session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
+    let info = match session.store.batch(id) {
+        Ok(info) => info,
+        Err(e) => return invalid(e),
+    };
+    if info.batch.profile != session.profile.name {
+        return invalid(format!(
+            "batch {id} was sent with profile {}, not {}: add --profile {}",
+            info.batch.profile, session.profile.name, info.batch.profile
+        ));
+    }
+    let jobs = batch::unfinished_jobs(&info);
+    eprintln!(
+        "batch {id}: {} of {} row(s) have no outcome yet; each is sent again with its own \
+         idempotency key, so none can be initiated twice",
+        jobs.len(),
+        info.rows.len()
+    );
+    if !jobs.is_empty()
+        && let Err(code) = confirm(session, args, jobs.len()).await
+    {
+        return code;
+    }
+    send(session, args, id, jobs, None).await
+}
+
+/// Asks before sending: y/N, or the profile's name for production.
+async fn confirm(session: &Session, args: &BatchArgs, rows: usize) -> Result<(), ExitCode> {
+    let profile = &session.profile;
+    if profile.production {
+        if args.confirm.as_deref() == Some(profile.name.as_str()) {
+            return Ok(());
+        }
+        if args.confirm.is_some() {
+            return Err(invalid(format!(
+                "--confirm must repeat the profile's name, {}",
+                profile.name
+            )));
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(invalid(format!(
+                "profile {} is PRODUCTION: add --confirm {} to send {rows} verification(s)",
+                profile.name, profile.name
+            )));
+        }
+        let answer = ask(format!(
+            "Send {rows} verification(s) to PRODUCTION ({})? Type the profile name to confirm: ",
+            profile.describe_target()
+        ))
+        .await;
+        return if answer.trim() == profile.name {
+            Ok(())
+        } else {
+            Err(invalid("not confirmed"))
+        };
+    }
+    if args.yes || args.confirm.as_deref() == Some(profile.name.as_str()) {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(invalid(format!(
+            "add --yes to send {rows} verification(s) without a prompt"
+        )));
+    }
+    let answer = ask(format!(
+        "Send {rows} verification(s) to {}? [y/N] ",
+        profile.name
+    ))
+    .await;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(invalid("not confirmed"))
+    }
+}
+
+async fn ask(question: String) -> String {
+    eprint!("{question}");
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        line
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// The preview: counts, then every row that will not be sent and why.
+pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
+    let (valid, invalid, duplicate, already) = plan.counts();
+    let mut out = format!(
+        "{source}: {} row(s): {valid} to send, {invalid} invalid, {duplicate} duplicate, {already} already initiated\n\
+         target: profile {} ({}){}\n",
+        plan.rows.len(),
+        session.profile.name,
+        session.profile.describe_target(),
+        if session.profile.production {
+            " PRODUCTION"
+        } else {
+            ""
+        }
+    );
+    let problems: Vec<_> = plan
+        .rows
+        .iter()
+        .filter(|r| r.check != Check::Valid)
+        .collect();
+    for row in problems.iter().take(PREVIEW_PROBLEMS) {
+        let _ = writeln!(
+            out,
+            "  line {:>5}  {:<40}  {}",
+            row.line,
+            row.written,
+            row.check.describe()
+        );
+    }
+    if problems.len() > PREVIEW_PROBLEMS {
+        let _ = writeln!(out, "  … and {} more", problems.len() - PREVIEW_PROBLEMS);
+    }
+    out
+}
+
+async fn send(
+    session: &Session,
+    args: &BatchArgs,
+    batch_id: &str,
+    jobs: Vec<batch::Job>,
+    plan: Option<&Plan>,
+) -> ExitCode {
+    let total = jobs.len();
+    let (control_tx, control_rx) = watch::channel(Control::Run);
+    let stopper = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: no new rows are sent; rows in flight finish");
+            let _ = control_tx.send(Control::Stop);
+        }
+    });
+    let bar = progress_bar(total);
+    let started = Instant::now();
+    let mut counts: BTreeMap<OutcomeKind, usize> = BTreeMap::new();
+    let summary = batch::run(
+        &session.client,
+        session.store.clone(),
+        jobs,
+        args.concurrency,
+        control_rx,
+        |event| match event {
+            BatchEvent::RowFinished { exchange, .. } => {
+                *counts.entry(exchange.outcome()).or_default() += 1;
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                    bar.set_message(counts_text(&counts));
+                }
+            }
+            BatchEvent::RowFailed { line, error, .. } => {
+                let text = format!("line {line}: {error}");
+                match &bar {
+                    Some(bar) => bar.println(text),
+                    None => eprintln!("{text}"),
+                }
+            }
+            BatchEvent::Waiting { until, reason } => {
+                let wait = until.saturating_duration_since(Instant::now());
+                let text = format!("{reason} ({})", format_duration(wait));
+                match &bar {
+                    Some(bar) => bar.set_message(text),
+                    None => eprintln!("{text}"),
+                }
+            }
+            BatchEvent::RowStarted { .. } | BatchEvent::Attempt { .. } => {}
+        },
+    )
+    .await;
+    stopper.abort();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let info = match session.store.batch(batch_id) {
+        Ok(info) => info,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    if let Some(out) = &args.out {
+        let lines = batch::result_lines(plan, &info);
+        match batch::write_results(out, &lines) {
+            Ok(()) => eprintln!("results: {} ({} line(s))", out.display(), lines.len()),
+            Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
+        }
+    }
+    eprint!(
+        "{}",
+        summary_text(&info, started.elapsed(), summary.dispatched, batch_id)
+    );
+    let all_initiated = info
+        .rows
+        .iter()
+        .all(|r| r.outcome == Some(OutcomeKind::Initiated));
+    if all_initiated && summary.not_sent == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+fn progress_bar(total: usize) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() || total == 0 {
+        return None;
+    }
+    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+    let style = ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn counts_text(counts: &BTreeMap<OutcomeKind, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The closing summary: every row's state, the rate, how to resume.
+fn summary_text(info: &BatchInfo, took: Duration, dispatched: usize, batch_id: &str) -> String {
+    let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &info.rows {
+        *by_outcome.entry(outcome_text(row)).or_default() += 1;
+    }
+    let parts: Vec<String> = by_outcome.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let rate = if took.as_secs_f64() > 0.0 {
+        dispatched as f64 / took.as_secs_f64()
+    } else {
+        0.0
+    };
+    let mut out = format!(
+        "batch {batch_id}: {} row(s): {}; sent {dispatched} in {} ({rate:.1}/s)\n",
+        info.rows.len(),
+        parts.join(", "),
+        format_duration(took)
+    );
+    let unfinished = info.unfinished().count();
+    if unfinished > 0 {
+        let _ = writeln!(
+            out,
+            "{unfinished} row(s) have no outcome: `kyc-console batch --resume {batch_id}` sends them with their own keys"
+        );
+    }
+    out
+}
