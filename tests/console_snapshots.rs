@@ -363,7 +363,29 @@ impl Console {
                 | Effect::ClearToastAfter(_)
                 | Effect::Retry { .. }
                 | Effect::Export { .. }
-                | Effect::SwitchProfile(_) => Vec::new(),
+                | Effect::SwitchProfile(_)
+                | Effect::BatchStart { .. }
+                | Effect::BatchResume(_)
+                | Effect::BatchControl(_) => Vec::new(),
+                Effect::BatchLoadUnfinished => {
+                    let list = self.store.unfinished_batches("sandbox").expect("batches");
+                    update::apply(&mut self.state, Msg::BatchUnfinished(list))
+                }
+                Effect::BatchPlan { text, defaults } => {
+                    let result = kyc_console::batch::read_input(text.as_bytes())
+                        .map_err(|e| e.to_string())
+                        .and_then(|rows| {
+                            kyc_console::batch::plan(&rows, &defaults, &self.store)
+                                .map_err(|e| e.to_string())
+                        });
+                    update::apply(
+                        &mut self.state,
+                        Msg::BatchPlanned {
+                            source: "pasted".into(),
+                            result,
+                        },
+                    )
+                }
             };
             queue.extend(more);
         }
@@ -1013,4 +1035,103 @@ fn history_outcome_kinds_match_the_rows() {
             Some(OutcomeKind::Initiated),
         ]
     );
+}
+
+/// A pasted batch with every kind of row: valid, invalid, duplicate, already initiated.
+fn batch_preview(size: (u16, u16)) -> Console {
+    let mut c = mixed_history(size);
+    c.key(KeyCode::Char('b'), KeyModifiers::CONTROL);
+    let pasted = "user_id,type\n\
+        usr-9c1d2e3f-4a5b-4c6d-9e7f-8a9b0c1d2e3f,full\n\
+        usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000001,rfi\n\
+        usr-123,full\n\
+        usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000001,rfi\n\
+        usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000002,passport\n\
+        usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000003,\n";
+    let effects = update::handle_event(
+        &mut c.state,
+        &ratatui::crossterm::event::Event::Paste(pasted.into()),
+    );
+    c.run(effects);
+    c.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    c
+}
+
+#[test]
+fn batch_paste_and_preview() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.key(KeyCode::Char('b'), KeyModifiers::CONTROL);
+        let effects = update::handle_event(
+            &mut c.state,
+            &ratatui::crossterm::event::Event::Paste(
+                "usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000001\r\nusr-123\r\n".into(),
+            ),
+        );
+        c.run(effects);
+        c.snapshot("batch_paste");
+        let c = batch_preview(size);
+        let b = c.state.batch.as_ref().expect("the batch screen");
+        assert_eq!(b.plan.as_ref().map(|p| p.counts()), Some((2, 2, 1, 1)));
+        c.snapshot("batch_preview");
+    }
+}
+
+#[test]
+fn batch_running_with_live_rows() {
+    for size in SIZES {
+        let mut c = batch_preview(size);
+        c.key(KeyCode::Enter, KeyModifiers::NONE);
+        let b = c.state.batch.as_ref().expect("the batch screen");
+        assert_eq!(b.stage, kyc_console::tui::batch_state::Stage::Running);
+        let mut effects = update::apply(
+            &mut c.state,
+            Msg::BatchRecorded {
+                batch_id: "b-0123456789ab".into(),
+            },
+        );
+        effects.extend(update::apply(
+            &mut c.state,
+            Msg::Batch(kyc_console::batch::BatchEvent::RowStarted { line: 3, id: 90 }),
+        ));
+        effects.extend(update::apply(
+            &mut c.state,
+            Msg::Batch(kyc_console::batch::BatchEvent::RowStarted { line: 7, id: 91 }),
+        ));
+        let exchange = kyc_console::api::Exchange {
+            request: new_submission(
+                &sandbox_target(),
+                90,
+                &request(
+                    "usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000001",
+                    KycType::Rfi,
+                    None,
+                ),
+                None,
+            )
+            .request,
+            idempotency_key: idempotency_key(90),
+            attempts: vec![attempt(1, at(0), 12, created_201(90), None)],
+        };
+        effects.extend(update::apply(
+            &mut c.state,
+            Msg::Batch(kyc_console::batch::BatchEvent::RowFinished {
+                line: 3,
+                id: 90,
+                exchange: Box::new(exchange),
+            }),
+        ));
+        c.run(effects);
+        c.snapshot("batch_running");
+        let effects = update::apply(
+            &mut c.state,
+            Msg::BatchFinished(kyc_console::batch::RunSummary {
+                dispatched: 2,
+                not_sent: 0,
+            }),
+        );
+        c.run(effects);
+        let b = c.state.batch.as_ref().expect("the batch screen");
+        assert_eq!(b.stage, kyc_console::tui::batch_state::Stage::Done);
+    }
 }

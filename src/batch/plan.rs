@@ -31,7 +31,7 @@ impl Check {
             Check::Invalid { reason } => format!("invalid: {reason}"),
             Check::Duplicate { first_line } => format!("duplicate of line {first_line}"),
             Check::AlreadyInitiated { submission } => {
-                format!("already initiated (history #{submission})")
+                format!("already initiated (#{submission})")
             }
         }
     }

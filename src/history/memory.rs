@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
-    Submission, SubmissionId,
+    Submission, SubmissionId, UnfinishedBatch,
 };
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
@@ -87,6 +87,29 @@ impl HistoryStore for MemoryStore {
             .collect();
         rows.sort_by_key(|r| (r.batch_line, r.id));
         Ok(BatchInfo { batch, rows })
+    }
+
+    fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError> {
+        let batches = self
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut out = Vec::new();
+        for b in batches.iter().rev().filter(|b| b.profile == profile) {
+            let info = self.batch(&b.id)?;
+            let unfinished = info.unfinished().count();
+            if unfinished > 0 {
+                out.push(UnfinishedBatch {
+                    id: b.id.clone(),
+                    created_at: b.created_at,
+                    source: b.source.clone(),
+                    total: info.rows.len(),
+                    unfinished,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {

@@ -49,6 +49,16 @@ pub struct NewBatch {
     pub source: String,
 }
 
+/// A batch with rows still lacking an outcome (interrupted, or stopped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnfinishedBatch {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub source: String,
+    pub total: usize,
+    pub unfinished: usize,
+}
+
 /// A recorded batch and its rows' progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchInfo {
@@ -240,6 +250,8 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<Vec<SubmissionId>, HistoryError>;
     /// A batch and its rows, by line.
     fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError>;
+    /// This profile's batches that still have rows without an outcome, newest first.
+    fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError>;
     /// Notes that sending starts, so "never sent" and "outcome unknown" stay apart.
     fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError>;
     /// The newest success for this user and type, if any.

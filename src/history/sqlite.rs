@@ -12,7 +12,7 @@ use rusqlite_migration::{M, Migrations};
 
 use super::{
     BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
-    Submission, SubmissionId,
+    Submission, SubmissionId, UnfinishedBatch,
 };
 use crate::api::{Attempt, AttemptResult, CapturedResponse, RateLimit, RequestRecord, RetryPlan};
 use crate::domain::{FailureKind, KycType, OutcomeKind};
@@ -611,6 +611,31 @@ impl HistoryStore for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(storage)?;
         Ok(BatchInfo { batch, rows })
+    }
+
+    fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT b.id, b.created_at, b.source, count(s.id), sum(s.outcome IS NULL) \
+                 FROM batches b JOIN submissions s ON s.batch_id = b.id WHERE b.profile = ?1 \
+                 GROUP BY b.id HAVING sum(s.outcome IS NULL) > 0 ORDER BY b.created_at DESC LIMIT 20",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([profile], |r| {
+                Ok(UnfinishedBatch {
+                    id: r.get(0)?,
+                    created_at: time(&r.get::<_, String>(1)?),
+                    source: r.get(2)?,
+                    total: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    unfinished: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                })
+            })
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(rows)
     }
 
     fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {

@@ -50,6 +50,22 @@ pub enum Action {
     Choose,
     /// Show every profile's history rows, or only the current profile's.
     ToggleAllProfiles,
+    /// Open the batch screen.
+    OpenBatch,
+    /// Read and check what was pasted (or the file named).
+    BatchPreview,
+    /// Send the previewed batch (after confirmation on production).
+    BatchSend,
+    /// Back from the preview to the pasted text.
+    BatchEdit,
+    /// Resume the newest batch that has rows without an outcome.
+    BatchResume,
+    /// Pause or resume dispatching.
+    BatchPause,
+    /// Send nothing more; rows in flight finish.
+    BatchStop,
+    /// Clear the pasted text.
+    BatchClear,
     FilterDone,
     FilterClear,
 }

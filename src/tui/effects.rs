@@ -8,16 +8,19 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::clipboard::Clipboard;
+use super::effects_batch;
 use super::message::{Effect, Msg};
 use super::state::TargetInfo;
 use super::update::TOAST_FOR;
 use crate::api::ApiClient;
+use crate::batch::{Control, DEFAULT_CONCURRENCY};
 use crate::config::Profile;
 use crate::domain::InitiateRequest;
 use crate::history::export;
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
 use crate::submit::{self, Progress};
 use crate::target::Targets;
+use tokio::sync::watch;
 
 pub use crate::submit::Origin;
 
@@ -34,6 +37,8 @@ pub struct Effects {
     targets: SharedTargets,
     profiles: Vec<Profile>,
     tx: UnboundedSender<Msg>,
+    /// Steers the running batch, if any.
+    batch_control: Option<watch::Sender<Control>>,
     cancels: HashMap<SubmissionId, CancellationToken>,
     /// Tokens of submissions not yet recorded, by idempotency key.
     unrecorded: HashMap<String, CancellationToken>,
@@ -49,9 +54,23 @@ impl Effects {
             data_dir: services.data_dir,
             targets: services.targets,
             profiles: services.profiles,
+            batch_control: None,
             tx,
             cancels: HashMap::new(),
             unrecorded: HashMap::new(),
+        }
+    }
+
+    /// A batch run with a fresh steering channel, kept to pause and stop it.
+    fn batch_task(&mut self) -> effects_batch::BatchTask {
+        let (control, watcher) = watch::channel(Control::Run);
+        self.batch_control = Some(control);
+        effects_batch::BatchTask {
+            client: self.client.clone(),
+            store: self.store.clone(),
+            control: watcher,
+            concurrency: DEFAULT_CONCURRENCY,
+            tx: self.tx.clone(),
         }
     }
 
@@ -84,8 +103,11 @@ impl Effects {
         }
     }
 
-    /// Cancels everything in flight (on quit).
+    /// Cancels everything in flight (on quit); a batch stops dispatching.
     pub fn cancel_all(&mut self) {
+        if let Some(control) = &self.batch_control {
+            let _ = control.send(Control::Stop);
+        }
         for token in self.cancels.values().chain(self.unrecorded.values()) {
             token.cancel();
         }
@@ -193,6 +215,24 @@ impl Effects {
                         },
                     });
                 });
+            }
+            Effect::BatchLoadUnfinished => effects_batch::load_unfinished(
+                self.store.clone(),
+                self.origin.profile.clone(),
+                self.tx.clone(),
+            ),
+            Effect::BatchPlan { text, defaults } => {
+                effects_batch::plan(self.store.clone(), text, defaults, self.tx.clone());
+            }
+            Effect::BatchStart { plan, source } => {
+                let origin = self.origin.clone();
+                self.batch_task().start(origin, plan, source);
+            }
+            Effect::BatchResume(batch_id) => self.batch_task().resume(batch_id),
+            Effect::BatchControl(c) => {
+                if let Some(control) = &self.batch_control {
+                    let _ = control.send(c);
+                }
             }
             Effect::ClearToastAfter(id) => {
                 let tx = self.tx.clone();

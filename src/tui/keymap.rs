@@ -26,6 +26,14 @@ pub enum Mode {
     Confirm,
     /// Choosing a profile.
     Picker,
+    /// Pasting a batch.
+    BatchInput,
+    /// Reading a batch's preview.
+    BatchPreview,
+    /// Typing the profile's name to send a batch to production.
+    BatchConfirm,
+    /// Watching a batch run.
+    BatchRun,
 }
 
 impl Mode {
@@ -41,6 +49,10 @@ impl Mode {
             Mode::Help => "Help",
             Mode::Confirm => "Confirmation",
             Mode::Picker => "Profile picker",
+            Mode::BatchInput => "Batch: paste",
+            Mode::BatchPreview => "Batch: preview",
+            Mode::BatchConfirm => "Batch: production confirmation",
+            Mode::BatchRun => "Batch: running",
         }
     }
 }
@@ -136,6 +148,10 @@ const EVERYWHERE: &[Mode] = &[
     Help,
     Confirm,
     Picker,
+    BatchInput,
+    BatchPreview,
+    BatchConfirm,
+    BatchRun,
 ];
 
 /// Every binding, in the order the footer and help list them.
@@ -386,6 +402,111 @@ pub static BINDINGS: &[Binding] = &[
         help: "keep the current profile",
     },
     Binding {
+        modes: &[TypePicker, SubmitButton, History],
+        keys: &[ch('B')],
+        action: Action::OpenBatch,
+        footer: "batch",
+        help: "many verifications at once: paste a list or a CSV, or name a file",
+    },
+    Binding {
+        modes: MAIN,
+        keys: &[ctrl('b')],
+        action: Action::OpenBatch,
+        footer: "",
+        help: "open the batch screen (works in text fields too)",
+    },
+    Binding {
+        modes: &[BatchInput],
+        keys: &[ctrl('s')],
+        action: Action::BatchPreview,
+        footer: "preview",
+        help: "read and check every row (nothing is sent yet)",
+    },
+    Binding {
+        modes: &[BatchInput],
+        keys: &[ctrl('r')],
+        action: Action::BatchResume,
+        footer: "resume",
+        help: "finish the newest interrupted batch of this profile",
+    },
+    Binding {
+        modes: &[BatchInput],
+        keys: &[ctrl('u')],
+        action: Action::BatchClear,
+        footer: "clear",
+        help: "clear the pasted text",
+    },
+    Binding {
+        modes: &[BatchPreview],
+        keys: &[key(KeyCode::Enter), ctrl('s')],
+        action: Action::BatchSend,
+        footer: "send",
+        help: "send the valid rows (production asks for the profile's name)",
+    },
+    Binding {
+        modes: &[BatchPreview],
+        keys: &[ch('e')],
+        action: Action::BatchEdit,
+        footer: "edit",
+        help: "back to the pasted text",
+    },
+    Binding {
+        modes: &[BatchConfirm],
+        keys: &[key(KeyCode::Enter)],
+        action: Action::BatchSend,
+        footer: "send",
+        help: "send if the name matches",
+    },
+    Binding {
+        modes: &[BatchRun],
+        keys: &[ch(' ')],
+        action: Action::BatchPause,
+        footer: "pause/resume",
+        help: "pause or resume sending (rows in flight finish)",
+    },
+    Binding {
+        modes: &[BatchRun],
+        keys: &[ch('c')],
+        action: Action::BatchStop,
+        footer: "stop",
+        help: "send nothing more; the rest stays not sent, to resume later",
+    },
+    Binding {
+        modes: &[BatchPreview, BatchRun],
+        keys: &[ch('j'), key(KeyCode::Down)],
+        action: Action::ScrollDown,
+        footer: "",
+        help: "scroll down",
+    },
+    Binding {
+        modes: &[BatchPreview, BatchRun],
+        keys: &[ch('k'), key(KeyCode::Up)],
+        action: Action::ScrollUp,
+        footer: "",
+        help: "scroll up",
+    },
+    Binding {
+        modes: &[BatchPreview, BatchRun],
+        keys: &[key(KeyCode::PageDown)],
+        action: Action::PageDown,
+        footer: "",
+        help: "page down",
+    },
+    Binding {
+        modes: &[BatchPreview, BatchRun],
+        keys: &[key(KeyCode::PageUp)],
+        action: Action::PageUp,
+        footer: "",
+        help: "page up",
+    },
+    Binding {
+        modes: &[BatchInput, BatchPreview, BatchConfirm, BatchRun],
+        keys: &[key(KeyCode::Esc)],
+        action: Action::Close,
+        footer: "close",
+        help: "close the batch screen (a running batch must be stopped first)",
+    },
+    Binding {
         modes: &[Filter],
         keys: &[key(KeyCode::Enter)],
         action: Action::FilterDone,
@@ -512,7 +633,12 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
     let help = match mode {
-        Mode::TextField | Mode::Filter | Mode::Confirm | Mode::Picker => "F1",
+        Mode::TextField
+        | Mode::Filter
+        | Mode::Confirm
+        | Mode::Picker
+        | Mode::BatchInput
+        | Mode::BatchConfirm => "F1",
         _ => "?",
     };
     let mut items = if mode == Mode::Help {
@@ -540,7 +666,7 @@ pub fn keys_label(binding: &Binding) -> String {
 }
 
 /// Modes in the order the help overlay lists them.
-pub const HELP_ORDER: [Mode; 9] = [
+pub const HELP_ORDER: [Mode; 13] = [
     TextField,
     TypePicker,
     SubmitButton,
@@ -548,6 +674,10 @@ pub const HELP_ORDER: [Mode; 9] = [
     Filter,
     Detail,
     Picker,
+    BatchInput,
+    BatchPreview,
+    BatchConfirm,
+    BatchRun,
     Confirm,
     Help,
 ];

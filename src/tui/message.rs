@@ -2,9 +2,12 @@
 
 use super::state::TargetInfo;
 use crate::api::{Attempt, Exchange};
+use crate::batch::{BatchEvent, Control, Defaults, Plan, RunSummary};
 use crate::domain::InitiateRequest;
 use crate::history::export::ExportFormat;
-use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
+use crate::history::{
+    BatchInfo, HistoryFilter, HistoryRow, Submission, SubmissionId, UnfinishedBatch,
+};
 use crate::target::Opened;
 
 /// Results of effects, delivered to `update` by the loop.
@@ -49,6 +52,20 @@ pub enum Msg {
         path: String,
     },
     ClearToast(u64),
+    BatchUnfinished(Vec<UnfinishedBatch>),
+    BatchPlanned {
+        source: String,
+        result: Result<Plan, String>,
+    },
+    /// The batch and its rows are recorded; sending starts.
+    BatchRecorded {
+        batch_id: String,
+    },
+    /// A recorded batch was loaded to resume.
+    BatchResumed(Box<BatchInfo>),
+    Batch(BatchEvent),
+    BatchFinished(RunSummary),
+    BatchFailed(String),
     /// A profile was opened: send there from now on.
     ProfileSwitched {
         info: TargetInfo,
@@ -92,4 +109,15 @@ pub enum Effect {
     },
     ClearToastAfter(u64),
     SwitchProfile(String),
+    BatchLoadUnfinished,
+    BatchPlan {
+        text: String,
+        defaults: Defaults,
+    },
+    BatchStart {
+        plan: Plan,
+        source: String,
+    },
+    BatchResume(String),
+    BatchControl(Control),
 }

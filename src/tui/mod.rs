@@ -3,14 +3,17 @@
 
 pub mod action;
 pub mod app;
+pub mod batch_state;
 pub mod clipboard;
 pub mod effects;
+pub mod effects_batch;
 pub mod keymap;
 pub mod layout;
 pub mod message;
 pub mod state;
 pub mod theme;
 pub mod update;
+pub mod update_batch;
 pub mod view;
 
 use std::io::Write;

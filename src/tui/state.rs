@@ -12,6 +12,7 @@ use crate::domain::{
 };
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
+use super::batch_state::{BatchScreen, Stage};
 use super::keymap::Mode;
 use super::theme::Theme;
 use crate::target::Opened;
@@ -254,6 +255,8 @@ pub struct State {
     pub profiles: Vec<ProfileChoice>,
     /// A profile switch asked for and not yet done.
     pub switching: Option<String>,
+    /// The batch screen, while open (or while its batch runs).
+    pub batch: Option<BatchScreen>,
     pub paths: PathsInfo,
     pub form: Form,
     pub focus: Focus,
@@ -295,6 +298,7 @@ impl State {
                 production: target.production,
             }],
             switching: None,
+            batch: None,
             target,
             paths,
             form: Form::default(),
@@ -318,6 +322,14 @@ impl State {
 
     /// The key-binding mode the focus and overlays put the keyboard in.
     pub fn mode(&self) -> Mode {
+        if let (Some(b), None) = (&self.batch, &self.overlay) {
+            return match b.stage {
+                Stage::Input | Stage::Planning => Mode::BatchInput,
+                Stage::Preview => Mode::BatchPreview,
+                Stage::Confirm => Mode::BatchConfirm,
+                Stage::Running | Stage::Done => Mode::BatchRun,
+            };
+        }
         match &self.overlay {
             Some(Overlay::Help { .. }) => Mode::Help,
             Some(Overlay::Detail(_) | Overlay::LoadingDetail(_)) => Mode::Detail,
@@ -335,12 +347,21 @@ impl State {
 
     /// Submissions not yet finished.
     pub fn in_flight(&self) -> usize {
-        self.live.len() + self.starting
+        let batch = self
+            .batch
+            .as_ref()
+            .filter(|b| b.stage == Stage::Running)
+            .map_or(0, |b| b.to_send.saturating_sub(b.done));
+        self.live.len() + self.starting + batch
     }
 
     /// Whether the clock must tick (spinners, countdowns).
     pub fn needs_tick(&self) -> bool {
         self.in_flight() > 0
+            || self
+                .batch
+                .as_ref()
+                .is_some_and(|b| matches!(b.stage, Stage::Running | Stage::Planning))
     }
 
     /// Time since an instant, as of the state's clock.

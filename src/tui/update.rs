@@ -11,6 +11,7 @@ use super::keymap::{Mode, action_for};
 use super::layout::history_rows;
 use super::message::{Effect, Msg};
 use super::state::{Confirm, Detail, Focus, LastResult, Live, Overlay, State, Toast};
+use super::update_batch;
 use crate::api::{CapturedResponse, to_curl};
 use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, UserId};
 use crate::history::SubmissionId;
@@ -54,6 +55,10 @@ fn handle_key(state: &mut State, key: &KeyEvent, event: &Event) -> Vec<Effect> {
             state.history.filter_input.handle(request);
             apply_filter_text(state)
         }
+        Mode::BatchInput | Mode::BatchConfirm => {
+            update_batch::key(state, key);
+            Vec::new()
+        }
         _ => Vec::new(),
     }
 }
@@ -78,6 +83,10 @@ fn paste(state: &mut State, text: &str) -> Vec<Effect> {
         .unwrap_or_default();
     let more_lines = text.lines().filter(|l| !l.trim().is_empty()).count() > 1;
     match state.mode() {
+        Mode::BatchInput => {
+            update_batch::paste(state, text);
+            Vec::new()
+        }
         Mode::TextField => {
             // Pasting over a complete id replaces it: appending would never make sense.
             if state.focus == Focus::UserId && state.form.check_user_id().is_ok() {
@@ -110,7 +119,21 @@ fn paste(state: &mut State, text: &str) -> Vec<Effect> {
 
 /// Performs an action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    if state.overlay.is_none()
+        && let Some(effects) = update_batch::action(state, action)
+    {
+        return effects;
+    }
     match action {
+        Action::OpenBatch => update_batch::open(state),
+        // Batch keys outside the batch screen do nothing.
+        Action::BatchPreview
+        | Action::BatchSend
+        | Action::BatchEdit
+        | Action::BatchResume
+        | Action::BatchPause
+        | Action::BatchStop
+        | Action::BatchClear => Vec::new(),
         Action::Quit => {
             let in_flight = state.in_flight();
             if in_flight > 0
@@ -546,6 +569,13 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
                 true,
             )
         }
+        msg @ (Msg::BatchUnfinished(_)
+        | Msg::BatchPlanned { .. }
+        | Msg::BatchRecorded { .. }
+        | Msg::BatchResumed(_)
+        | Msg::Batch(_)
+        | Msg::BatchFinished(_)
+        | Msg::BatchFailed(_)) => update_batch::message(state, msg),
         Msg::Tick => {
             state.frame = state.frame.wrapping_add(1);
             Vec::new()

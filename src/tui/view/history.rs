@@ -109,7 +109,7 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
     let user = if wide {
         row.user_id.clone()
     } else {
-        short_user_id(&row.user_id)
+        super::short_user_id(&row.user_id)
     };
     let live = state.live.get(&row.id);
     let live_status = live
@@ -175,15 +175,4 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
         Cell::from(Span::styled(outcome, style)),
         Cell::from(Span::styled(latency, t.muted())),
     ])
-}
-
-/// `usr-3f0e8d4a…e5f6`: the start and the end, which tell ids (and sandbox statuses) apart.
-fn short_user_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 17 {
-        return id.to_string();
-    }
-    let head: String = chars[..12].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
 }

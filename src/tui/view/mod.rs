@@ -1,5 +1,6 @@
 //! Drawing the console. Every function here reads `&State` and changes nothing.
 
+mod batch;
 mod confirm;
 mod detail;
 mod footer;
@@ -34,6 +35,9 @@ pub fn render(frame: &mut Frame, state: &State) {
     result::render(frame, l.result, state);
     history::render(frame, l.history, state);
     footer::render(frame, l.footer, state);
+    if let Some(b) = &state.batch {
+        batch::render(frame, area, state, b);
+    }
     match &state.overlay {
         Some(Overlay::Help { scroll }) => help::render(frame, area, state, *scroll),
         Some(Overlay::Detail(d)) => detail::render(frame, area, state, d),
@@ -80,4 +84,15 @@ fn too_small(frame: &mut Frame, area: Rect) {
 /// The spinner frame for the state's tick count.
 fn spinner(state: &State) -> &'static str {
     SPINNER[usize::try_from(state.frame % SPINNER.len() as u64).unwrap_or(0)]
+}
+
+/// `usr-3f0e8d4a…e5f6`: the start and the end, which tell ids (and sandbox statuses) apart.
+pub(crate) fn short_user_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 17 {
+        return id.to_string();
+    }
+    let head: String = chars[..12].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
 }

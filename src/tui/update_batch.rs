@@ -1,0 +1,307 @@
+//! The batch screen's transitions. Like `update`, synchronous and free of I/O.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::batch_state::{BatchScreen, RowState, Stage};
+use super::message::{Effect, Msg};
+use super::state::State;
+use crate::batch::{BatchEvent, Check, Control, Defaults};
+
+/// Rows a page of the batch table moves.
+const PAGE: usize = 10;
+
+/// Opens the batch screen (or returns to a running one).
+pub fn open(state: &mut State) -> Vec<Effect> {
+    if state.batch.is_none() {
+        state.batch = Some(BatchScreen::new());
+    }
+    vec![Effect::BatchLoadUnfinished]
+}
+
+/// Handles an action while the batch screen is open; `None` leaves it to the main screen.
+pub fn action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let production = state.target.production;
+    let profile = state.target.profile.clone();
+    let defaults = Defaults {
+        kyc_type: state.form.kyc_type(),
+        redirect_uri: state.form.check_redirect().ok().flatten().map(|(u, _)| u),
+    };
+    let b = state.batch.as_mut()?;
+    let effects = match action {
+        Action::BatchPreview => {
+            if b.text.trim().is_empty() {
+                b.error = Some(
+                    "paste user ids (one per line) or a CSV with a header, or type a file path"
+                        .into(),
+                );
+                Vec::new()
+            } else {
+                b.stage = Stage::Planning;
+                b.error = None;
+                vec![Effect::BatchPlan {
+                    text: b.text.clone(),
+                    defaults,
+                }]
+            }
+        }
+        Action::BatchClear => {
+            b.text.clear();
+            b.error = None;
+            Vec::new()
+        }
+        Action::BatchEdit => {
+            b.stage = Stage::Input;
+            Vec::new()
+        }
+        Action::BatchSend => match b.stage {
+            Stage::Preview if b.to_send == 0 => {
+                b.error = Some("no valid row to send".into());
+                Vec::new()
+            }
+            Stage::Preview if production => {
+                b.stage = Stage::Confirm;
+                b.confirm = tui_input::Input::default();
+                Vec::new()
+            }
+            Stage::Preview => start(b),
+            Stage::Confirm if b.confirm.value().trim() == profile => start(b),
+            Stage::Confirm => {
+                b.error = Some(format!(
+                    "type the profile's name, {profile}, exactly to send"
+                ));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Action::BatchResume => match b.unfinished.first() {
+            None => {
+                b.error = Some("no interrupted batch for this profile".into());
+                Vec::new()
+            }
+            Some(u) => {
+                b.pending_resume = Some(u.id.clone());
+                if production {
+                    b.stage = Stage::Confirm;
+                    b.confirm = tui_input::Input::default();
+                    Vec::new()
+                } else {
+                    start(b)
+                }
+            }
+        },
+        Action::BatchPause => {
+            if b.stage != Stage::Running || b.stopping {
+                return Some(Vec::new());
+            }
+            b.paused = !b.paused;
+            vec![Effect::BatchControl(if b.paused {
+                Control::Pause
+            } else {
+                Control::Run
+            })]
+        }
+        Action::BatchStop => {
+            if b.stage != Stage::Running {
+                return Some(Vec::new());
+            }
+            b.stopping = true;
+            b.paused = false;
+            vec![Effect::BatchControl(Control::Stop)]
+        }
+        Action::ScrollDown => scroll(b, 1),
+        Action::ScrollUp => scroll(b, -1),
+        Action::PageDown => scroll(b, PAGE as isize),
+        Action::PageUp => scroll(b, -(PAGE as isize)),
+        Action::Close => match b.stage {
+            Stage::Running => {
+                b.error = Some("the batch is running: c stops it (rows in flight finish)".into());
+                Vec::new()
+            }
+            Stage::Confirm => {
+                b.stage = if b.pending_resume.is_some() {
+                    Stage::Input
+                } else {
+                    Stage::Preview
+                };
+                b.pending_resume = None;
+                b.error = None;
+                Vec::new()
+            }
+            _ => {
+                state.batch = None;
+                return Some(vec![super::update::reload(state)]);
+            }
+        },
+        _ => return None,
+    };
+    Some(effects)
+}
+
+fn start(b: &mut BatchScreen) -> Vec<Effect> {
+    b.stage = Stage::Running;
+    b.error = None;
+    b.done = 0;
+    b.counts.clear();
+    b.paused = false;
+    b.stopping = false;
+    if let Some(id) = b.pending_resume.take() {
+        return vec![Effect::BatchResume(id)];
+    }
+    match b.plan.clone() {
+        Some(plan) => vec![Effect::BatchStart {
+            plan,
+            source: b.source.clone(),
+        }],
+        None => Vec::new(),
+    }
+}
+
+fn scroll(b: &mut BatchScreen, delta: isize) -> Vec<Effect> {
+    let last = b.rows.len().saturating_sub(1);
+    b.scroll = b.scroll.saturating_add_signed(delta).min(last);
+    Vec::new()
+}
+
+/// Typing in the paste area or the production confirmation.
+pub fn key(state: &mut State, key: &KeyEvent) {
+    let Some(b) = state.batch.as_mut() else {
+        return;
+    };
+    match b.stage {
+        Stage::Input => {
+            match key.code {
+                KeyCode::Char(c)
+                    if !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                {
+                    b.text.push(c)
+                }
+                KeyCode::Enter => b.text.push('\n'),
+                KeyCode::Backspace => {
+                    b.text.pop();
+                }
+                _ => {}
+            }
+            b.error = None;
+        }
+        Stage::Confirm => {
+            if let Some(request) = tui_input::backend::crossterm::to_input_request(
+                &ratatui::crossterm::event::Event::Key(*key),
+            ) {
+                b.confirm.handle(request);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A paste goes into the paste area whole (line breaks kept).
+pub fn paste(state: &mut State, text: &str) {
+    if let Some(b) = state.batch.as_mut()
+        && b.stage == Stage::Input
+    {
+        b.text
+            .push_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        b.error = None;
+    }
+}
+
+/// Results of batch effects.
+pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let now = state.now;
+    let Some(b) = state.batch.as_mut() else {
+        return Vec::new();
+    };
+    match msg {
+        Msg::BatchUnfinished(list) => b.unfinished = list,
+        Msg::BatchPlanned { source, result } => match result {
+            Ok(plan) => b.show_plan(source, plan),
+            Err(e) => {
+                b.stage = Stage::Input;
+                b.error = Some(e);
+            }
+        },
+        Msg::BatchRecorded { batch_id } => {
+            b.batch_id = Some(batch_id);
+            for row in &mut b.rows {
+                if row.state == RowState::Check(Check::Valid) {
+                    row.state = RowState::Queued;
+                }
+            }
+            b.started = Some(now);
+            b.finished_at = None;
+        }
+        Msg::BatchResumed(info) => {
+            b.show_recorded(&info);
+            b.stage = Stage::Running;
+            b.started = Some(now);
+            b.finished_at = None;
+        }
+        Msg::Batch(event) => match event {
+            BatchEvent::RowStarted { line, id } => {
+                b.waiting_until = None;
+                if let Some(row) = b.row_mut(line) {
+                    row.state = RowState::Sending;
+                    row.submission = Some(id);
+                }
+            }
+            BatchEvent::Attempt { attempt, .. } => {
+                if let Some(r) = attempt.response()
+                    && r.rate_limit.is_known()
+                {
+                    state.last_rate = Some(r.rate_limit);
+                }
+            }
+            BatchEvent::RowFinished { line, exchange, .. } => {
+                let outcome = exchange.outcome();
+                let status = exchange.final_response().map(|r| r.status);
+                if let Some(row) = b.row_mut(line) {
+                    row.state = RowState::Finished { outcome, status };
+                }
+                b.done += 1;
+                *b.counts.entry(outcome).or_default() += 1;
+                *state.session_counts.entry(outcome).or_default() += 1;
+            }
+            BatchEvent::RowFailed { line, error, .. } => {
+                if let Some(row) = b.row_mut(line) {
+                    row.state = RowState::Failed(error);
+                }
+                b.done += 1;
+            }
+            BatchEvent::Waiting { until, .. } => b.waiting_until = Some(until),
+        },
+        Msg::BatchFinished(summary) => {
+            b.stage = Stage::Done;
+            b.finished_at = Some(now);
+            b.waiting_until = None;
+            if summary.not_sent > 0 {
+                for row in &mut b.rows {
+                    if row.state == RowState::Queued {
+                        row.state = RowState::NotSent;
+                    }
+                }
+            }
+            return vec![super::update::reload(state), Effect::BatchLoadUnfinished];
+        }
+        Msg::BatchFailed(error) => {
+            b.stage = if b.plan.is_some() {
+                Stage::Preview
+            } else {
+                Stage::Input
+            };
+            b.error = Some(error);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Whether a batch is sending (quitting asks first).
+pub fn running(state: &State) -> bool {
+    state
+        .batch
+        .as_ref()
+        .is_some_and(|b| b.stage == Stage::Running)
+}
