@@ -13,6 +13,7 @@ use kyc_console::history::SqliteStore;
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
 use kyc_console::target::Targets;
 use kyc_console::tui::app::{self, Observed, Services};
+use kyc_console::tui::batch_state::{RowState, Stage};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
 use kyc_console::tui::effects::Origin;
 use kyc_console::tui::state::{Focus, LastResult, Overlay, PathsInfo, State, TargetInfo};
@@ -32,15 +33,19 @@ struct Console {
 
 impl Console {
     async fn start(width: u16, height: u16) -> Console {
-        let sandbox = Sandbox::start(
+        Console::start_with(
+            width,
+            height,
             SandboxConfig {
                 unavailable_retry_after: 1,
                 ..SandboxConfig::default()
             },
-            0,
         )
         .await
-        .unwrap();
+    }
+
+    async fn start_with(width: u16, height: u16, config: SandboxConfig) -> Console {
+        let sandbox = Sandbox::start(config, 0).await.unwrap();
         let client = ApiClient::new(
             Target::new(sandbox.base_url(), ApiKey::new(SANDBOX_API_KEY)),
             ClientOptions::default(),
@@ -333,6 +338,105 @@ async fn esc_cancels_a_pending_submission_and_records_it() {
         .await;
     assert!(seen.screen.contains("cancelled"), "{}", seen.screen);
     assert_eq!(seen.state.in_flight(), 0);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
+
+fn batch_stage(o: &Observed) -> Option<Stage> {
+    o.state.batch.as_ref().map(|b| b.stage)
+}
+
+#[tokio::test]
+async fn a_pasted_batch_is_previewed_sent_and_lands_in_history() {
+    let mut c = Console::start(120, 40).await;
+    c.ctrl('b');
+    c.wait("the batch screen", |o| batch_stage(o) == Some(Stage::Input))
+        .await;
+    let ids: Vec<String> = (0..5).map(|_| UserId::random().to_string()).collect();
+    c.paste(&format!("{}\nusr-123\n", ids.join("\n")));
+    c.ctrl('s');
+    let seen = c
+        .wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
+        .await;
+    assert!(
+        seen.screen.contains("5 to send, 1 invalid"),
+        "{}",
+        seen.screen
+    );
+    assert_eq!(
+        c.sandbox.stats().requests,
+        0,
+        "nothing is sent before confirming"
+    );
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the batch done", |o| batch_stage(o) == Some(Stage::Done))
+        .await;
+    assert!(seen.screen.contains("5 initiated"), "{}", seen.screen);
+    assert!(
+        seen.screen.contains("every row has its outcome"),
+        "{}",
+        seen.screen
+    );
+    assert_eq!(c.sandbox.stats().verifications, 5);
+    c.press(KeyCode::Esc);
+    let seen = c
+        .wait("history with the batch", |o| {
+            o.state.batch.is_none() && o.state.history.total == 5
+        })
+        .await;
+    assert!(seen.screen.contains("initiated"));
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
+    let mut c = Console::start_with(
+        120,
+        40,
+        SandboxConfig {
+            latency: Duration::from_millis(150),
+            ..SandboxConfig::default()
+        },
+    )
+    .await;
+    c.ctrl('b');
+    let ids: Vec<String> = (0..12).map(|_| UserId::random().to_string()).collect();
+    c.paste(&ids.join("\n"));
+    c.ctrl('s');
+    c.wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
+        .await;
+    c.press(KeyCode::Enter);
+    c.wait("a first row done", |o| {
+        o.state.batch.as_ref().is_some_and(|b| b.done >= 1)
+    })
+    .await;
+    c.press(KeyCode::Char('c'));
+    let seen = c
+        .wait("stopped", |o| batch_stage(o) == Some(Stage::Done))
+        .await;
+    let done = seen.state.batch.as_ref().map_or(0, |b| b.done);
+    assert!(done < 12, "stopping left rows unsent ({done} done)");
+    assert!(seen.screen.contains("not sent"), "{}", seen.screen);
+    c.press(KeyCode::Esc);
+    c.ctrl('b');
+    c.wait("the resume offer", |o| {
+        o.screen.contains("Ctrl-R resumes batch")
+    })
+    .await;
+    c.ctrl('r');
+    c.wait("resumed and done", |o| {
+        batch_stage(o) == Some(Stage::Done)
+            && o.state.batch.as_ref().is_some_and(|b| {
+                b.rows
+                    .iter()
+                    .all(|r| matches!(r.state, RowState::Finished { .. }))
+            })
+    })
+    .await;
+    assert_eq!(c.sandbox.stats().verifications, 12, "each row exactly once");
+    c.press(KeyCode::Esc);
     c.ctrl('q');
     c.task.await.unwrap().unwrap();
 }
