@@ -122,6 +122,8 @@ pub async fn run(
     let mut summary = RunSummary::default();
     let mut waiting_until: Option<Instant> = None;
     let mut exhausted = false;
+    // A closed control channel answers `changed()` at once, forever: stop polling it then.
+    let mut control_open = true;
     loop {
         let state = *control.borrow();
         // Fill the free slots, unless paused, stopped or out of budget.
@@ -157,18 +159,14 @@ pub async fn run(
                 tx.clone(),
             ));
         }
-        if tasks.is_empty() && (exhausted || state == Control::Stop) {
+        if tasks.is_empty() && (exhausted || state == Control::Stop || !control_open) {
             break;
         }
         let sleep_until = waiting_until.map(tokio::time::Instant::from_std);
         tokio::select! {
             Some(event) = rx.recv() => on(event),
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            changed = control.changed() => {
-                if changed.is_err() && tasks.is_empty() {
-                    break;
-                }
-            }
+            changed = control.changed(), if control_open => control_open = changed.is_ok(),
             () = async {
                 match sleep_until {
                     Some(at) => tokio::time::sleep_until(at).await,

@@ -80,8 +80,13 @@ async fn start(session: &Session, args: &BatchArgs) -> ExitCode {
         Err(e) => return invalid(e),
     };
     eprint!("{}", describe_plan(&plan, &source, session));
-    let (valid, ..) = plan.counts();
+    let (valid, invalid_rows, ..) = plan.counts();
     if args.preview {
+        return ExitCode::SUCCESS;
+    }
+    if valid == 0 && invalid_rows == 0 {
+        // Re-running a finished file: every row is already initiated (or repeated).
+        eprintln!("nothing to send: every row is already initiated or a duplicate");
         return ExitCode::SUCCESS;
     }
     if valid == 0 {
@@ -307,7 +312,9 @@ async fn send(
         .rows
         .iter()
         .all(|r| r.outcome == Some(OutcomeKind::Initiated));
-    if all_initiated && summary.not_sent == 0 {
+    // Invalid rows were never sent, so never initiated either.
+    let any_invalid = plan.is_some_and(|p| p.counts().1 > 0);
+    if all_initiated && summary.not_sent == 0 && !any_invalid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)

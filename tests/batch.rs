@@ -1,0 +1,1019 @@
+//! `kyc-console batch` over the built binary against real sandboxes: a mixed file with
+//! every outcome, pacing under a 120-a-minute limit, `kill -9` midway then `--resume`,
+//! Ctrl-C then `--resume`, malformed input, confirmation rules, stdin and JSON Lines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kyc_console::domain::error_on_demand_id;
+use kyc_console::history::HISTORY_FILE;
+use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig, SandboxStats};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
+/// The variable the binary reads the API key from (`--api-key-env`).
+const KEY_VAR: &str = "KYC_BATCH_TEST_KEY";
+/// Variables that would change what the binary reads or logs.
+const CLEARED_VARS: [&str; 2] = [kyc_console::logging::LOG_ENV, "KYC_CONSOLE_CONFIG"];
+/// How long any wait for a child process or a condition may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+fn random_user() -> String {
+    format!("usr-{}", uuid::Uuid::new_v4())
+}
+
+/// A user id the sandbox answers `status` for, unique by `n`: the sandbox reads only the
+/// last twelve digits, so the first group carries the counter.
+fn error_user(status: u16, n: u32) -> String {
+    let base = error_on_demand_id(status).to_string();
+    format!("usr-{n:08x}{}", &base["usr-00000000".len()..])
+}
+
+// --- running the binary --------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
+    }
+}
+
+/// `kyc-console --data-dir DIR`, with nothing inherited that changes settings or logging.
+fn bare(data: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in CLEARED_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.arg("--data-dir").arg(data).stdin(Stdio::null());
+    cmd
+}
+
+/// [`bare`], sending to `base_url` with the sandbox key in [`KEY_VAR`].
+fn console(data: &Path, base_url: &str) -> Command {
+    let mut cmd = bare(data);
+    cmd.env(KEY_VAR, SANDBOX_API_KEY)
+        .args(["--base-url", base_url, "--api-key-env", KEY_VAR]);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let output = cmd.output().expect("the binary runs");
+    Run {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs with `input` on standard input.
+fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("stdin is written");
+    drop(stdin);
+    let output = child.wait_with_output().expect("the binary ends");
+    Run {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `history --json --limit 1000` as rows, newest first.
+fn history(data: &Path) -> Vec<Value> {
+    match run(bare(data).args(["history", "--json", "--limit", "1000"]))
+        .expect(0)
+        .json()
+    {
+        Value::Array(rows) => rows,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("the file is written");
+    path
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// Waits for a child with a deadline (killing it and failing if it does not end).
+fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child did not end within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// --- the history file, read directly ------------------------------------------------------
+
+/// The history file of a data directory, opened without creating it.
+fn db(data: &Path) -> Option<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        data.join(HISTORY_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    conn.busy_timeout(Duration::from_secs(10)).ok()?;
+    Some(conn)
+}
+
+/// One integer from the history file, or `None` while it (or its schema) does not exist yet.
+fn try_count(data: &Path, sql: &str) -> Option<i64> {
+    db(data)?.query_row(sql, [], |r| r.get(0)).ok()
+}
+
+fn count(data: &Path, sql: &str) -> i64 {
+    try_count(data, sql).unwrap_or_else(|| panic!("cannot read the history file: {sql}"))
+}
+
+/// Every text value of a one-column query.
+fn column(data: &Path, sql: &str) -> Vec<String> {
+    let conn = db(data).expect("the history file exists");
+    let mut stmt = conn.prepare(sql).expect("a valid query");
+    stmt.query_map([], |r| r.get(0))
+        .expect("the query runs")
+        .collect::<Result<_, _>>()
+        .expect("text values")
+}
+
+/// Polls until the history file holds at least `n` rows with an outcome.
+fn wait_for_outcomes(data: &Path, n: i64, child: &mut Child) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let done = try_count(
+            data,
+            "SELECT count(*) FROM submissions WHERE outcome IS NOT NULL",
+        )
+        .unwrap_or(0);
+        if done >= n {
+            return;
+        }
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            panic!("the batch ended ({status}) before {n} rows had an outcome ({done} had)");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {done} rows had an outcome after {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// --- sandboxes -------------------------------------------------------------------------------
+
+/// A sandbox in this process, served by a runtime kept alive beside the test thread.
+struct InProcess {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+}
+
+impl InProcess {
+    fn start(config: SandboxConfig) -> InProcess {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let sandbox = runtime
+            .block_on(Sandbox::start(config, 0))
+            .expect("the sandbox starts");
+        InProcess {
+            runtime,
+            sandbox: Some(sandbox),
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().expect("running")
+    }
+
+    fn base_url(&self) -> String {
+        self.sandbox().base_url().to_string()
+    }
+
+    fn stats(&self) -> SandboxStats {
+        self.sandbox().stats()
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.stop());
+        }
+    }
+}
+
+/// A standalone `kyc-console sandbox` child process, killed when dropped.
+struct Standalone {
+    child: Child,
+    base_url: String,
+    runtime: tokio::runtime::Runtime,
+    _dir: TempDir,
+}
+
+impl Standalone {
+    fn start(latency_ms: u64, rate_limit: u32) -> Standalone {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = bare(dir.path())
+            .args(["sandbox", "--port", "0"])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .args(["--rate-limit", &rate_limit.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let base_url = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix("base URL")
+                    .map(|u| u.trim().to_string())
+            })
+            .expect("the sandbox prints its base URL");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        Standalone {
+            child,
+            base_url,
+            runtime,
+            _dir: dir,
+        }
+    }
+
+    fn stats(&self) -> SandboxStats {
+        let url = format!("{}/_sandbox/stats", self.base_url);
+        let v: Value = self.runtime.block_on(async {
+            let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+            serde_json::from_str(&text).unwrap()
+        });
+        SandboxStats {
+            requests: v["requests"].as_u64().expect("requests"),
+            verifications: v["verifications"].as_u64().expect("verifications"),
+        }
+    }
+
+    /// What the sandbox saw for each idempotency key.
+    fn key_stats(&self, keys: &[String]) -> Vec<KeyStats> {
+        self.runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut all = Vec::with_capacity(keys.len());
+            for key in keys {
+                let url = format!("{}/_sandbox/keys/{key}", self.base_url);
+                let text = client.get(url).send().await.unwrap().text().await.unwrap();
+                all.push(serde_json::from_str(&text).unwrap());
+            }
+            all
+        })
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file of `n` fresh user ids, one per line.
+fn id_list(dir: &Path, n: usize) -> (PathBuf, Vec<String>) {
+    let users: Vec<String> = (0..n).map(|_| random_user()).collect();
+    let path = write_file(dir, "ids.txt", (users.join("\n") + "\n").as_bytes());
+    (path, users)
+}
+
+// --- 1. a mixed file -------------------------------------------------------------------------
+
+/// What a line of the mixed file should come back as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Want {
+    Initiated,
+    /// Sent; answered this status in the end.
+    Status(u16),
+    Invalid,
+    Duplicate(u32),
+}
+
+/// One result line as written by `--out results.csv`.
+#[derive(Debug, serde::Deserialize)]
+struct ResultRow {
+    line: u32,
+    user_id: String,
+    #[serde(rename = "type")]
+    kyc_type: String,
+    status: Option<u16>,
+    outcome: String,
+    verification_id: Option<String>,
+    submission: Option<i64>,
+}
+
+#[test]
+fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows() {
+    let started = Instant::now();
+    let sb = InProcess::start(SandboxConfig {
+        unavailable_retry_after: 0,
+        gateway_timeout_delay: Duration::from_millis(20),
+        rate_limit_per_minute: 100_000,
+        ..Default::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+
+    // 502 and 504 are retried with backoff (up to 0.5 + 1 + 2 s): only two of each.
+    let errors: [(u16, u32); 8] = [
+        (400, 3),
+        (401, 3),
+        (403, 3),
+        (429, 3),
+        (500, 3),
+        (502, 2),
+        (503, 3),
+        (504, 2),
+    ];
+    let mut specials: Vec<(String, Want)> = Vec::new();
+    let mut n = 0;
+    for (status, times) in errors {
+        for _ in 0..times {
+            n += 1;
+            specials.push((
+                format!("{},full", error_user(status, n)),
+                Want::Status(status),
+            ));
+        }
+    }
+    for invalid in [
+        "usr-123,full".to_string(),
+        "not-a-user-id,full".to_string(),
+        ",full".to_string(),
+        format!("{},passport", random_user()),
+    ] {
+        specials.push((invalid, Want::Invalid));
+    }
+    let special_count = specials.len();
+    let mut specials = specials.into_iter();
+
+    let mut text = String::from("user_id,type\n");
+    let mut wants: BTreeMap<u32, (String, Want)> = BTreeMap::new();
+    let mut first: Option<(u32, String)> = None;
+    for i in 0..500u32 {
+        let line = i + 2;
+        let (cells, want) = if i % 18 == 5
+            && let Some(special) = specials.next()
+        {
+            special
+        } else if i == 250 {
+            let (first_line, user) = first.clone().expect("an earlier row");
+            (format!("{user},full"), Want::Duplicate(first_line))
+        } else {
+            let user = random_user();
+            first.get_or_insert((line, user.clone()));
+            // Some rows leave the type out: the settings' default (full) applies.
+            let cells = if i % 7 == 0 {
+                format!("{user},")
+            } else {
+                format!("{user},full")
+            };
+            (cells, Want::Initiated)
+        };
+        text.push_str(&cells);
+        text.push('\n');
+        let user = cells.split(',').next().unwrap_or_default().to_string();
+        wants.insert(line, (user, want));
+    }
+    assert_eq!(specials.next(), None, "every special row is in the file");
+    let file = write_file(work.path(), "mixed.csv", text.as_bytes());
+    let out = work.path().join("results.csv");
+
+    let batch_started = Instant::now();
+    let done = run(console(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+        "--concurrency",
+        "4",
+        "--out",
+        path_arg(&out),
+    ]));
+    eprintln!("500-row batch took {:?}", batch_started.elapsed());
+    let done = done.expect(1); // not every row was initiated
+    assert!(done.stderr.contains("results:"), "{}", done.stderr);
+
+    let count_of = |f: &dyn Fn(&Want) -> bool| wants.values().filter(|(_, w)| f(w)).count();
+    let initiated = count_of(&|w| *w == Want::Initiated);
+    let sent = count_of(&|w| matches!(w, Want::Initiated | Want::Status(_)));
+    assert_eq!(initiated, 500 - special_count - 1);
+    assert_eq!(sent, initiated + 22);
+
+    // The results: every input line exactly once, with its own outcome.
+    let mut reader = csv::Reader::from_path(&out).expect("the results file");
+    let results: Vec<ResultRow> = reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .expect("results rows");
+    let lines: Vec<u32> = results.iter().map(|r| r.line).collect();
+    assert_eq!(
+        lines,
+        (2..=501).collect::<Vec<u32>>(),
+        "one line per input row"
+    );
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &results {
+        let (user, want) = &wants[&r.line];
+        let key = match want {
+            Want::Initiated => {
+                assert_eq!(
+                    (r.outcome.as_str(), r.status),
+                    ("initiated", Some(201)),
+                    "{r:?}"
+                );
+                assert!(
+                    r.verification_id
+                        .as_deref()
+                        .is_some_and(|v| v.starts_with("kyc-")),
+                    "{r:?}"
+                );
+                assert_eq!(&r.user_id, user);
+                assert_eq!(r.kyc_type, "full");
+                "initiated".to_string()
+            }
+            Want::Status(status) => {
+                let expected = match status {
+                    400 | 401 | 403 => "rejected",
+                    500 => "server error",
+                    _ => "transient",
+                };
+                assert_eq!(
+                    (r.outcome.as_str(), r.status),
+                    (expected, Some(*status)),
+                    "{r:?}"
+                );
+                assert_eq!(r.verification_id, None, "{r:?}");
+                assert_eq!(&r.user_id, user);
+                format!("{expected} {status}")
+            }
+            Want::Invalid => {
+                assert!(r.outcome.starts_with("invalid: "), "{r:?}");
+                assert_eq!((r.status, r.submission), (None, None), "{r:?}");
+                "invalid".to_string()
+            }
+            Want::Duplicate(of) => {
+                assert_eq!(r.outcome, format!("duplicate of line {of}"), "{r:?}");
+                assert_eq!((r.status, r.submission), (None, None), "{r:?}");
+                "duplicate".to_string()
+            }
+        };
+        *outcomes.entry(key).or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = [
+        ("initiated".to_string(), initiated),
+        ("rejected 400".into(), 3),
+        ("rejected 401".into(), 3),
+        ("rejected 403".into(), 3),
+        ("transient 429".into(), 3),
+        ("server error 500".into(), 3),
+        ("transient 502".into(), 2),
+        ("transient 503".into(), 3),
+        ("transient 504".into(), 2),
+        ("invalid".into(), 4),
+        ("duplicate".into(), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(outcomes, expected);
+
+    // History: exactly the sent rows, all in the one batch, each at its line.
+    let rows = history(data.path());
+    assert_eq!(rows.len(), sent);
+    let in_history: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r["user_id"].as_str().expect("user_id").to_string())
+        .collect();
+    let sent_users: BTreeSet<String> = wants
+        .values()
+        .filter(|(_, w)| matches!(w, Want::Initiated | Want::Status(_)))
+        .map(|(u, _)| u.clone())
+        .collect();
+    assert_eq!(in_history, sent_users);
+    for r in &rows {
+        let want_transient = r["status"]
+            .as_u64()
+            .is_some_and(|s| [429, 502, 503, 504].contains(&s));
+        let attempts = r["attempts"].as_u64().expect("attempts");
+        if want_transient {
+            assert_eq!(attempts, 4, "retried three times: {r}");
+        } else {
+            assert_eq!(attempts, 1, "{r}");
+        }
+    }
+    assert_eq!(count(data.path(), "SELECT count(*) FROM batches"), 1);
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM submissions WHERE batch_id = (SELECT id FROM batches)"
+        ),
+        i64::try_from(sent).unwrap()
+    );
+    let placed = column(
+        data.path(),
+        "SELECT batch_line || ' ' || user_id FROM submissions",
+    );
+    for entry in &placed {
+        let (line, user) = entry.split_once(' ').expect("line and user");
+        assert_eq!(wants[&line.parse::<u32>().unwrap()].0, user, "{entry}");
+    }
+
+    let stats = sb.stats();
+    assert_eq!(stats.verifications, u64::try_from(initiated).unwrap());
+
+    // Run again as a preview: the initiated rows are known, nothing is sent.
+    let requests_before = stats.requests;
+    let preview =
+        run(console(data.path(), &sb.base_url()).args(["batch", path_arg(&file), "--preview"]))
+            .expect(0);
+    let summary = format!(
+        "500 row(s): {} to send, 4 invalid, 1 duplicate, {initiated} already initiated",
+        sent - initiated
+    );
+    assert!(preview.stderr.contains(&summary), "{}", preview.stderr);
+    assert!(
+        preview.stderr.contains("already initiated (#"),
+        "{}",
+        preview.stderr
+    );
+    assert_eq!(
+        sb.stats().requests,
+        requests_before,
+        "a preview sends nothing"
+    );
+    assert_eq!(history(data.path()).len(), sent);
+    eprintln!("the mixed-file test took {:?}", started.elapsed());
+}
+
+// --- 2. the API's rate limit ---------------------------------------------------------------
+
+/// Takes about a minute: 120 rows go in the sandbox's first window, and the last ten wait
+/// for it to reset (the window is 60 s). Nothing shorter shows the pacing at work.
+#[test]
+fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() {
+    let sb = InProcess::start(SandboxConfig {
+        rate_limit_per_minute: 120,
+        ..Default::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (file, users) = id_list(work.path(), 130);
+
+    let started = Instant::now();
+    let done = run(console(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+        "--concurrency",
+        "4",
+    ]));
+    eprintln!("130 rows at 120 a minute took {:?}", started.elapsed());
+    let done = done.expect(0);
+    assert!(
+        done.stderr.contains("waiting for the window to reset"),
+        "the batch paced itself:\n{}",
+        done.stderr
+    );
+
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM attempts WHERE status = 429"
+        ),
+        0
+    );
+    assert_eq!(count(data.path(), "SELECT count(*) FROM attempts"), 130);
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM submissions WHERE outcome = 'initiated' AND attempts = 1"
+        ),
+        130
+    );
+    let rows = history(data.path());
+    let in_history: BTreeSet<&str> = rows.iter().filter_map(|r| r["user_id"].as_str()).collect();
+    assert_eq!(
+        in_history,
+        users.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    let stats = sb.stats();
+    assert_eq!(
+        (stats.requests, stats.verifications),
+        (130, 130),
+        "one request per row: none was refused"
+    );
+}
+
+// --- 3. kill -9 midway, then resume ------------------------------------------------------------
+
+#[test]
+fn a_batch_killed_midway_is_resumed_and_initiates_every_row_exactly_once() {
+    let sb = Standalone::start(40, 100_000);
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (file, _) = id_list(work.path(), 200);
+
+    let mut child = console(data.path(), &sb.base_url)
+        .args(["batch", path_arg(&file), "--yes", "--concurrency", "4"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the batch starts");
+    wait_for_outcomes(data.path(), 40, &mut child);
+    child.kill().expect("SIGKILL"); // no chance to record anything more
+    assert!(!child.wait().expect("the batch ends").success());
+
+    let batch_ids = column(data.path(), "SELECT id FROM batches");
+    assert_eq!(batch_ids.len(), 1, "{batch_ids:?}");
+    let batch_id = &batch_ids[0];
+    assert_eq!(count(data.path(), "SELECT count(*) FROM submissions"), 200);
+    let unfinished = count(
+        data.path(),
+        "SELECT count(*) FROM submissions WHERE outcome IS NULL",
+    );
+    assert!(unfinished > 0, "the kill came before the end");
+
+    let resumed =
+        run(console(data.path(), &sb.base_url).args(["batch", "--resume", batch_id, "--yes"]))
+            .expect(0);
+    assert!(
+        resumed
+            .stderr
+            .contains(&format!("{unfinished} of 200 row(s) have no outcome yet")),
+        "{}",
+        resumed.stderr
+    );
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM submissions WHERE outcome = 'initiated'"
+        ),
+        200
+    );
+    assert_eq!(
+        count(data.path(), "SELECT count(*) FROM submissions"),
+        200,
+        "resuming adds no row"
+    );
+    // Each row is a distinct user: any row initiated twice would make this exceed 200.
+    assert_eq!(sb.stats().verifications, 200);
+    let keys = column(data.path(), "SELECT idempotency_key FROM submissions");
+    assert_eq!(keys.len(), 200);
+    for (key, stats) in keys.iter().zip(sb.key_stats(&keys)) {
+        assert_eq!(stats.verifications, 1, "{key}: {stats:?}");
+    }
+}
+
+// --- 4. Ctrl-C, then resume --------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_stops_dispatching_lets_rows_in_flight_finish_and_resume_sends_the_rest() {
+    let sb = Standalone::start(200, 100_000);
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (file, _) = id_list(work.path(), 200);
+
+    let mut child = console(data.path(), &sb.base_url)
+        .args(["batch", path_arg(&file), "--yes", "--concurrency", "4"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the batch starts");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    wait_for_outcomes(data.path(), 8, &mut child);
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let status = wait_for_exit(&mut child);
+    let stderr = reader.join().expect("stderr is read");
+    assert_eq!(status.code(), Some(1), "rows were left unsent:\n{stderr}");
+    assert!(stderr.contains("stopping"), "{stderr}");
+    assert!(stderr.contains("batch --resume"), "{stderr}");
+
+    let rows = history(data.path());
+    assert_eq!(rows.len(), 200);
+    let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rows {
+        *by_outcome
+            .entry(r["outcome"].as_str().expect("outcome").to_string())
+            .or_default() += 1;
+    }
+    let not_sent = by_outcome.get("not sent").copied().unwrap_or(0);
+    assert!(not_sent > 0, "{by_outcome:?}");
+    assert_eq!(
+        by_outcome.get("unknown (no outcome recorded)"),
+        None,
+        "every dispatched row finished: {by_outcome:?}"
+    );
+    let initiated = by_outcome.get("initiated").copied().unwrap_or(0);
+    assert_eq!(initiated + not_sent, 200, "{by_outcome:?}");
+    assert_eq!(
+        sb.stats().verifications,
+        u64::try_from(initiated).unwrap(),
+        "rows not sent never reached the sandbox"
+    );
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM submissions WHERE dispatched_at IS NULL"
+        ),
+        i64::try_from(not_sent).unwrap()
+    );
+
+    let batch_id = column(data.path(), "SELECT id FROM batches").remove(0);
+    run(console(data.path(), &sb.base_url).args(["batch", "--resume", &batch_id, "--yes"]))
+        .expect(0);
+    let rows = history(data.path());
+    assert_eq!(rows.len(), 200);
+    assert!(
+        rows.iter().all(|r| r["outcome"] == "initiated"),
+        "every row initiated after resuming"
+    );
+    assert_eq!(sb.stats().verifications, 200);
+}
+
+// --- 5. input that cannot be sent ------------------------------------------------------------
+
+/// An address nothing listens on: these runs must fail before sending anything.
+const NOWHERE: &str = "http://127.0.0.1:9/v1";
+
+#[test]
+fn malformed_files_exit_2_naming_the_file_and_the_line() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let user = random_user();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "header.csv",
+            format!("user_id,colour\n{user},red\n").into_bytes(),
+            "line 1: unknown column \"colour\"",
+        ),
+        (
+            "columns.csv",
+            format!("user_id,type\n{user},full\n{},full,extra\n", random_user()).into_bytes(),
+            "line 3: 3 field(s), but the header has 2",
+        ),
+        (
+            "utf8.txt",
+            [
+                user.as_bytes(),
+                b"\n",
+                random_user().as_bytes(),
+                b"\nusr-\xff\xfe\n",
+            ]
+            .concat(),
+            "line 3: not valid UTF-8",
+        ),
+        ("empty.csv", Vec::new(), "the input is empty"),
+        (
+            "no-rows.csv",
+            b"user_id,type\n".to_vec(),
+            "line 1: a header but no rows",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let file = write_file(work.path(), name, &bytes);
+        let done =
+            run(console(data.path(), NOWHERE).args(["batch", path_arg(&file), "--yes"])).expect(2);
+        let named = format!("{}: {expected}", file.display());
+        assert!(done.stderr.contains(&named), "{name}: {}", done.stderr);
+        assert!(done.stderr.contains("nothing was sent"), "{}", done.stderr);
+    }
+    assert!(history(data.path()).is_empty());
+}
+
+#[test]
+fn batch_needs_a_file_or_a_known_batch_to_resume() {
+    let data = tempfile::tempdir().unwrap();
+    let neither = run(console(data.path(), NOWHERE).args(["batch", "--yes"])).expect(2);
+    assert!(
+        neither
+            .stderr
+            .contains("required arguments were not provided"),
+        "{}",
+        neither.stderr
+    );
+    assert!(neither.stderr.contains("<FILE>"), "{}", neither.stderr);
+
+    let unknown =
+        run(console(data.path(), NOWHERE).args(["batch", "--resume", "b-000000000000", "--yes"]))
+            .expect(2);
+    assert!(
+        unknown.stderr.contains("no batch b-000000000000"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(history(data.path()).is_empty());
+}
+
+#[test]
+fn without_a_terminal_a_batch_needs_yes_and_records_nothing_without_it() {
+    let sb = InProcess::start(SandboxConfig::default());
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (file, _) = id_list(work.path(), 3);
+    let refused =
+        run(console(data.path(), &sb.base_url()).args(["batch", path_arg(&file)])).expect(2);
+    assert!(
+        refused
+            .stderr
+            .contains("add --yes to send 3 verification(s)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(history(data.path()).is_empty());
+    assert_eq!(count(data.path(), "SELECT count(*) FROM batches"), 0);
+    assert_eq!(sb.stats().requests, 0);
+}
+
+#[test]
+fn a_production_profile_needs_its_name_repeated_with_confirm() {
+    let sb = InProcess::start(SandboxConfig::default());
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let settings = write_file(
+        work.path(),
+        "config.toml",
+        format!(
+            "[profiles.prod]\nbase_url = \"{}\"\napi_key_env = \"{KEY_VAR}\"\nproduction = true\n",
+            sb.base_url()
+        )
+        .as_bytes(),
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (file, users) = id_list(work.path(), 3);
+    let prod = |extra: &[&str]| {
+        let mut cmd = bare(data.path());
+        cmd.env(KEY_VAR, SANDBOX_API_KEY)
+            .args(["--config", path_arg(&settings), "--profile", "prod"])
+            .args(["batch", path_arg(&file)])
+            .args(extra);
+        run(&mut cmd)
+    };
+
+    let yes = prod(&["--yes"]).expect(2);
+    assert!(yes.stderr.contains("PRODUCTION"), "{}", yes.stderr);
+    assert!(yes.stderr.contains("--confirm prod"), "{}", yes.stderr);
+    let wrong = prod(&["--confirm", "wrong"]).expect(2);
+    assert!(
+        wrong
+            .stderr
+            .contains("--confirm must repeat the profile's name, prod"),
+        "{}",
+        wrong.stderr
+    );
+    assert_eq!(sb.stats().requests, 0);
+    assert!(history(data.path()).is_empty());
+
+    prod(&["--confirm", "prod"]).expect(0);
+    let rows = history(data.path());
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r["profile"] == "prod" && r["outcome"] == "initiated")
+    );
+    let sent: BTreeSet<&str> = rows.iter().filter_map(|r| r["user_id"].as_str()).collect();
+    assert_eq!(sent, users.iter().map(String::as_str).collect());
+    assert_eq!(sb.stats().verifications, 3);
+}
+
+// --- 6. standard input, default type, JSON Lines -----------------------------------------------
+
+#[test]
+fn a_plain_list_on_standard_input_is_sent() {
+    let sb = InProcess::start(SandboxConfig::default());
+    let data = tempfile::tempdir().unwrap();
+    let users: Vec<String> = (0..3).map(|_| random_user()).collect();
+    let input = format!("# pasted from a ticket\n{}\n", users.join("\n"));
+    run_with_stdin(
+        console(data.path(), &sb.base_url()).args(["batch", "-", "--yes"]),
+        input.as_bytes(),
+    )
+    .expect(0);
+    let rows = history(data.path());
+    let sent: BTreeSet<&str> = rows.iter().filter_map(|r| r["user_id"].as_str()).collect();
+    assert_eq!(sent, users.iter().map(String::as_str).collect());
+    assert!(
+        rows.iter()
+            .all(|r| r["type"] == "full" && r["outcome"] == "initiated")
+    );
+    assert_eq!(
+        column(data.path(), "SELECT source FROM batches"),
+        ["standard input"]
+    );
+    let lines = column(
+        data.path(),
+        "SELECT CAST(batch_line AS TEXT) FROM submissions ORDER BY batch_line",
+    );
+    assert_eq!(lines, ["2", "3", "4"], "lines count the comment");
+    assert_eq!(sb.stats().verifications, 3);
+}
+
+#[test]
+fn type_applies_to_rows_without_one_and_jsonl_results_are_json_lines() {
+    let sb = InProcess::start(SandboxConfig::default());
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (a, b, c) = (random_user(), random_user(), random_user());
+    let file = write_file(
+        work.path(),
+        "typed.csv",
+        format!("user_id,type\n{a},shipping\n{b},\n{c},\nusr-123,full\n").as_bytes(),
+    );
+    let out = work.path().join("results.jsonl");
+    run(console(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+        "--type",
+        "rfi",
+        "--out",
+        path_arg(&out),
+    ]))
+    .expect(1); // the invalid row was not initiated
+    let text = std::fs::read_to_string(&out).expect("the results file");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    let got: Vec<(u64, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().expect("line"),
+                l["user_id"].as_str().expect("user_id"),
+                l["type"].as_str().expect("type"),
+                l["outcome"].as_str().expect("outcome"),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 4, "{text}");
+    assert_eq!(got[0], (2, a.as_str(), "shipping", "initiated"));
+    assert_eq!(got[1], (3, b.as_str(), "rfi", "initiated"));
+    assert_eq!(got[2], (4, c.as_str(), "rfi", "initiated"));
+    assert_eq!((got[3].0, got[3].1), (5, "usr-123"));
+    assert!(got[3].3.starts_with("invalid: user id"), "{:?}", got[3]);
+
+    let types: BTreeMap<String, String> = history(data.path())
+        .iter()
+        .map(|r| {
+            (
+                r["user_id"].as_str().unwrap().to_string(),
+                r["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [(a, "shipping".into()), (b, "rfi".into()), (c, "rfi".into())]
+            .into_iter()
+            .collect()
+    );
+}
