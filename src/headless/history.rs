@@ -6,9 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use super::{
-    EXIT_FAILED, EXIT_INITIATED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange,
-    describe_submission, emit, exchange_json, format_duration, production_guard, progress_printer,
-    submission_json,
+    EXIT_FAILED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, describe_submission, emit,
+    exchange_json, exit_for, format_duration, open_for_sending, progress_printer, submission_json,
 };
 use crate::api::to_curl;
 use crate::cli::{GlobalArgs, HistoryArgs, IdArgs, ShowArgs};
@@ -166,17 +165,10 @@ pub fn show(paths: &Paths, args: &ShowArgs) -> ExitCode {
 
 /// `kyc-console replay ID`: the stored request as a new submission, beside the original.
 pub async fn replay(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let session = match Session::open(global, paths).await {
+    let session = match open_for_sending(global, paths, args.yes).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}\nnothing was sent");
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(code) => return code,
     };
-    if let Err(code) = production_guard(&session, args.yes) {
-        session.close().await;
-        return code;
-    }
     let code = replay_in(&session, args).await;
     session.close().await;
     code
@@ -250,26 +242,15 @@ async fn replay_in(session: &Session, args: &IdArgs) -> ExitCode {
         emit("\n");
         emit(&describe_exchange(&exchange));
     }
-    if exchange.outcome() == OutcomeKind::Initiated {
-        ExitCode::from(EXIT_INITIATED)
-    } else {
-        ExitCode::from(EXIT_FAILED)
-    }
+    ExitCode::from(exit_for(&exchange))
 }
 
 /// `kyc-console retry ID`: the same request with its own key, to learn an unknown outcome.
 pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let session = match Session::open(global, paths).await {
+    let session = match open_for_sending(global, paths, args.yes).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}\nnothing was sent");
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(code) => return code,
     };
-    if let Err(code) = production_guard(&session, args.yes) {
-        session.close().await;
-        return code;
-    }
     let cancel = cancel_on_ctrl_c();
     let sent = submit::send_again(
         &session.client,
@@ -288,11 +269,7 @@ pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCod
             } else {
                 emit(&describe_exchange(&exchange));
             }
-            if exchange.outcome() == OutcomeKind::Initiated {
-                EXIT_INITIATED
-            } else {
-                EXIT_FAILED
-            }
+            exit_for(&exchange)
         }
         Err(e) => {
             eprintln!("error: {e}\nnothing was sent");

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    EXIT_FAILED, EXIT_INITIATED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit,
-    exchange_json, production_guard, progress_printer,
+    EXIT_FAILED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for,
+    open_for_sending, progress_printer,
 };
 use crate::cli::{GlobalArgs, InitiateArgs};
-use crate::domain::{FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
+use crate::domain::{FormField, InitiateRequest, KycType, RedirectUri, UserId};
 use crate::paths::Paths;
-use crate::session::Session;
 use crate::submit;
 
 /// A field the operator got wrong, with what to do.
@@ -83,17 +82,10 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let session = match Session::open(global, paths).await {
+    let session = match open_for_sending(global, paths, args.yes).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}\nnothing was sent");
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(code) => return code,
     };
-    if let Err(code) = production_guard(&session, args.yes) {
-        session.close().await;
-        return code;
-    }
     if !args.json {
         for note in &notes {
             eprintln!("note: {note}");
@@ -123,11 +115,7 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
                     "history"
                 ));
             }
-            if exchange.outcome() == OutcomeKind::Initiated {
-                EXIT_INITIATED
-            } else {
-                EXIT_FAILED
-            }
+            exit_for(&exchange)
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -61,6 +61,33 @@ pub fn progress_printer(show: bool) -> impl FnMut(Progress) {
     }
 }
 
+/// Opens a session to send with, refusing a production profile without `--yes`; every
+/// refusal is printed and becomes the exit code.
+pub async fn open_for_sending(
+    global: &crate::cli::GlobalArgs,
+    paths: &crate::paths::Paths,
+    yes: bool,
+) -> Result<Session, ExitCode> {
+    let session = Session::open(global, paths).await.map_err(|e| {
+        eprintln!("error: {e}\nnothing was sent");
+        ExitCode::from(EXIT_INVALID)
+    })?;
+    if let Err(code) = production_guard(&session, yes) {
+        session.close().await;
+        return Err(code);
+    }
+    Ok(session)
+}
+
+/// 0 when the exchange initiated the verification, else 1.
+pub fn exit_for(exchange: &crate::api::Exchange) -> u8 {
+    if exchange.outcome() == crate::domain::OutcomeKind::Initiated {
+        EXIT_INITIATED
+    } else {
+        EXIT_FAILED
+    }
+}
+
 /// Refuses to send to a production profile without `--yes`.
 pub fn production_guard(session: &Session, yes: bool) -> Result<(), ExitCode> {
     if session.profile.production && !yes {
