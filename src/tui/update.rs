@@ -1283,4 +1283,22 @@ mod tests {
         assert!(effects.contains(&Effect::Cancel(7)));
         assert!(!press(&mut s, KeyCode::Esc).contains(&Effect::Cancel(7)));
     }
+
+    #[test]
+    fn history_follows_the_profile_and_a_shows_every_profile() {
+        let mut s = state(false);
+        assert_eq!(s.history.filter.profile.as_deref(), Some("sandbox"));
+        s.focus = Focus::History;
+        let effects = press(&mut s, KeyCode::Char('a'));
+        assert!(
+            matches!(effects.as_slice(), [Effect::LoadHistory { filter, .. }] if filter.profile.is_none())
+        );
+        press(&mut s, KeyCode::Char('a'));
+        assert_eq!(s.history.filter.profile.as_deref(), Some("sandbox"));
+        // Switching profile moves the pane to the new profile's rows.
+        press(&mut s, KeyCode::Char('p'));
+        assert!(matches!(s.overlay, Some(Overlay::Profiles { .. })));
+        press(&mut s, KeyCode::Esc);
+        assert!(s.overlay.is_none());
+    }
 }

@@ -28,6 +28,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     if pane.filter.errors_only {
         title.push(Span::styled("errors only ", t.warn()));
     }
+    if pane.filter.profile.is_none() {
+        title.push(Span::styled("all profiles ", t.warn()));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::from(title))
