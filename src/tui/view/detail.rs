@@ -4,7 +4,6 @@ use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::api::{AttemptResult, KEY_MASK};
 use crate::domain::{OutcomeKind, status_title};
@@ -18,28 +17,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, detail: &Detail) {
     let popup = overlay_area(area);
     let lines = detail_lines(state, detail, t);
     let s = &detail.submission;
-    // Lines before wrapping: enough to say whether more is below.
-    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-    let scroll = detail.scroll.min(total.saturating_sub(1));
-    let shown = popup.height.saturating_sub(2);
-    let more = if scroll.saturating_add(shown) < total {
-        " · more below: j/↓ "
-    } else {
-        " "
-    };
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!(" Submission #{} · {}{more}", s.id, s.new.user_id))
-                    .border_style(t.focus_border()),
-            ),
-        popup,
-    );
+    let title = format!(" Submission #{} · {}", s.id, s.new.user_id);
+    super::scrolled_page(frame, popup, lines, detail.scroll, &title, t);
 }
 
 fn section(title: &str, t: Theme) -> Line<'static> {

@@ -3,7 +3,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::keymap::{BINDINGS, HELP_ORDER, keys_label};
 use crate::tui::layout::overlay_area;
@@ -42,17 +41,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
             Span::raw(path.clone()),
         ]));
     }
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(" Help: keys and files (Esc closes, j/k scroll) ")
-                    .border_style(t.focus_border()),
-            ),
+    super::scrolled_page(
+        frame,
         popup,
+        lines,
+        scroll,
+        " Help: keys and files (Esc closes)",
+        t,
     );
 }

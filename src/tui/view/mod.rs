@@ -18,6 +18,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::layout::{MIN_HEIGHT, MIN_WIDTH, centered, fits, layout};
 use super::state::{Overlay, State};
+use super::theme::Theme;
 
 /// Spinner frames for work in flight.
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
@@ -78,6 +79,38 @@ fn too_small(frame: &mut Frame, area: Rect) {
             .alignment(Alignment::Center)
             .wrap(Wrap { trim: true }),
         inner,
+    );
+}
+
+/// A full page of text over the screen, scrolled, saying when more is below.
+fn scrolled_page(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'_>>,
+    scroll: u16,
+    title: &str,
+    t: Theme,
+) {
+    // Lines before wrapping: enough to say whether more is below.
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let scroll = scroll.min(total.saturating_sub(1));
+    let more = if scroll.saturating_add(area.height.saturating_sub(2)) < total {
+        " · more below: j/↓ "
+    } else {
+        " "
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!("{title}{more}"))
+                    .border_style(t.focus_border()),
+            ),
+        area,
     );
 }
 
