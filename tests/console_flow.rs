@@ -396,13 +396,15 @@ async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
         120,
         40,
         SandboxConfig {
-            latency: Duration::from_millis(150),
+            latency: Duration::from_millis(250),
             ..SandboxConfig::default()
         },
     )
     .await;
     c.ctrl('b');
-    let ids: Vec<String> = (0..12).map(|_| UserId::random().to_string()).collect();
+    // 24 rows, 4 at a time, 250 ms each: stopping after the first leaves plenty unsent
+    // even on a slow machine.
+    let ids: Vec<String> = (0..24).map(|_| UserId::random().to_string()).collect();
     c.paste(&ids.join("\n"));
     c.ctrl('s');
     c.wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
@@ -417,7 +419,7 @@ async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
         .wait("stopped", |o| batch_stage(o) == Some(Stage::Done))
         .await;
     let done = seen.state.batch.as_ref().map_or(0, |b| b.done);
-    assert!(done < 12, "stopping left rows unsent ({done} done)");
+    assert!(done < 24, "stopping left rows unsent ({done} done)");
     assert!(seen.screen.contains("not sent"), "{}", seen.screen);
     c.press(KeyCode::Esc);
     c.ctrl('b');
@@ -435,7 +437,7 @@ async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
             })
     })
     .await;
-    assert_eq!(c.sandbox.stats().verifications, 12, "each row exactly once");
+    assert_eq!(c.sandbox.stats().verifications, 24, "each row exactly once");
     c.press(KeyCode::Esc);
     c.ctrl('q');
     c.task.await.unwrap().unwrap();
