@@ -2,29 +2,22 @@
 //! every outcome, pacing under a 120-a-minute limit, `kill -9` midway then `--resume`,
 //! Ctrl-C then `--resume`, malformed input, confirmation rules, stdin and JSON Lines.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{KEY_VAR, Run, SandboxProcess, TestSandbox, bare, random_user, sending};
 use kyc_console::domain::error_on_demand_id;
 use kyc_console::history::HISTORY_FILE;
-use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig, SandboxStats};
+use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, SandboxConfig, SandboxStats};
 use serde_json::Value;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
-/// The variable the binary reads the API key from (`--api-key-env`).
-const KEY_VAR: &str = "KYC_BATCH_TEST_KEY";
-/// Variables that would change what the binary reads or logs.
-const CLEARED_VARS: [&str; 2] = [kyc_console::logging::LOG_ENV, "KYC_CONSOLE_CONFIG"];
 /// How long any wait for a child process or a condition may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(120);
-
-fn random_user() -> String {
-    format!("usr-{}", uuid::Uuid::new_v4())
-}
 
 /// A user id the sandbox answers `status` for, unique by `n`: the sandbox reads only the
 /// last twelve digits, so the first group carries the counter.
@@ -35,50 +28,8 @@ fn error_user(status: u16, n: u32) -> String {
 
 // --- running the binary --------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "{self:#?}");
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
-    }
-}
-
-/// `kyc-console --data-dir DIR`, with nothing inherited that changes settings or logging.
-fn bare(data: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in CLEARED_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--data-dir").arg(data).stdin(Stdio::null());
-    cmd
-}
-
-/// [`bare`], sending to `base_url` with the sandbox key in [`KEY_VAR`].
-fn console(data: &Path, base_url: &str) -> Command {
-    let mut cmd = bare(data);
-    cmd.env(KEY_VAR, SANDBOX_API_KEY)
-        .args(["--base-url", base_url, "--api-key-env", KEY_VAR]);
-    cmd
-}
-
 fn run(cmd: &mut Command) -> Run {
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("an exit code"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::lossy(cmd.output().expect("the binary runs"))
 }
 
 /// Runs with `input` on standard input.
@@ -92,12 +43,7 @@ fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(input).expect("stdin is written");
     drop(stdin);
-    let output = child.wait_with_output().expect("the binary ends");
-    Run {
-        code: output.status.code().expect("an exit code"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::lossy(child.wait_with_output().expect("the binary ends"))
 }
 
 /// `history --json --limit 1000` as rows, newest first.
@@ -194,117 +140,40 @@ fn wait_for_outcomes(data: &Path, n: i64, child: &mut Child) {
 
 // --- sandboxes -------------------------------------------------------------------------------
 
-/// A sandbox in this process, served by a runtime kept alive beside the test thread.
-struct InProcess {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-}
-
-impl InProcess {
-    fn start(config: SandboxConfig) -> InProcess {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let sandbox = runtime
-            .block_on(Sandbox::start(config, 0))
-            .expect("the sandbox starts");
-        InProcess {
-            runtime,
-            sandbox: Some(sandbox),
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().expect("running")
-    }
-
-    fn base_url(&self) -> String {
-        self.sandbox().base_url().to_string()
-    }
-
-    fn stats(&self) -> SandboxStats {
-        self.sandbox().stats()
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.stop());
-        }
-    }
-}
-
-/// A standalone `kyc-console sandbox` child process, killed when dropped.
+/// A standalone sandbox child with a runtime to ask it for its numbers from a plain test.
 struct Standalone {
-    child: Child,
-    base_url: String,
+    process: SandboxProcess,
     runtime: tokio::runtime::Runtime,
-    _dir: TempDir,
 }
 
 impl Standalone {
     fn start(latency_ms: u64, rate_limit: u32) -> Standalone {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut child = bare(dir.path())
-            .args(["sandbox", "--port", "0"])
-            .args(["--latency-ms", &latency_ms.to_string()])
-            .args(["--rate-limit", &rate_limit.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the sandbox starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let base_url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.trim()
-                    .strip_prefix("base URL")
-                    .map(|u| u.trim().to_string())
-            })
-            .expect("the sandbox prints its base URL");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
         Standalone {
-            child,
-            base_url,
-            runtime,
-            _dir: dir,
+            process: SandboxProcess::start(latency_ms, Some(rate_limit)),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
         }
     }
 
+    fn base_url(&self) -> &str {
+        &self.process.base_url
+    }
+
     fn stats(&self) -> SandboxStats {
-        let url = format!("{}/_sandbox/stats", self.base_url);
-        let v: Value = self.runtime.block_on(async {
-            let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-            serde_json::from_str(&text).unwrap()
-        });
-        SandboxStats {
-            requests: v["requests"].as_u64().expect("requests"),
-            verifications: v["verifications"].as_u64().expect("verifications"),
-        }
+        self.runtime.block_on(self.process.stats())
     }
 
     /// What the sandbox saw for each idempotency key.
     fn key_stats(&self, keys: &[String]) -> Vec<KeyStats> {
         self.runtime.block_on(async {
-            let client = reqwest::Client::new();
             let mut all = Vec::with_capacity(keys.len());
             for key in keys {
-                let url = format!("{}/_sandbox/keys/{key}", self.base_url);
-                let text = client.get(url).send().await.unwrap().text().await.unwrap();
-                all.push(serde_json::from_str(&text).unwrap());
+                all.push(self.process.key_stats(key).await);
             }
             all
         })
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -343,7 +212,7 @@ struct ResultRow {
 #[test]
 fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows() {
     let started = Instant::now();
-    let sb = InProcess::start(SandboxConfig {
+    let sb = TestSandbox::start(SandboxConfig {
         unavailable_retry_after: 0,
         gateway_timeout_delay: Duration::from_millis(20),
         rate_limit_per_minute: 100_000,
@@ -418,7 +287,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
     let out = work.path().join("results.csv");
 
     let batch_started = Instant::now();
-    let done = run(console(data.path(), &sb.base_url()).args([
+    let done = run(sending(data.path(), &sb.base_url()).args([
         "batch",
         path_arg(&file),
         "--yes",
@@ -561,7 +430,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
     // Run again as a preview: the initiated rows are known, nothing is sent.
     let requests_before = stats.requests;
     let preview =
-        run(console(data.path(), &sb.base_url()).args(["batch", path_arg(&file), "--preview"]))
+        run(sending(data.path(), &sb.base_url()).args(["batch", path_arg(&file), "--preview"]))
             .expect(0);
     let summary = format!(
         "500 row(s): {} to send, 4 invalid, 1 duplicate, {initiated} already initiated",
@@ -588,7 +457,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
 /// for it to reset (the window is 60 s). Nothing shorter shows the pacing at work.
 #[test]
 fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() {
-    let sb = InProcess::start(SandboxConfig {
+    let sb = TestSandbox::start(SandboxConfig {
         rate_limit_per_minute: 120,
         ..Default::default()
     });
@@ -597,7 +466,7 @@ fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() 
     let (file, users) = id_list(work.path(), 130);
 
     let started = Instant::now();
-    let done = run(console(data.path(), &sb.base_url()).args([
+    let done = run(sending(data.path(), &sb.base_url()).args([
         "batch",
         path_arg(&file),
         "--yes",
@@ -650,7 +519,7 @@ fn a_batch_killed_midway_is_resumed_and_initiates_every_row_exactly_once() {
     let work = tempfile::tempdir().unwrap();
     let (file, _) = id_list(work.path(), 200);
 
-    let mut child = console(data.path(), &sb.base_url)
+    let mut child = sending(data.path(), sb.base_url())
         .args(["batch", path_arg(&file), "--yes", "--concurrency", "4"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -671,7 +540,7 @@ fn a_batch_killed_midway_is_resumed_and_initiates_every_row_exactly_once() {
     assert!(unfinished > 0, "the kill came before the end");
 
     let resumed =
-        run(console(data.path(), &sb.base_url).args(["batch", "--resume", batch_id, "--yes"]))
+        run(sending(data.path(), sb.base_url()).args(["batch", "--resume", batch_id, "--yes"]))
             .expect(0);
     assert!(
         resumed
@@ -710,7 +579,7 @@ fn ctrl_c_stops_dispatching_lets_rows_in_flight_finish_and_resume_sends_the_rest
     let work = tempfile::tempdir().unwrap();
     let (file, _) = id_list(work.path(), 200);
 
-    let mut child = console(data.path(), &sb.base_url)
+    let mut child = sending(data.path(), sb.base_url())
         .args(["batch", path_arg(&file), "--yes", "--concurrency", "4"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -765,7 +634,7 @@ fn ctrl_c_stops_dispatching_lets_rows_in_flight_finish_and_resume_sends_the_rest
     );
 
     let batch_id = column(data.path(), "SELECT id FROM batches").remove(0);
-    run(console(data.path(), &sb.base_url).args(["batch", "--resume", &batch_id, "--yes"]))
+    run(sending(data.path(), sb.base_url()).args(["batch", "--resume", &batch_id, "--yes"]))
         .expect(0);
     let rows = history(data.path());
     assert_eq!(rows.len(), 200);
@@ -818,7 +687,7 @@ fn malformed_files_exit_2_naming_the_file_and_the_line() {
     for (name, bytes, expected) in cases {
         let file = write_file(work.path(), name, &bytes);
         let done =
-            run(console(data.path(), NOWHERE).args(["batch", path_arg(&file), "--yes"])).expect(2);
+            run(sending(data.path(), NOWHERE).args(["batch", path_arg(&file), "--yes"])).expect(2);
         let named = format!("{}: {expected}", file.display());
         assert!(done.stderr.contains(&named), "{name}: {}", done.stderr);
         assert!(done.stderr.contains("nothing was sent"), "{}", done.stderr);
@@ -829,7 +698,7 @@ fn malformed_files_exit_2_naming_the_file_and_the_line() {
 #[test]
 fn batch_needs_a_file_or_a_known_batch_to_resume() {
     let data = tempfile::tempdir().unwrap();
-    let neither = run(console(data.path(), NOWHERE).args(["batch", "--yes"])).expect(2);
+    let neither = run(sending(data.path(), NOWHERE).args(["batch", "--yes"])).expect(2);
     assert!(
         neither
             .stderr
@@ -840,7 +709,7 @@ fn batch_needs_a_file_or_a_known_batch_to_resume() {
     assert!(neither.stderr.contains("<FILE>"), "{}", neither.stderr);
 
     let unknown =
-        run(console(data.path(), NOWHERE).args(["batch", "--resume", "b-000000000000", "--yes"]))
+        run(sending(data.path(), NOWHERE).args(["batch", "--resume", "b-000000000000", "--yes"]))
             .expect(2);
     assert!(
         unknown.stderr.contains("no batch b-000000000000"),
@@ -852,12 +721,12 @@ fn batch_needs_a_file_or_a_known_batch_to_resume() {
 
 #[test]
 fn without_a_terminal_a_batch_needs_yes_and_records_nothing_without_it() {
-    let sb = InProcess::start(SandboxConfig::default());
+    let sb = TestSandbox::start(SandboxConfig::default());
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let (file, _) = id_list(work.path(), 3);
     let refused =
-        run(console(data.path(), &sb.base_url()).args(["batch", path_arg(&file)])).expect(2);
+        run(sending(data.path(), &sb.base_url()).args(["batch", path_arg(&file)])).expect(2);
     assert!(
         refused
             .stderr
@@ -872,7 +741,7 @@ fn without_a_terminal_a_batch_needs_yes_and_records_nothing_without_it() {
 
 #[test]
 fn a_production_profile_needs_its_name_repeated_with_confirm() {
-    let sb = InProcess::start(SandboxConfig::default());
+    let sb = TestSandbox::start(SandboxConfig::default());
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let settings = write_file(
@@ -928,12 +797,12 @@ fn a_production_profile_needs_its_name_repeated_with_confirm() {
 
 #[test]
 fn a_plain_list_on_standard_input_is_sent() {
-    let sb = InProcess::start(SandboxConfig::default());
+    let sb = TestSandbox::start(SandboxConfig::default());
     let data = tempfile::tempdir().unwrap();
     let users: Vec<String> = (0..3).map(|_| random_user()).collect();
     let input = format!("# pasted from a ticket\n{}\n", users.join("\n"));
     run_with_stdin(
-        console(data.path(), &sb.base_url()).args(["batch", "-", "--yes"]),
+        sending(data.path(), &sb.base_url()).args(["batch", "-", "--yes"]),
         input.as_bytes(),
     )
     .expect(0);
@@ -958,7 +827,7 @@ fn a_plain_list_on_standard_input_is_sent() {
 
 #[test]
 fn type_applies_to_rows_without_one_and_jsonl_results_are_json_lines() {
-    let sb = InProcess::start(SandboxConfig::default());
+    let sb = TestSandbox::start(SandboxConfig::default());
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let (a, b, c) = (random_user(), random_user(), random_user());
@@ -968,7 +837,7 @@ fn type_applies_to_rows_without_one_and_jsonl_results_are_json_lines() {
         format!("user_id,type\n{a},shipping\n{b},\n{c},\nusr-123,full\n").as_bytes(),
     );
     let out = work.path().join("results.jsonl");
-    run(console(data.path(), &sb.base_url()).args([
+    run(sending(data.path(), &sb.base_url()).args([
         "batch",
         path_arg(&file),
         "--yes",

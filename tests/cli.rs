@@ -1,9 +1,12 @@
 //! The built binary's `initiate` command against its embedded sandbox: exit codes, the
 //! `--json` report, input errors, API keys from the environment, and the log file.
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::{random_user, run};
 use kyc_console::sandbox::SANDBOX_API_KEY;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -12,44 +15,15 @@ use tempfile::TempDir;
 const UNSET_VAR: &str = "KYC_CONSOLE_TEST_NEVER_SET_7F3A";
 const WRONG_KEY: &str = "sk_wrong_key_from_the_env_51c0";
 
-fn random_user() -> String {
-    format!("usr-{}", uuid::Uuid::new_v4())
-}
-
 fn on_demand(status: u16) -> String {
     kyc_console::domain::error_on_demand_id(status).to_string()
 }
 
 /// `kyc-console --data-dir <dir> initiate <args>` with a clean environment for our variables.
 fn initiate(dir: &TempDir, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("kyc-console").expect("the binary is built");
-    cmd.env_remove(kyc_console::logging::LOG_ENV)
-        .env_remove(UNSET_VAR)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("initiate")
-        .args(args);
+    let mut cmd = common::console(dir.path(), &["initiate"]);
+    cmd.env_remove(UNSET_VAR).args(args);
     cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command) -> Run {
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("an exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout))
 }
 
 /// Every log file under `<data-dir>/logs/`, concatenated.
@@ -134,7 +108,7 @@ fn success_as_json() {
         !run.stdout.contains(SANDBOX_API_KEY),
         "the API key is in stdout"
     );
-    let out = json_of(&run);
+    let out = run.json();
     assert_eq!(out["sent"], true);
     assert_eq!(out["outcome"], "initiated");
     assert_eq!(out["status"], 201);
@@ -185,7 +159,7 @@ fn a_server_error_as_json_exits_1() {
         &["--user-id", &on_demand(500), "--type", "full", "--json"],
     ));
     assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
-    let out = json_of(&run);
+    let out = run.json();
     assert_eq!(out["sent"], true);
     assert_eq!(out["outcome"], "server_error");
     assert_eq!(out["status"], 500);
@@ -204,7 +178,7 @@ fn invalid_input_as_json() {
         &["--user-id", "usr-123", "--type", "full", "--json"],
     ));
     assert_eq!(run.code, 2);
-    let out = json_of(&run);
+    let out = run.json();
     assert_eq!(out["sent"], false);
     assert_eq!(out["outcome"], "invalid");
     assert_eq!(out["error"]["field"], "user_id");
@@ -249,7 +223,7 @@ fn a_relative_redirect_uri_exits_2() {
         ],
     ));
     assert_eq!(run.code, 2);
-    assert_eq!(json_of(&run)["error"]["field"], "redirect_uri");
+    assert_eq!(run.json()["error"]["field"], "redirect_uri");
 }
 
 #[test]

@@ -2,13 +2,15 @@
 //! end against a real sandbox, choosing profiles, the production guard, and a scan for the
 //! API key in every file and every output when keys come from a command and from the file.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::{Run, TestSandbox, files_holding, files_under, random_user, run};
 use kyc_console::api::KEY_MASK;
 use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
-use kyc_console::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -22,84 +24,27 @@ const WRONG_KEY: &str = "sk_test_wrong_000000000000";
 const KEY_VAR: &str = "KYC_CONSOLE_TEST_CFG_KEY";
 const OTHER_VAR: &str = "KYC_CONSOLE_TEST_CFG_OTHER";
 const UNSET_VAR: &str = "KYC_CONSOLE_TEST_CFG_UNSET";
-/// Variables that would change what the binary reads or logs.
-const CLEARED_VARS: [&str; 5] = [
-    kyc_console::logging::LOG_ENV,
-    "KYC_CONSOLE_CONFIG",
-    KEY_VAR,
-    OTHER_VAR,
-    UNSET_VAR,
-];
 /// The user id the sandbox answers 400 for.
 const BAD_REQUEST_USER: &str = "usr-00000000-0000-4000-8000-000000000400";
 
-fn random_user() -> String {
-    format!("usr-{}", uuid::Uuid::new_v4())
-}
-
 /// `kyc-console --data-dir <dir> <args>`, with no settings or key variables inherited.
 fn console(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("kyc-console").expect("the binary is built");
-    for var in CLEARED_VARS {
+    let mut cmd = common::console(dir, args);
+    for var in [KEY_VAR, OTHER_VAR, UNSET_VAR] {
         cmd.env_remove(var);
     }
-    cmd.arg("--data-dir").arg(dir).args(args);
     cmd
 }
 
-#[derive(Debug, Clone)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
-    }
-
-    fn expect(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "{self:#?}");
-        self
-    }
-
-    /// stdout and stderr together.
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    fn assert_no_key(&self) {
-        assert!(
-            !self.stdout.contains(KEY),
-            "the key is in stdout:\n{self:#?}"
-        );
-        assert!(
-            !self.stderr.contains(KEY),
-            "the key is in stderr:\n{self:#?}"
-        );
-    }
-}
-
-fn exec(mut cmd: Command) -> Run {
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("an exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
-
 fn kyc(dir: &Path, args: &[&str]) -> Run {
-    exec(console(dir, args))
+    run(console(dir, args))
 }
 
 /// [`kyc`] with one variable set for the child.
 fn kyc_env(dir: &Path, args: &[&str], var: &str, value: &str) -> Run {
     let mut cmd = console(dir, args);
     cmd.env(var, value);
-    exec(cmd)
+    run(cmd)
 }
 
 /// Writes `text` as `config.toml` in `dir` with `mode`, and returns its path.
@@ -129,60 +74,6 @@ impl Settings {
 
     fn arg(&self) -> &str {
         self.path.to_str().expect("a UTF-8 path")
-    }
-}
-
-/// A sandbox that accepts [`KEY`], with the runtime that serves it kept alive.
-struct TestSandbox {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-}
-
-impl TestSandbox {
-    fn start() -> TestSandbox {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let sandbox = runtime
-            .block_on(Sandbox::start(
-                SandboxConfig {
-                    api_key: KEY.into(),
-                    ..Default::default()
-                },
-                0,
-            ))
-            .expect("the sandbox starts");
-        TestSandbox {
-            runtime,
-            sandbox: Some(sandbox),
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().expect("running")
-    }
-
-    fn base_url(&self) -> String {
-        self.sandbox().base_url().to_string()
-    }
-
-    /// Requests it has received, whatever it answered.
-    fn requests(&self) -> u64 {
-        self.sandbox().stats().requests
-    }
-
-    /// `[profiles.NAME]` pointing here, with `extra` lines (the key source and more).
-    fn profile(&self, name: &str, extra: &str) -> String {
-        format!(
-            "[profiles.{name}]\nbase_url = \"{}\"\n{extra}\n",
-            self.base_url()
-        )
-    }
-}
-
-impl Drop for TestSandbox {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.stop());
-        }
     }
 }
 
@@ -402,7 +293,7 @@ production = true
     )
     .expect(0);
     let out = &run.stdout;
-    run.assert_no_key();
+    run.assert_no_key(KEY);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     assert!(
         out.contains(&format!("settings  {} is valid", s.arg())),
@@ -658,14 +549,14 @@ fn kyc_console_config_pointing_to_a_bad_file_names_it() {
 
 #[test]
 fn api_key_env_sends_with_the_variable_and_refuses_without_it() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{KEY_VAR}\"")));
     let args = initiate_args(&["--config", s.arg(), "--profile", "p"]);
 
     let run = kyc_env(data.path(), &strs(&args), KEY_VAR, KEY).expect(0);
     assert!(run.stdout.contains("initiated"), "{}", run.stdout);
-    run.assert_no_key();
+    run.assert_no_key(KEY);
     assert_eq!(sb.requests(), 1);
 
     let run = kyc(data.path(), &strs(&args)).expect(2);
@@ -685,7 +576,7 @@ fn api_key_env_sends_with_the_variable_and_refuses_without_it() {
 
 #[test]
 fn api_key_env_unset_sends_nothing_at_all() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{UNSET_VAR}\"")));
     let args = initiate_args(&["--config", s.arg(), "--profile", "p"]);
@@ -704,7 +595,7 @@ fn api_key_env_unset_sends_nothing_at_all() {
 
 #[test]
 fn api_key_command_supplies_the_key() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&format!(
         "{}{}{}",
@@ -748,7 +639,7 @@ fn api_key_command_supplies_the_key() {
 
 #[test]
 fn a_failing_key_command_is_named() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", "api_key_command = \"exit 3\""));
     let args = initiate_args(&["--config", s.arg(), "--profile", "p"]);
@@ -765,13 +656,13 @@ fn a_failing_key_command_is_named() {
 
 #[test]
 fn a_literal_key_works_only_in_a_private_file() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key = \"{KEY}\"")));
     let args = initiate_args(&["--config", s.arg(), "--profile", "p"]);
     let run = kyc(data.path(), &strs(&args)).expect(0);
     assert!(run.stdout.contains("initiated"), "{}", run.stdout);
-    run.assert_no_key();
+    run.assert_no_key(KEY);
     assert_eq!(sb.requests(), 1);
 
     std::fs::set_permissions(&s.path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -787,13 +678,13 @@ fn a_literal_key_works_only_in_a_private_file() {
     assert!(run.stderr.contains("mode 644"), "{}", run.stderr);
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
-    run.assert_no_key();
+    run.assert_no_key(KEY);
     assert_eq!(sb.requests(), 1);
 
     // config check refuses it too, and says why.
     let run = kyc(data.path(), &["--config", s.arg(), "config", "check"]).expect(2);
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
-    run.assert_no_key();
+    run.assert_no_key(KEY);
 
     // Group-readable is "others" as well.
     std::fs::set_permissions(&s.path, std::fs::Permissions::from_mode(0o640)).unwrap();
@@ -804,7 +695,7 @@ fn a_literal_key_works_only_in_a_private_file() {
 
 #[test]
 fn a_wrong_key_is_a_401_and_exit_1() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{KEY_VAR}\"")));
     let args = initiate_args(&["--config", s.arg(), "--profile", "p"]);
@@ -820,7 +711,7 @@ fn a_wrong_key_is_a_401_and_exit_1() {
 
 #[test]
 fn api_key_env_on_the_command_line_overrides_the_profile() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let marks = tempfile::tempdir().unwrap();
     let marker = marks.path().join("ran");
@@ -871,7 +762,7 @@ fn api_key_env_on_the_command_line_overrides_the_profile() {
 
 #[test]
 fn an_unknown_profile_lists_the_known_ones() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&format!(
         "{}{}",
@@ -892,7 +783,7 @@ fn an_unknown_profile_lists_the_known_ones() {
 
 #[test]
 fn a_profile_and_a_base_url_together_are_refused() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{KEY_VAR}\"")));
     let args = initiate_args(&[
@@ -915,7 +806,7 @@ fn a_profile_and_a_base_url_together_are_refused() {
 
 #[test]
 fn the_default_profile_is_used_without_profile() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&format!(
         "default_profile = \"p\"\n{}",
@@ -933,7 +824,7 @@ fn the_default_profile_is_used_without_profile() {
 
 #[test]
 fn history_records_the_profile_of_each_submission() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{KEY_VAR}\"")));
 
@@ -958,7 +849,7 @@ fn history_records_the_profile_of_each_submission() {
 
 #[test]
 fn a_production_profile_needs_yes_for_every_send() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&sb.profile(
         "prod",
@@ -1028,7 +919,7 @@ fn a_production_profile_needs_yes_for_every_send() {
 
 #[test]
 fn a_default_production_profile_is_guarded_too() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&format!(
         "default_profile = \"prod\"\n{}",
@@ -1045,40 +936,9 @@ fn a_default_production_profile_is_guarded_too() {
 
 // --- the API key never lands anywhere ------------------------------------------------------
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-/// The files under `dir` whose bytes contain `needle`.
-fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    files_under(dir)
-        .into_iter()
-        .filter(|p| {
-            std::fs::read(p)
-                .expect("a readable file")
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-        })
-        .collect()
-}
-
 #[test]
 fn keys_from_a_command_or_the_file_are_in_no_file_and_no_output() {
-    let sb = TestSandbox::start();
+    let sb = TestSandbox::with_key(KEY);
     let data = tempfile::tempdir().unwrap();
     let s = Settings::new(&format!(
         "{}{}",
@@ -1089,7 +949,7 @@ fn keys_from_a_command_or_the_file_are_in_no_file_and_no_output() {
     let mut scan = |args: &[&str], code: i32| -> Run {
         let mut cmd = console(data.path(), &["--config", s.arg(), "--log-level", "trace"]);
         cmd.args(args);
-        let run = exec(cmd).expect(code);
+        let run = run(cmd).expect(code);
         outputs.push(run.clone());
         run
     };
@@ -1153,7 +1013,7 @@ fn keys_from_a_command_or_the_file_are_in_no_file_and_no_output() {
     // No output holds the key.
     assert_eq!(outputs.len(), 11);
     for run in &outputs {
-        run.assert_no_key();
+        run.assert_no_key(KEY);
     }
 
     // The scan reads what was written: a non-empty log and the history with its rows.

@@ -2,17 +2,17 @@
 //! `initiate` runs against the embedded sandbox, and a scan for the API key in every file
 //! and every output the commands produce.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
+use common::{Run, TestSandbox, console, files_holding, files_under, kyc, random_user, run};
 use kyc_console::api::KEY_MASK;
 use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
-use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
+use kyc_console::sandbox::SANDBOX_API_KEY;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// Variables that would change what the binary reads or logs.
-const CLEARED_VARS: [&str; 2] = [kyc_console::logging::LOG_ENV, "KYC_CONSOLE_CONFIG"];
 /// The user id the sandbox answers 400 for.
 const BAD_REQUEST_USER: &str = "usr-00000000-0000-4000-8000-000000000400";
 /// The user id the sandbox answers 403 for.
@@ -37,52 +37,6 @@ const COLUMNS: [&str; 13] = [
     "webview_url",
     "request_id",
 ];
-
-fn random_user() -> String {
-    format!("usr-{}", uuid::Uuid::new_v4())
-}
-
-/// `kyc-console --data-dir <dir> <args>`.
-fn console(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("kyc-console").expect("the binary is built");
-    for var in CLEARED_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--data-dir").arg(dir).args(args);
-    cmd
-}
-
-#[derive(Debug, Clone)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
-    }
-
-    fn expect(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "{self:#?}");
-        self
-    }
-}
-
-fn run(mut cmd: Command) -> Run {
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("an exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
-
-fn kyc(dir: &Path, args: &[&str]) -> Run {
-    run(console(dir, args))
-}
 
 /// The id `initiate` printed: `history       #7 (kyc-console show 7)`.
 fn recorded_id(run: &Run) -> i64 {
@@ -492,54 +446,10 @@ fn initiate_as_json_names_its_submission() {
 
 // --- the API key never lands anywhere ----------------------------------------------------
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn holds(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The files under `dir` whose bytes contain `needle`.
-fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    files_under(dir)
-        .into_iter()
-        .filter(|p| {
-            holds(
-                &std::fs::read(p).expect("a readable file"),
-                needle.as_bytes(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn the_api_key_is_in_no_file_and_no_output() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let sandbox = runtime
-        .block_on(Sandbox::start(
-            SandboxConfig {
-                api_key: SCAN_KEY.to_string(),
-                ..SandboxConfig::default()
-            },
-            0,
-        ))
-        .expect("the sandbox starts");
-    let base_url = sandbox.base_url().to_string();
+    let sandbox = TestSandbox::with_key(SCAN_KEY);
+    let base_url = sandbox.base_url();
     let dir = tempfile::tempdir().expect("temp dir");
     let exports = dir.path().join("exports");
     std::fs::create_dir_all(&exports).unwrap();
@@ -592,19 +502,12 @@ fn the_api_key_is_in_no_file_and_no_output() {
     let stats = sandbox.stats();
     assert_eq!(stats.requests, 4, "every send reached the sandbox");
     assert_eq!(stats.verifications, 3);
-    runtime.block_on(sandbox.stop());
+    drop(sandbox); // stops it
 
     // No output holds the key.
     assert_eq!(outputs.len(), 9);
     for run in &outputs {
-        assert!(
-            !run.stdout.contains(SCAN_KEY),
-            "the key is in stdout:\n{run:?}"
-        );
-        assert!(
-            !run.stderr.contains(SCAN_KEY),
-            "the key is in stderr:\n{run:?}"
-        );
+        run.assert_no_key(SCAN_KEY);
     }
 
     // The scan reads what was written: a non-empty log, the history, the exports.

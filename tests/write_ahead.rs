@@ -2,99 +2,21 @@
 //! first byte went out, shows as "no outcome" after reopening, and retried with its own
 //! key it starts exactly one verification. Real processes, a real `kill -9`, a real sandbox.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::{SandboxProcess, random_user, sending};
 use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
-use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, SandboxStats};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
-
-/// A standalone sandbox child process, killed when dropped.
-struct SandboxProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl SandboxProcess {
-    fn start(latency_ms: u64) -> SandboxProcess {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(BIN)
-            .args([
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-                "sandbox",
-                "--port",
-                "0",
-            ])
-            .args(["--latency-ms", &latency_ms.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut base_url = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(url) = line.trim().strip_prefix("base URL") {
-                base_url = Some(url.trim().to_string());
-                break;
-            }
-        }
-        SandboxProcess {
-            child,
-            base_url: base_url.expect("the sandbox prints its base URL"),
-        }
-    }
-
-    async fn stats(&self) -> SandboxStats {
-        let text = reqwest::get(format!("{}/_sandbox/stats", self.base_url))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        SandboxStats {
-            requests: v["requests"].as_u64().unwrap(),
-            verifications: v["verifications"].as_u64().unwrap(),
-        }
-    }
-
-    async fn key_stats(&self, key: &str) -> KeyStats {
-        let text = reqwest::get(format!("{}/_sandbox/keys/{key}", self.base_url))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn console(data_dir: &std::path::Path, base_url: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env("WA_KEY", SANDBOX_API_KEY)
-        .args(["--data-dir", data_dir.to_str().unwrap()])
-        .args(["--base-url", base_url, "--api-key-env", "WA_KEY"]);
-    cmd
-}
 
 #[tokio::test]
 async fn a_submission_killed_mid_request_is_retried_with_its_key_and_initiated_once() {
-    let sandbox = SandboxProcess::start(1500);
+    let sandbox = SandboxProcess::start(1500, None);
     let data = tempfile::tempdir().unwrap();
-    let user_id = format!("usr-{}", uuid::Uuid::new_v4());
+    let user_id = random_user();
 
-    let mut initiate = console(data.path(), &sandbox.base_url)
+    let mut initiate = sending(data.path(), &sandbox.base_url)
         .args(["initiate", "--user-id", &user_id, "--type", "full"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -127,7 +49,7 @@ async fn a_submission_killed_mid_request_is_retried_with_its_key_and_initiated_o
     assert!(submission.attempts.is_empty());
     drop(store);
 
-    let listed = console(data.path(), &sandbox.base_url)
+    let listed = sending(data.path(), &sandbox.base_url)
         .args(["history", "--json"])
         .output()
         .unwrap();
@@ -135,7 +57,7 @@ async fn a_submission_killed_mid_request_is_retried_with_its_key_and_initiated_o
     assert_eq!(rows[0]["outcome"], "unknown (no outcome recorded)");
 
     // Retried with its own key: the platform replays or completes the first, never twice.
-    let retried = console(data.path(), &sandbox.base_url)
+    let retried = sending(data.path(), &sandbox.base_url)
         .args(["retry", &row.id.to_string(), "--json"])
         .output()
         .unwrap();

@@ -1,0 +1,284 @@
+//! Helpers shared by the integration tests that drive the built binary: running it with a
+//! clean environment, what a run printed, sandboxes in this process and in a child process,
+//! and a scan of the files a run left behind.
+//!
+//! Each test file compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+
+use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig, SandboxStats};
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
+/// Variables that would change what the binary reads or logs.
+pub const CLEARED_VARS: [&str; 2] = [kyc_console::logging::LOG_ENV, "KYC_CONSOLE_CONFIG"];
+/// The variable [`sending`] puts the sandbox key in, for `--api-key-env`.
+pub const KEY_VAR: &str = "KYC_CONSOLE_TEST_SANDBOX_KEY";
+
+pub fn random_user() -> String {
+    format!("usr-{}", uuid::Uuid::new_v4())
+}
+
+// --- running the binary ----------------------------------------------------------------------
+
+/// `kyc-console --data-dir <dir>` as a plain process, with none of [`CLEARED_VARS`]
+/// inherited and nothing on standard input.
+pub fn bare(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    for var in CLEARED_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.arg("--data-dir").arg(dir).stdin(Stdio::null());
+    cmd
+}
+
+/// [`bare`], sending to `base_url` with the sandbox key in [`KEY_VAR`].
+pub fn sending(dir: &Path, base_url: &str) -> std::process::Command {
+    let mut cmd = bare(dir);
+    cmd.env(KEY_VAR, SANDBOX_API_KEY)
+        .args(["--base-url", base_url, "--api-key-env", KEY_VAR]);
+    cmd
+}
+
+/// `kyc-console --data-dir <dir> <args>`, with none of [`CLEARED_VARS`] inherited.
+pub fn console(dir: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(bare(dir));
+    cmd.args(args);
+    cmd
+}
+
+/// What a run of the binary ended with.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// A finished run whose output must be UTF-8.
+    pub fn of(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("an exit code"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    }
+
+    /// A finished run, with any bytes that are not UTF-8 replaced.
+    pub fn lossy(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("an exit code"),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
+    }
+
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Asserts that neither stdout nor stderr holds `key`.
+    pub fn assert_no_key(&self, key: &str) {
+        assert!(
+            !self.stdout.contains(key),
+            "the key is in stdout:\n{self:#?}"
+        );
+        assert!(
+            !self.stderr.contains(key),
+            "the key is in stderr:\n{self:#?}"
+        );
+    }
+}
+
+pub fn run(mut cmd: assert_cmd::Command) -> Run {
+    Run::of(cmd.output().expect("the binary runs"))
+}
+
+/// `kyc-console --data-dir <dir> <args>`, run to the end.
+pub fn kyc(dir: &Path, args: &[&str]) -> Run {
+    run(console(dir, args))
+}
+
+// --- sandboxes -------------------------------------------------------------------------------
+
+/// A sandbox in this process, served by a runtime kept alive beside the test thread and
+/// stopped when dropped.
+pub struct TestSandbox {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+}
+
+impl TestSandbox {
+    pub fn start(config: SandboxConfig) -> TestSandbox {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let sandbox = runtime
+            .block_on(Sandbox::start(config, 0))
+            .expect("the sandbox starts");
+        TestSandbox {
+            runtime,
+            sandbox: Some(sandbox),
+        }
+    }
+
+    /// A sandbox that accepts `key`, and otherwise the defaults.
+    pub fn with_key(key: &str) -> TestSandbox {
+        TestSandbox::start(SandboxConfig {
+            api_key: key.into(),
+            ..SandboxConfig::default()
+        })
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().expect("running")
+    }
+
+    pub fn base_url(&self) -> String {
+        self.sandbox().base_url().to_string()
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.sandbox().stats()
+    }
+
+    /// Requests it has received, whatever it answered.
+    pub fn requests(&self) -> u64 {
+        self.stats().requests
+    }
+
+    /// `[profiles.NAME]` pointing here, with `extra` lines (the key source and more).
+    pub fn profile(&self, name: &str, extra: &str) -> String {
+        format!(
+            "[profiles.{name}]\nbase_url = \"{}\"\n{extra}\n",
+            self.base_url()
+        )
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.stop());
+        }
+    }
+}
+
+/// A standalone `kyc-console sandbox` child process, killed when dropped.
+pub struct SandboxProcess {
+    child: Child,
+    pub base_url: String,
+    client: reqwest::Client,
+    _dir: TempDir,
+}
+
+impl SandboxProcess {
+    /// Holds every request `latency_ms`; allows `rate_limit` requests a minute if given.
+    pub fn start(latency_ms: u64, rate_limit: Option<u32>) -> SandboxProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = bare(dir.path());
+        cmd.args(["sandbox", "--port", "0"])
+            .args(["--latency-ms", &latency_ms.to_string()]);
+        if let Some(rate_limit) = rate_limit {
+            cmd.args(["--rate-limit", &rate_limit.to_string()]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let base_url = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix("base URL")
+                    .map(|u| u.trim().to_string())
+            })
+            .expect("the sandbox prints its base URL");
+        SandboxProcess {
+            child,
+            base_url,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn get(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.base_url);
+        let response = self.client.get(url).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
+    pub async fn stats(&self) -> SandboxStats {
+        let v: Value = serde_json::from_str(&self.get("/_sandbox/stats").await).unwrap();
+        SandboxStats {
+            requests: v["requests"].as_u64().expect("requests"),
+            verifications: v["verifications"].as_u64().expect("verifications"),
+        }
+    }
+
+    /// What the sandbox saw for one idempotency key.
+    pub async fn key_stats(&self, key: &str) -> KeyStats {
+        serde_json::from_str(&self.get(&format!("/_sandbox/keys/{key}")).await).unwrap()
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- scanning for secrets --------------------------------------------------------------------
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+pub fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The files under `dir` whose bytes contain `needle`.
+pub fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            holds(
+                &std::fs::read(p).expect("a readable file"),
+                needle.as_bytes(),
+            )
+        })
+        .collect()
+}
