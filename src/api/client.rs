@@ -20,8 +20,6 @@ use crate::domain::{FailureKind, InitiateRequest, status_title};
 pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
 /// How long one attempt may take, body included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The suggested length limit of an idempotency key.
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
 
 /// Where requests go and with which key.
 #[derive(Debug, Clone)]

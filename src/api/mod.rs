@@ -8,8 +8,8 @@ mod retry;
 mod secret;
 
 pub use client::{
-    ApiClient, AttemptEvent, ClientError, ClientOptions, DEFAULT_BODY_CAP, DEFAULT_TIMEOUT,
-    MAX_IDEMPOTENCY_KEY_LEN, Target, new_idempotency_key, user_agent,
+    ApiClient, AttemptEvent, ClientError, ClientOptions, DEFAULT_BODY_CAP, DEFAULT_TIMEOUT, Target,
+    new_idempotency_key, user_agent,
 };
 pub use curl::{CURL_KEY_VAR, to_curl};
 pub use exchange::{

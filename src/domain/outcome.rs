@@ -52,11 +52,6 @@ impl OutcomeKind {
     pub fn retryable(self) -> bool {
         matches!(self, Self::Transient | Self::Unknown)
     }
-
-    /// True for anything but success.
-    pub fn is_error(self) -> bool {
-        self != Self::Initiated
-    }
 }
 
 impl fmt::Display for OutcomeKind {

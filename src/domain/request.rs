@@ -19,15 +19,6 @@ pub enum FormField {
 }
 
 impl FormField {
-    /// The JSON name the platform uses for this field.
-    pub fn json_name(self) -> &'static str {
-        match self {
-            Self::UserId => FIELD_USER_ID,
-            Self::KycType => FIELD_TYPE,
-            Self::RedirectUri => FIELD_REDIRECT_URI,
-        }
-    }
-
     /// The label an operator sees.
     pub fn label(self) -> &'static str {
         match self {

@@ -25,15 +25,6 @@ impl ExportFormat {
             ExportFormat::Json => "json",
         }
     }
-
-    /// The format a file name asks for, by its extension.
-    pub fn from_path(path: &Path) -> Option<ExportFormat> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(ExportFormat::Csv),
-            "json" => Some(ExportFormat::Json),
-            _ => None,
-        }
-    }
 }
 
 /// The columns of an export, as [`ExportRow`] names them (a CSV with no rows has only these).

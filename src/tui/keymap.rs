@@ -138,21 +138,8 @@ use Mode::*;
 
 const FORM: &[Mode] = &[TextField, TypePicker, SubmitButton];
 const MAIN: &[Mode] = &[TextField, TypePicker, SubmitButton, History];
-const EVERYWHERE: &[Mode] = &[
-    TextField,
-    TypePicker,
-    SubmitButton,
-    History,
-    Filter,
-    Detail,
-    Help,
-    Confirm,
-    Picker,
-    BatchInput,
-    BatchPreview,
-    BatchConfirm,
-    BatchRun,
-];
+/// Every mode: the help overlay's order.
+const EVERYWHERE: &[Mode] = &HELP_ORDER;
 
 /// Every binding, in the order the footer and help list them.
 pub static BINDINGS: &[Binding] = &[
