@@ -13,7 +13,6 @@ pub mod message;
 pub mod state;
 pub mod theme;
 pub mod update;
-pub mod update_batch;
 pub mod view;
 
 use std::io::Write;

@@ -1,12 +1,13 @@
-//! The batch screen's transitions. Like `update`, synchronous and free of I/O.
+//! The batch screen: pasting, previewing, confirming, and steering a running batch.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
-use super::batch_state::{BatchScreen, RowState, Stage};
-use super::message::{Effect, Msg};
-use super::state::State;
+use super::common::reload_history;
 use crate::batch::{BatchEvent, Check, Control, Defaults};
+use crate::tui::action::Action;
+use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::message::{Effect, Msg};
+use crate::tui::state::State;
 
 /// Rows a page of the batch table moves.
 const PAGE: usize = 10;
@@ -19,16 +20,18 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     vec![Effect::BatchLoadUnfinished]
 }
 
-/// Handles an action while the batch screen is open; `None` leaves it to the main screen.
-pub fn action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+/// An action while the batch screen is open.
+pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     let production = state.target.production;
     let profile = state.target.profile.clone();
     let defaults = Defaults {
         kyc_type: state.form.kyc_type(),
         redirect_uri: state.form.check_redirect().ok().flatten().map(|(u, _)| u),
     };
-    let b = state.batch.as_mut()?;
-    let effects = match action {
+    let Some(b) = state.batch.as_mut() else {
+        return Vec::new();
+    };
+    match action {
         Action::BatchPreview => {
             if b.text.trim().is_empty() {
                 b.error = Some(
@@ -92,7 +95,7 @@ pub fn action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         },
         Action::BatchPause => {
             if b.stage != Stage::Running || b.stopping {
-                return Some(Vec::new());
+                return Vec::new();
             }
             b.paused = !b.paused;
             vec![Effect::BatchControl(if b.paused {
@@ -103,7 +106,7 @@ pub fn action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::BatchStop => {
             if b.stage != Stage::Running {
-                return Some(Vec::new());
+                return Vec::new();
             }
             b.stopping = true;
             b.paused = false;
@@ -130,12 +133,11 @@ pub fn action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             }
             _ => {
                 state.batch = None;
-                return Some(vec![super::update::reload(state)]);
+                vec![reload_history(state)]
             }
         },
-        _ => return None,
-    };
-    Some(effects)
+        _ => Vec::new(),
+    }
 }
 
 fn start(b: &mut BatchScreen) -> Vec<Effect> {
@@ -283,7 +285,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }
                 }
             }
-            return vec![super::update::reload(state), Effect::BatchLoadUnfinished];
+            return vec![reload_history(state), Effect::BatchLoadUnfinished];
         }
         Msg::BatchFailed(error) => {
             b.stage = if b.plan.is_some() {
@@ -296,12 +298,4 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
-}
-
-/// Whether a batch is sending (quitting asks first).
-pub fn running(state: &State) -> bool {
-    state
-        .batch
-        .as_ref()
-        .is_some_and(|b| b.stage == Stage::Running)
 }

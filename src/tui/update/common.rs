@@ -1,0 +1,76 @@
+//! Helpers every screen's update shares: footer messages, focus order, the history reload
+//! request, and the app-wide actions (quit, help).
+
+use std::time::{Duration, Instant};
+
+use crate::tui::layout::history_rows;
+use crate::tui::message::Effect;
+use crate::tui::state::{Confirm, Detail, Focus, Overlay, State, Toast};
+
+/// Rows loaded around the selection; the pane never holds more.
+pub const WINDOW: usize = 200;
+/// How long a footer message stays.
+pub const TOAST_FOR: Duration = Duration::from_secs(4);
+
+/// Shows a footer message and asks for it to be cleared later.
+pub fn toast(state: &mut State, text: &str, error: bool) -> Vec<Effect> {
+    state.next_toast += 1;
+    let id = state.next_toast;
+    state.toast = Some(Toast {
+        id,
+        text: text.to_string(),
+        error,
+    });
+    vec![Effect::ClearToastAfter(id)]
+}
+
+/// The detail on screen, if any.
+pub fn detail(state: &State) -> Option<&Detail> {
+    match &state.overlay {
+        Some(Overlay::Detail(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// The focus `step` places further in tab order.
+pub fn cycle(focus: Focus, step: usize) -> Focus {
+    let order = Focus::ORDER;
+    let at = order.iter().position(|f| *f == focus).unwrap_or(0);
+    order[(at + step) % order.len()]
+}
+
+/// Asks for the history window around the current scroll position; answers to older
+/// requests are recognised by their generation and dropped.
+pub fn reload_history(state: &mut State) -> Effect {
+    let margin = WINDOW.saturating_sub(history_rows(state.size)) / 2;
+    let pane = &mut state.history;
+    pane.generation += 1;
+    let offset = pane.scroll.saturating_sub(margin);
+    Effect::LoadHistory {
+        filter: pane.filter.clone(),
+        offset,
+        limit: WINDOW,
+        generation: pane.generation,
+    }
+}
+
+/// Quits, asking first while anything is in flight (a second quit confirms).
+pub fn quit(state: &mut State) -> Vec<Effect> {
+    let in_flight = state.in_flight();
+    if in_flight > 0 && !matches!(state.overlay, Some(Overlay::Confirm(Confirm::Quit { .. }))) {
+        state.overlay = Some(Overlay::Confirm(Confirm::Quit { in_flight }));
+    } else {
+        state.quit = true;
+    }
+    Vec::new()
+}
+
+pub fn open_help(state: &mut State) -> Vec<Effect> {
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    Vec::new()
+}
+
+/// Time left until an instant, as of the state's clock.
+pub fn remaining(state: &State, until: Instant) -> Duration {
+    until.saturating_duration_since(state.now)
+}

@@ -1,0 +1,156 @@
+//! The small overlays: help, yes/no questions, and the profile picker with the switch it
+//! starts.
+
+use super::common::{reload_history, toast};
+use super::sending::start_submit;
+use crate::tui::action::Action;
+use crate::tui::keymap::Mode;
+use crate::tui::message::{Effect, Msg};
+use crate::tui::state::{Confirm, Overlay, State};
+
+/// An action while help, a question or the picker is on screen.
+pub fn handle(state: &mut State, mode: Mode, action: Action) -> Vec<Effect> {
+    match mode {
+        Mode::Confirm => confirm(state, action),
+        Mode::Picker => picker(state, action),
+        _ => help(state, action),
+    }
+}
+
+fn help(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Close => state.overlay = None,
+        Action::ScrollUp | Action::ScrollDown => {
+            if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+                *scroll = if action == Action::ScrollDown {
+                    scroll.saturating_add(1)
+                } else {
+                    scroll.saturating_sub(1)
+                };
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn confirm(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Yes => match state.overlay.take() {
+            Some(Overlay::Confirm(Confirm::Production { request, resend_of })) => {
+                start_submit(state, request, resend_of)
+            }
+            Some(Overlay::Confirm(Confirm::Quit { .. })) => {
+                state.quit = true;
+                Vec::new()
+            }
+            other => {
+                state.overlay = other;
+                Vec::new()
+            }
+        },
+        Action::No => {
+            let production = matches!(
+                state.overlay,
+                Some(Overlay::Confirm(Confirm::Production { .. }))
+            );
+            state.overlay = None;
+            if production {
+                return toast(state, "not sent", false);
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Opens the profile picker on the profile in use.
+pub fn open_profiles(state: &mut State) -> Vec<Effect> {
+    let selected = state
+        .profiles
+        .iter()
+        .position(|p| p.name == state.target.profile)
+        .unwrap_or(0);
+    state.overlay = Some(Overlay::Profiles { selected });
+    Vec::new()
+}
+
+fn picker(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::RowUp | Action::RowDown => {
+            let n = state.profiles.len().max(1);
+            if let Some(Overlay::Profiles { selected }) = &mut state.overlay {
+                *selected = if action == Action::RowDown {
+                    (*selected + 1) % n
+                } else {
+                    (*selected + n - 1) % n
+                };
+            }
+            Vec::new()
+        }
+        Action::Close => {
+            state.overlay = None;
+            Vec::new()
+        }
+        Action::Choose => choose(state),
+        _ => Vec::new(),
+    }
+}
+
+fn choose(state: &mut State) -> Vec<Effect> {
+    let Some(Overlay::Profiles { selected }) = state.overlay.take() else {
+        return Vec::new();
+    };
+    let Some(choice) = state.profiles.get(selected).cloned() else {
+        return Vec::new();
+    };
+    if choice.name == state.target.profile {
+        return Vec::new();
+    }
+    state.switching = Some(choice.name.clone());
+    let mut effects = vec![Effect::SwitchProfile(choice.name.clone())];
+    effects.extend(toast(
+        state,
+        &format!("opening profile {}…", choice.name),
+        false,
+    ));
+    effects
+}
+
+/// The outcome of a profile switch.
+pub fn profile_message(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::ProfileSwitched { info, .. } => {
+            let name = info.profile.clone();
+            let production = info.production;
+            state.switching = None;
+            state.target = info;
+            state.last_rate = None;
+            if state.history.filter.profile.is_some() {
+                state.history.filter.profile = Some(name.clone());
+            }
+            state.history.selected = 0;
+            state.history.scroll = 0;
+            let mut effects = vec![reload_history(state)];
+            let text = if production {
+                format!("now sending to {name}: PRODUCTION, every submission is confirmed")
+            } else {
+                format!("now sending to {name}")
+            };
+            effects.extend(toast(state, &text, production));
+            effects
+        }
+        Msg::ProfileFailed { name, error } => {
+            state.switching = None;
+            toast(
+                state,
+                &format!(
+                    "cannot use profile {name}: {error} (still sending to {})",
+                    state.target.profile
+                ),
+                true,
+            )
+        }
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,205 @@
+//! Starting, cancelling and following single submissions, whichever screen asked: the form,
+//! the history pane and the detail all start and cancel them the same way.
+
+use tui_input::Input;
+
+use super::common::{detail, reload_history, toast};
+use crate::api::Exchange;
+use crate::domain::{InitiateRequest, OutcomeKind, UserId};
+use crate::history::SubmissionId;
+use crate::tui::message::{Effect, Msg};
+use crate::tui::state::{Confirm, Focus, LastResult, Live, Overlay, State};
+
+/// Sends what the form holds, or points at the first field that is wrong.
+pub fn submit_form(state: &mut State) -> Vec<Effect> {
+    match state.form.request() {
+        Ok(request) => start_or_confirm(state, request, None),
+        Err((field, message)) => {
+            state.focus = Focus::of_field(field);
+            toast(
+                state,
+                &format!("not sent: {}: {message}", field.label()),
+                true,
+            )
+        }
+    }
+}
+
+/// Sends at once, or asks first when the target is production.
+pub fn start_or_confirm(
+    state: &mut State,
+    request: InitiateRequest,
+    resend_of: Option<SubmissionId>,
+) -> Vec<Effect> {
+    if state.target.production {
+        state.overlay = Some(Overlay::Confirm(Confirm::Production { request, resend_of }));
+        Vec::new()
+    } else {
+        start_submit(state, request, resend_of)
+    }
+}
+
+pub fn start_submit(
+    state: &mut State,
+    request: InitiateRequest,
+    resend_of: Option<SubmissionId>,
+) -> Vec<Effect> {
+    state.starting += 1;
+    state.last_result = Some(LastResult::Sending {
+        user_id: request.user_id.to_string(),
+    });
+    vec![Effect::Submit { request, resend_of }]
+}
+
+/// Cancels the selected submission (history) or the newest one (form), once.
+pub fn cancel_pending(state: &mut State) -> Vec<Effect> {
+    let id = if state.focus == Focus::History {
+        state
+            .history
+            .selected_row()
+            .map(|r| r.id)
+            .filter(|id| state.live.contains_key(id))
+    } else {
+        state.live.keys().next_back().copied()
+    };
+    match id.and_then(|id| state.live.get_mut(&id)) {
+        Some(live) if !live.cancelling => {
+            live.cancelling = true;
+            let id = live.id;
+            let mut effects = vec![Effect::Cancel(id)];
+            effects.extend(toast(
+                state,
+                "cancelling: it will be recorded as cancelled (outcome unknown)",
+                false,
+            ));
+            effects
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Copies the webview link of what is in view: the detail, the selected row, or the
+/// newest success.
+pub fn copy_link(state: &mut State) -> Vec<Effect> {
+    let link = match (&state.overlay, state.focus) {
+        (Some(Overlay::Detail(d)), _) => d
+            .submission
+            .exchange()
+            .final_response()
+            .and_then(|r| r.json_field("url")),
+        (None, Focus::History) => state
+            .history
+            .selected_row()
+            .and_then(|r| r.webview_url.clone()),
+        (None, _) => state.last_link.clone(),
+        _ => None,
+    };
+    match link {
+        Some(text) => vec![Effect::Copy {
+            what: "webview link",
+            text,
+        }],
+        None => toast(
+            state,
+            "no webview link here: only successful verifications have one",
+            true,
+        ),
+    }
+}
+
+/// Follows a submission's progress messages.
+pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Created { id, user_id, .. } => {
+            state.starting = state.starting.saturating_sub(1);
+            state.live.insert(
+                id,
+                Live {
+                    id,
+                    user_id,
+                    started: state.now,
+                    attempt: 1,
+                    last: None,
+                    retry_at: None,
+                    cancelling: false,
+                },
+            );
+            vec![reload_history(state)]
+        }
+        Msg::CreateFailed { error, .. } => {
+            state.starting = state.starting.saturating_sub(1);
+            state.last_result = None;
+            toast(state, &format!("not sent: {error}"), true)
+        }
+        Msg::AttemptStarted { id, number } => {
+            if let Some(live) = state.live.get_mut(&id) {
+                live.attempt = number;
+                live.retry_at = None;
+            }
+            Vec::new()
+        }
+        Msg::AttemptFinished { id, attempt } => {
+            if let Some(r) = attempt.response()
+                && r.rate_limit.is_known()
+            {
+                state.last_rate = Some(r.rate_limit);
+            }
+            if let Some(live) = state.live.get_mut(&id) {
+                live.retry_at = attempt.retry.as_ref().map(|r| state.now + r.wait);
+                live.last = Some(*attempt);
+            }
+            refresh_detail(state, id)
+        }
+        Msg::Finished { id, exchange } => finished(state, id, *exchange),
+        _ => Vec::new(),
+    }
+}
+
+fn finished(state: &mut State, id: SubmissionId, exchange: Exchange) -> Vec<Effect> {
+    let live = state.live.remove(&id);
+    let outcome = exchange.outcome();
+    *state.session_counts.entry(outcome).or_default() += 1;
+    if let Some(r) = exchange.final_response()
+        && r.rate_limit.is_known()
+    {
+        state.last_rate = Some(r.rate_limit);
+    }
+    let user_id = live.map(|l| l.user_id).unwrap_or_default();
+    let form_holds_it =
+        UserId::parse(state.form.user_id.value()).is_ok_and(|(id, _)| id.as_str() == user_id);
+    if outcome == OutcomeKind::Initiated {
+        if let Some(url) = exchange.final_response().and_then(|r| r.json_field("url")) {
+            state.last_link = Some(url);
+        }
+        // Rapid entry: clear the id for the next paste, keep type and redirect URI.
+        if form_holds_it {
+            state.form.user_id = Input::default();
+            state.form.server_errors.clear();
+            state.form.rapid = true;
+            if state.overlay.is_none() {
+                state.focus = Focus::UserId;
+            }
+        }
+    } else if form_holds_it && let Some(r) = exchange.final_response() {
+        for e in r.summary().field_errors {
+            if let Some(field) = e.field {
+                state.form.server_errors.insert(field, e.message);
+            }
+        }
+    }
+    state.last_result = Some(LastResult::Done {
+        user_id,
+        exchange: Box::new(exchange),
+    });
+    let mut effects = refresh_detail(state, id);
+    effects.push(reload_history(state));
+    effects
+}
+
+/// Reloads the open detail when it shows this submission.
+fn refresh_detail(state: &State, id: SubmissionId) -> Vec<Effect> {
+    match detail(state) {
+        Some(d) if d.submission.id == id => vec![Effect::LoadDetail(id)],
+        _ => Vec::new(),
+    }
+}
