@@ -11,11 +11,10 @@ use kyc_console::config::Profile;
 use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
 use kyc_console::history::SqliteStore;
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
-use kyc_console::target::Targets;
+use kyc_console::target::{Opened, Targets};
 use kyc_console::tui::app::{self, Observed, Services};
 use kyc_console::tui::batch_state::{RowState, Stage};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
-use kyc_console::tui::effects::Origin;
 use kyc_console::tui::state::{Focus, LastResult, Overlay, PathsInfo, State, TargetInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -46,24 +45,22 @@ impl Console {
 
     async fn start_with(width: u16, height: u16, config: SandboxConfig) -> Console {
         let sandbox = Sandbox::start(config, 0).await.unwrap();
-        let client = ApiClient::new(
-            Target::new(sandbox.base_url(), ApiKey::new(SANDBOX_API_KEY)),
-            ClientOptions::default(),
-        )
-        .unwrap();
+        let target = Target::new(sandbox.base_url(), ApiKey::new(SANDBOX_API_KEY));
+        let client = ApiClient::new(target.clone(), ClientOptions::default()).unwrap();
         let clipboard = RecordingClipboard::default();
         let dir = tempfile::tempdir().unwrap();
         let services = Services {
-            client,
+            opened: Opened {
+                profile: Profile::sandbox(),
+                target,
+                client,
+            },
+            operator: "tester".into(),
             store: Arc::new(SqliteStore::open_in(dir.path()).unwrap()),
             data_dir: dir.path().to_path_buf(),
             targets: Arc::new(tokio::sync::Mutex::new(Targets::new())),
             profiles: vec![Profile::sandbox()],
             clipboard: Box::new(clipboard.clone()),
-            origin: Origin {
-                operator: "tester".into(),
-                profile: "sandbox".into(),
-            },
         };
         let state = State::new(
             TargetInfo {

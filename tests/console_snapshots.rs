@@ -354,7 +354,9 @@ impl Console {
                     let submission = self.store.get(id).expect("stored submission");
                     update::apply(&mut self.state, Msg::DetailLoaded(Box::new(submission)))
                 }
-                Effect::Submit { request, resend_of } => {
+                Effect::Submit {
+                    request, resend_of, ..
+                } => {
                     self.submits.push_back((request, resend_of));
                     Vec::new()
                 }
@@ -365,9 +367,9 @@ impl Console {
                 | Effect::Export { .. }
                 | Effect::SwitchProfile(_)
                 | Effect::BatchStart { .. }
-                | Effect::BatchResume(_)
+                | Effect::BatchResume { .. }
                 | Effect::BatchControl(_) => Vec::new(),
-                Effect::BatchLoadUnfinished => {
+                Effect::BatchLoadUnfinished { .. } => {
                     let list = self.store.unfinished_batches("sandbox").expect("batches");
                     update::apply(&mut self.state, Msg::BatchUnfinished(list))
                 }

@@ -2,8 +2,6 @@
 //! results and (only while something is in flight) a tick, and draws once per batch.
 
 use std::io;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
@@ -13,31 +11,14 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{Event, KeyEventKind};
 use tokio::sync::{mpsc, watch};
 
-use super::clipboard::Clipboard;
-use super::effects::{Effects, Origin, SharedTargets};
+use super::effects::Effects;
+pub use super::effects::Services;
 use super::message::{Effect, Msg};
 use super::state::State;
 use super::{update, view};
-use crate::api::ApiClient;
-use crate::config::Profile;
-use crate::history::HistoryStore;
 
 /// How often the clock ticks while something is in flight.
 pub const TICK: Duration = Duration::from_millis(100);
-
-/// What the loop needs from the outside.
-pub struct Services {
-    pub client: ApiClient,
-    pub store: Arc<dyn HistoryStore>,
-    pub clipboard: Box<dyn Clipboard>,
-    pub origin: Origin,
-    /// Where exports are written.
-    pub data_dir: PathBuf,
-    /// Opens profiles chosen in the picker.
-    pub targets: SharedTargets,
-    /// Every profile in the settings.
-    pub profiles: Vec<Profile>,
-}
 
 /// What an observer sees after each draw (tests read it).
 #[derive(Debug, Clone)]
@@ -85,7 +66,6 @@ where
             biased;
             Some(msg) = rx.recv() => {
                 state.now = Instant::now();
-                effects.observe(&msg);
                 pending.extend(update::apply(&mut state, msg));
             }
             Some(error) = fatal.recv() => break Err(LoopError::Task(error)),
@@ -106,7 +86,6 @@ where
         }
         // Drain what else arrived, so one draw covers the whole batch.
         while let Ok(msg) = rx.try_recv() {
-            effects.observe(&msg);
             pending.extend(update::apply(&mut state, msg));
         }
         run_all(&mut effects, pending);

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::clipboard::Clipboard;
 use super::effects_batch;
 use super::message::{Effect, Msg};
-use super::state::TargetInfo;
+use super::state::{RouteId, TargetInfo};
 use super::update::TOAST_FOR;
 use crate::api::ApiClient;
 use crate::batch::{Control, DEFAULT_CONCURRENCY};
@@ -18,88 +18,98 @@ use crate::config::Profile;
 use crate::domain::InitiateRequest;
 use crate::history::export;
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
+use crate::submit::Origin;
 use crate::submit::{self, Progress};
-use crate::target::Targets;
+use crate::target::{Opened, Targets};
 use tokio::sync::watch;
 
-pub use crate::submit::Origin;
-
-/// Owns the services effects need, and the cancel handles of submissions in flight.
 /// The profile opener, shared with the tasks that switch profiles.
 pub type SharedTargets = Arc<tokio::sync::Mutex<Targets>>;
 
+/// Every target opened this session, by the id the state refers to it with.
+type Routes = Arc<Mutex<HashMap<RouteId, Opened>>>;
+
+/// Cancel handles of submissions in flight, by idempotency key; each task removes its own.
+type Cancels = Arc<Mutex<HashMap<String, CancellationToken>>>;
+
+/// What the loop needs from the outside.
+pub struct Services {
+    /// The target opened at start, known to the state as `RouteId::default()`.
+    pub opened: Opened,
+    /// Who sends, recorded with every submission.
+    pub operator: String,
+    pub store: Arc<dyn HistoryStore>,
+    pub clipboard: Box<dyn Clipboard>,
+    /// Where exports are written.
+    pub data_dir: PathBuf,
+    /// Opens profiles chosen in the picker.
+    pub targets: SharedTargets,
+    /// Every profile in the settings.
+    pub profiles: Vec<Profile>,
+}
+
+/// Runs effects with the services they need. Where a submission goes is not kept here:
+/// each effect names its route, which the state chose.
 pub struct Effects {
-    client: ApiClient,
+    routes: Routes,
+    operator: String,
     store: Arc<dyn HistoryStore>,
     clipboard: Box<dyn Clipboard>,
-    origin: Origin,
     data_dir: PathBuf,
     targets: SharedTargets,
     profiles: Vec<Profile>,
     tx: UnboundedSender<Msg>,
     /// Steers the running batch, if any.
     batch_control: Option<watch::Sender<Control>>,
-    cancels: HashMap<SubmissionId, CancellationToken>,
-    /// Tokens of submissions not yet recorded, by idempotency key.
-    unrecorded: HashMap<String, CancellationToken>,
+    cancels: Cancels,
+}
+
+/// Locks a map, even one a panicking task left poisoned: its entries stay valid.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Effects {
-    pub fn new(services: super::app::Services, tx: UnboundedSender<Msg>) -> Effects {
+    pub fn new(services: Services, tx: UnboundedSender<Msg>) -> Effects {
+        let routes = HashMap::from([(RouteId::default(), services.opened)]);
         Effects {
-            client: services.client,
+            routes: Arc::new(Mutex::new(routes)),
+            operator: services.operator,
             store: services.store,
             clipboard: services.clipboard,
-            origin: services.origin,
             data_dir: services.data_dir,
             targets: services.targets,
             profiles: services.profiles,
             batch_control: None,
             tx,
-            cancels: HashMap::new(),
-            unrecorded: HashMap::new(),
+            cancels: Arc::default(),
         }
     }
 
+    /// The client for a route and who sends through it; `None` tells the loop why not.
+    fn route(&self, route: RouteId) -> Result<(ApiClient, Origin), String> {
+        lock(&self.routes)
+            .get(&route)
+            .map(|opened| {
+                let origin = Origin {
+                    operator: self.operator.clone(),
+                    profile: opened.profile.name.clone(),
+                };
+                (opened.client.clone(), origin)
+            })
+            .ok_or_else(|| "the profile to send to is not open".to_string())
+    }
+
     /// A batch run with a fresh steering channel, kept to pause and stop it.
-    fn batch_task(&mut self) -> effects_batch::BatchTask {
+    fn batch_task(&mut self, client: ApiClient) -> effects_batch::BatchTask {
         let (control, watcher) = watch::channel(Control::Run);
         self.batch_control = Some(control);
         effects_batch::BatchTask {
-            client: self.client.clone(),
+            client,
             store: self.store.clone(),
             control: watcher,
             concurrency: DEFAULT_CONCURRENCY,
             tx: self.tx.clone(),
-        }
-    }
-
-    /// Notes that a submission now has an id, so it can be cancelled by id.
-    pub fn observe(&mut self, msg: &Msg) {
-        match msg {
-            Msg::Created {
-                id,
-                idempotency_key,
-                ..
-            } => {
-                if let Some(token) = self.unrecorded.remove(idempotency_key) {
-                    self.cancels.insert(*id, token);
-                }
-            }
-            Msg::CreateFailed {
-                idempotency_key, ..
-            } => {
-                self.unrecorded.remove(idempotency_key);
-            }
-            Msg::Finished { id, .. } => {
-                self.cancels.remove(id);
-            }
-            Msg::ProfileSwitched { opened, .. } => {
-                // In-flight submissions keep their client; new ones use this one.
-                self.client = opened.client.clone();
-                self.origin.profile = opened.profile.name.clone();
-            }
-            _ => {}
         }
     }
 
@@ -108,21 +118,26 @@ impl Effects {
         if let Some(control) = &self.batch_control {
             let _ = control.send(Control::Stop);
         }
-        for token in self.cancels.values().chain(self.unrecorded.values()) {
+        for token in lock(&self.cancels).values() {
             token.cancel();
         }
     }
 
     pub fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::Submit { request, resend_of } => self.submit(request, resend_of),
+            Effect::Submit {
+                request,
+                resend_of,
+                route,
+            } => self.submit(request, resend_of, route),
             Effect::Retry {
                 id,
                 user_id,
                 idempotency_key,
-            } => self.retry(id, user_id, idempotency_key),
-            Effect::Cancel(id) => {
-                if let Some(token) = self.cancels.get(&id) {
+                route,
+            } => self.retry(id, user_id, idempotency_key, route),
+            Effect::Cancel(key) => {
+                if let Some(token) = lock(&self.cancels).get(&key) {
                     token.cancel();
                 }
             }
@@ -194,7 +209,8 @@ impl Effects {
                 let tx = self.tx.clone();
                 let targets = self.targets.clone();
                 let profile = self.profiles.iter().find(|p| p.name == name).cloned();
-                let operator = self.origin.operator.clone();
+                let operator = self.operator.clone();
+                let routes = self.routes.clone();
                 tokio::spawn(async move {
                     let Some(profile) = profile else {
                         let _ = tx.send(Msg::ProfileFailed {
@@ -205,10 +221,13 @@ impl Effects {
                     };
                     let opened = targets.lock().await.open(&profile).await;
                     let _ = tx.send(match opened {
-                        Ok(opened) => Msg::ProfileSwitched {
-                            info: TargetInfo::from_opened(&opened, &operator),
-                            opened: Box::new(opened),
-                        },
+                        Ok(opened) => {
+                            let info = TargetInfo::from_opened(&opened, &operator);
+                            let mut routes = lock(&routes);
+                            let route = RouteId(u64::try_from(routes.len()).unwrap_or(u64::MAX));
+                            routes.insert(route, opened);
+                            Msg::ProfileSwitched { info, route }
+                        }
                         Err(e) => Msg::ProfileFailed {
                             name,
                             error: e.to_string(),
@@ -216,19 +235,28 @@ impl Effects {
                     });
                 });
             }
-            Effect::BatchLoadUnfinished => effects_batch::load_unfinished(
-                self.store.clone(),
-                self.origin.profile.clone(),
-                self.tx.clone(),
-            ),
+            Effect::BatchLoadUnfinished { profile } => {
+                effects_batch::load_unfinished(self.store.clone(), profile, self.tx.clone());
+            }
             Effect::BatchPlan { text, defaults } => {
                 effects_batch::plan(self.store.clone(), text, defaults, self.tx.clone());
             }
-            Effect::BatchStart { plan, source } => {
-                let origin = self.origin.clone();
-                self.batch_task().start(origin, plan, source);
-            }
-            Effect::BatchResume(batch_id) => self.batch_task().resume(batch_id),
+            Effect::BatchStart {
+                plan,
+                source,
+                route,
+            } => match self.route(route) {
+                Ok((client, origin)) => self.batch_task(client).start(origin, plan, source),
+                Err(e) => {
+                    let _ = self.tx.send(Msg::BatchFailed(e));
+                }
+            },
+            Effect::BatchResume { batch_id, route } => match self.route(route) {
+                Ok((client, _)) => self.batch_task(client).resume(batch_id),
+                Err(e) => {
+                    let _ = self.tx.send(Msg::BatchFailed(e));
+                }
+            },
             Effect::BatchControl(c) => {
                 if let Some(control) = &self.batch_control {
                     let _ = control.send(c);
@@ -244,34 +272,67 @@ impl Effects {
         }
     }
 
-    fn submit(&mut self, request: InitiateRequest, resend_of: Option<SubmissionId>) {
-        let new = submit::prepare(&self.client, &self.origin, &request, resend_of, None);
+    fn submit(
+        &mut self,
+        request: InitiateRequest,
+        resend_of: Option<SubmissionId>,
+        route: RouteId,
+    ) {
+        let key = crate::api::new_idempotency_key();
+        let (client, origin) = match self.route(route) {
+            Ok(found) => found,
+            Err(error) => {
+                let _ = self.tx.send(Msg::CreateFailed {
+                    idempotency_key: key,
+                    error,
+                });
+                return;
+            }
+        };
+        let new = submit::prepare(&client, &origin, &request, resend_of, None);
         let key = new.idempotency_key.clone();
         let user_id = new.user_id.clone();
-        let token = CancellationToken::new();
-        self.unrecorded.insert(key.clone(), token.clone());
-        let client = self.client.clone();
+        let token = self.track(&key);
         let store = self.store.clone();
         let tx = self.tx.clone();
+        let cancels = self.cancels.clone();
         tokio::spawn(async move {
             let progress = forward(&tx, user_id, key.clone());
             let result = submit::send_new(&client, store, new, &token, progress).await;
+            lock(&cancels).remove(&key);
             finish(&tx, key, result);
         });
     }
 
     /// Sends a recorded submission again with its own key.
-    fn retry(&mut self, id: SubmissionId, user_id: String, key: String) {
-        let token = CancellationToken::new();
-        self.cancels.insert(id, token.clone());
-        let client = self.client.clone();
+    fn retry(&mut self, id: SubmissionId, user_id: String, key: String, route: RouteId) {
+        let client = match self.route(route) {
+            Ok((client, _)) => client,
+            Err(error) => {
+                let _ = self.tx.send(Msg::CreateFailed {
+                    idempotency_key: key,
+                    error,
+                });
+                return;
+            }
+        };
+        let token = self.track(&key);
         let store = self.store.clone();
         let tx = self.tx.clone();
+        let cancels = self.cancels.clone();
         tokio::spawn(async move {
             let progress = forward(&tx, user_id, key.clone());
             let result = submit::send_again(&client, store, id, &token, progress).await;
+            lock(&cancels).remove(&key);
             finish(&tx, key, result.map(|exchange| (id, exchange)));
         });
+    }
+
+    /// A cancel handle for a submission about to be sent.
+    fn track(&self, key: &str) -> CancellationToken {
+        let token = CancellationToken::new();
+        lock(&self.cancels).insert(key.to_string(), token.clone());
+        token
     }
 }
 

@@ -1,6 +1,6 @@
 //! What comes back to the loop from effects, and what `update` asks the loop to do.
 
-use super::state::TargetInfo;
+use super::state::{RouteId, TargetInfo};
 use crate::api::{Attempt, Exchange};
 use crate::batch::{BatchEvent, Control, Defaults, Plan, RunSummary};
 use crate::domain::InitiateRequest;
@@ -8,7 +8,6 @@ use crate::history::export::ExportFormat;
 use crate::history::{
     BatchInfo, HistoryFilter, HistoryRow, Submission, SubmissionId, UnfinishedBatch,
 };
-use crate::target::Opened;
 
 /// Results of effects, delivered to `update` by the loop.
 #[derive(Debug, Clone)]
@@ -66,10 +65,10 @@ pub enum Msg {
     Batch(BatchEvent),
     BatchFinished(RunSummary),
     BatchFailed(String),
-    /// A profile was opened: send there from now on.
+    /// A profile was opened as `route`: send there from now on.
     ProfileSwitched {
         info: TargetInfo,
-        opened: Box<Opened>,
+        route: RouteId,
     },
     ProfileFailed {
         name: String,
@@ -84,14 +83,17 @@ pub enum Effect {
     Submit {
         request: InitiateRequest,
         resend_of: Option<SubmissionId>,
+        route: RouteId,
     },
     /// Send a recorded submission again with its own idempotency key.
     Retry {
         id: SubmissionId,
         user_id: String,
         idempotency_key: String,
+        route: RouteId,
     },
-    Cancel(SubmissionId),
+    /// Cancel the submission sent with this idempotency key.
+    Cancel(String),
     LoadHistory {
         filter: HistoryFilter,
         offset: usize,
@@ -109,7 +111,9 @@ pub enum Effect {
     },
     ClearToastAfter(u64),
     SwitchProfile(String),
-    BatchLoadUnfinished,
+    BatchLoadUnfinished {
+        profile: String,
+    },
     BatchPlan {
         text: String,
         defaults: Defaults,
@@ -117,7 +121,11 @@ pub enum Effect {
     BatchStart {
         plan: Plan,
         source: String,
+        route: RouteId,
     },
-    BatchResume(String),
+    BatchResume {
+        batch_id: String,
+        route: RouteId,
+    },
     BatchControl(Control),
 }

@@ -70,11 +70,15 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
     };
     let targets = Arc::new(tokio::sync::Mutex::new(session.targets));
     let services = app::Services {
-        client: session.client.clone(),
+        opened: crate::target::Opened {
+            profile: session.profile.clone(),
+            target: session.target.clone(),
+            client: session.client.clone(),
+        },
+        operator: session.origin.operator.clone(),
         store: session.store.clone(),
         data_dir: paths.data_dir.clone(),
         clipboard: Box::new(clipboard::TerminalClipboard),
-        origin: session.origin.clone(),
         targets: targets.clone(),
         profiles: session.config.profiles.clone(),
     };

@@ -17,6 +17,11 @@ use super::keymap::Mode;
 use super::theme::Theme;
 use crate::target::Opened;
 
+/// Which opened target requests go to. The console's effects keep every target opened
+/// this session under its id; the state alone says which one is in use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RouteId(pub u64);
+
 /// Which part of the main screen has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -144,6 +149,8 @@ impl Form {
 pub struct Live {
     pub id: SubmissionId,
     pub user_id: String,
+    /// Its idempotency key, by which it is cancelled.
+    pub idempotency_key: String,
     pub started: Instant,
     /// The attempt being sent now.
     pub attempt: u32,
@@ -250,7 +257,10 @@ pub struct Toast {
 #[derive(Debug, Clone)]
 pub struct State {
     pub theme: Theme,
+    /// Where requests go, as shown.
     pub target: TargetInfo,
+    /// Where requests go, as effects find it.
+    pub route: RouteId,
     /// Every profile the settings define, for the picker.
     pub profiles: Vec<ProfileChoice>,
     /// A profile switch asked for and not yet done.
@@ -300,6 +310,7 @@ impl State {
             switching: None,
             batch: None,
             target,
+            route: RouteId::default(),
             paths,
             form: Form::default(),
             focus: Focus::UserId,

@@ -7,7 +7,7 @@ use crate::batch::{BatchEvent, Check, Control, Defaults};
 use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
 use crate::tui::message::{Effect, Msg};
-use crate::tui::state::State;
+use crate::tui::state::{RouteId, State};
 
 /// Rows a page of the batch table moves.
 const PAGE: usize = 10;
@@ -17,13 +17,21 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     if state.batch.is_none() {
         state.batch = Some(BatchScreen::new());
     }
-    vec![Effect::BatchLoadUnfinished]
+    vec![load_unfinished(state)]
+}
+
+/// Asks for this profile's interrupted batches, which Ctrl-R resumes.
+fn load_unfinished(state: &State) -> Effect {
+    Effect::BatchLoadUnfinished {
+        profile: state.target.profile.clone(),
+    }
 }
 
 /// An action while the batch screen is open.
 pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     let production = state.target.production;
     let profile = state.target.profile.clone();
+    let route = state.route;
     let defaults = Defaults {
         kyc_type: state.form.kyc_type(),
         redirect_uri: state.form.check_redirect().ok().flatten().map(|(u, _)| u),
@@ -67,8 +75,8 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                 b.confirm = tui_input::Input::default();
                 Vec::new()
             }
-            Stage::Preview => start(b),
-            Stage::Confirm if b.confirm.value().trim() == profile => start(b),
+            Stage::Preview => start(b, route),
+            Stage::Confirm if b.confirm.value().trim() == profile => start(b, route),
             Stage::Confirm => {
                 b.error = Some(format!(
                     "type the profile's name, {profile}, exactly to send"
@@ -89,7 +97,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                     b.confirm = tui_input::Input::default();
                     Vec::new()
                 } else {
-                    start(b)
+                    start(b, route)
                 }
             }
         },
@@ -140,7 +148,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-fn start(b: &mut BatchScreen) -> Vec<Effect> {
+fn start(b: &mut BatchScreen, route: RouteId) -> Vec<Effect> {
     b.stage = Stage::Running;
     b.error = None;
     b.done = 0;
@@ -148,12 +156,16 @@ fn start(b: &mut BatchScreen) -> Vec<Effect> {
     b.paused = false;
     b.stopping = false;
     if let Some(id) = b.pending_resume.take() {
-        return vec![Effect::BatchResume(id)];
+        return vec![Effect::BatchResume {
+            batch_id: id,
+            route,
+        }];
     }
     match b.plan.clone() {
         Some(plan) => vec![Effect::BatchStart {
             plan,
             source: b.source.clone(),
+            route,
         }],
         None => Vec::new(),
     }
@@ -285,7 +297,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }
                 }
             }
-            return vec![reload_history(state), Effect::BatchLoadUnfinished];
+            return vec![reload_history(state), load_unfinished(state)];
         }
         Msg::BatchFailed(error) => {
             b.stage = if b.plan.is_some() {

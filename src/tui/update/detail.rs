@@ -134,6 +134,7 @@ fn retry_same_key(state: &mut State) -> Vec<Effect> {
         id: s.id,
         user_id: user_id.clone(),
         idempotency_key: s.new.idempotency_key.clone(),
+        route: state.route,
     };
     state.starting += 1;
     state.last_result = Some(LastResult::Sending { user_id });

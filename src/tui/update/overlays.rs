@@ -120,11 +120,12 @@ fn choose(state: &mut State) -> Vec<Effect> {
 /// The outcome of a profile switch.
 pub fn profile_message(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::ProfileSwitched { info, .. } => {
+        Msg::ProfileSwitched { info, route } => {
             let name = info.profile.clone();
             let production = info.production;
             state.switching = None;
             state.target = info;
+            state.route = route;
             state.last_rate = None;
             if state.history.filter.profile.is_some() {
                 state.history.filter.profile = Some(name.clone());

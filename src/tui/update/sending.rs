@@ -48,7 +48,11 @@ pub fn start_submit(
     state.last_result = Some(LastResult::Sending {
         user_id: request.user_id.to_string(),
     });
-    vec![Effect::Submit { request, resend_of }]
+    vec![Effect::Submit {
+        request,
+        resend_of,
+        route: state.route,
+    }]
 }
 
 /// Cancels the selected submission (history) or the newest one (form), once.
@@ -65,8 +69,7 @@ pub fn cancel_pending(state: &mut State) -> Vec<Effect> {
     match id.and_then(|id| state.live.get_mut(&id)) {
         Some(live) if !live.cancelling => {
             live.cancelling = true;
-            let id = live.id;
-            let mut effects = vec![Effect::Cancel(id)];
+            let mut effects = vec![Effect::Cancel(live.idempotency_key.clone())];
             effects.extend(toast(
                 state,
                 "cancelling: it will be recorded as cancelled (outcome unknown)",
@@ -110,13 +113,18 @@ pub fn copy_link(state: &mut State) -> Vec<Effect> {
 /// Follows a submission's progress messages.
 pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Created { id, user_id, .. } => {
+        Msg::Created {
+            id,
+            user_id,
+            idempotency_key,
+        } => {
             state.starting = state.starting.saturating_sub(1);
             state.live.insert(
                 id,
                 Live {
                     id,
                     user_id,
+                    idempotency_key,
                     started: state.now,
                     attempt: 1,
                     last: None,

@@ -184,6 +184,7 @@ fn enter_moves_on_then_submits_from_the_last_field() {
             Effect::Submit {
                 request,
                 resend_of: None,
+                ..
             },
         ] => {
             assert_eq!(request.user_id.as_str(), GOOD);
@@ -458,8 +459,8 @@ fn esc_cancels_the_newest_pending_submission_once() {
     key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
     created(&mut s, 7, GOOD);
     let effects = press(&mut s, KeyCode::Esc);
-    assert!(effects.contains(&Effect::Cancel(7)));
-    assert!(!press(&mut s, KeyCode::Esc).contains(&Effect::Cancel(7)));
+    assert!(effects.contains(&Effect::Cancel("k".into())));
+    assert!(!press(&mut s, KeyCode::Esc).contains(&Effect::Cancel("k".into())));
 }
 
 #[test]
@@ -478,4 +479,31 @@ fn history_follows_the_profile_and_a_shows_every_profile() {
     assert!(matches!(s.overlay, Some(Overlay::Profiles { .. })));
     press(&mut s, KeyCode::Esc);
     assert!(s.overlay.is_none());
+}
+
+#[test]
+fn a_switched_profile_is_where_the_next_submission_goes() {
+    use crate::tui::state::RouteId;
+    let mut s = state(false);
+    type_text(&mut s, GOOD);
+    let before = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(matches!(
+        before.as_slice(),
+        [Effect::Submit { route, .. }] if *route == RouteId::default()
+    ));
+    let mut info = s.target.clone();
+    info.profile = "staging".into();
+    apply(
+        &mut s,
+        Msg::ProfileSwitched {
+            info,
+            route: RouteId(1),
+        },
+    );
+    assert_eq!(s.target.profile, "staging");
+    let after = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(
+        matches!(after.as_slice(), [Effect::Submit { route, .. }] if *route == RouteId(1)),
+        "{after:?}"
+    );
 }
