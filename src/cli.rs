@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::session::SessionOptions;
+use crate::target::TargetChoice;
+
 /// A terminal console for starting KYC verifications, with an embedded sandbox.
 #[derive(Debug, Parser)]
 #[command(name = "kyc-console", version, about, long_about = None)]
@@ -35,6 +38,20 @@ pub struct GlobalArgs {
     /// Log level for the log file: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The flags as the core takes them.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            config: self.config.clone(),
+            target: TargetChoice {
+                profile: self.profile.clone(),
+                base_url: self.base_url.clone(),
+                api_key_env: self.api_key_env.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ pub mod headless;
 pub mod history;
 pub mod logging;
 pub mod paths;
+pub mod production;
 pub mod sandbox;
 pub mod session;
 pub mod submit;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             Some(Command::Batch(args)) => headless::batch(&cli.global, &paths, args).await,
             Some(Command::Sandbox(args)) => headless::sandbox(args).await,
             Some(Command::Config(command)) => headless::config(&cli.global, &paths, command),
-            None => match tui::run_console(&cli.global, &paths).await {
+            None => match tui::run_console(&cli.global.session_options(), &paths).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "console stopped");

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use crate::api::{ApiClient, Target};
-use crate::cli::GlobalArgs;
+use std::path::PathBuf;
+
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::history::{HistoryError, SqliteStore};
 use crate::paths::Paths;
 use crate::submit::Origin;
-use crate::target::{self, TargetError, Targets};
+use crate::target::{self, TargetChoice, TargetError, Targets};
 
 /// Why a session could not open.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,14 @@ pub enum SessionError {
     Target(#[from] TargetError),
     #[error(transparent)]
     History(#[from] HistoryError),
+}
+
+/// What a session is opened with: the settings file (default: the platform's place) and
+/// the target asked for.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub config: Option<PathBuf>,
+    pub target: TargetChoice,
 }
 
 /// Settings, an opened profile and the history.
@@ -34,9 +43,9 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn open(global: &GlobalArgs, paths: &Paths) -> Result<Session, SessionError> {
-        let config = config::load(global.config.as_deref(), paths)?;
-        let profile = target::choose(global, &config)?;
+    pub async fn open(options: &SessionOptions, paths: &Paths) -> Result<Session, SessionError> {
+        let config = config::load(options.config.as_deref(), paths)?;
+        let profile = target::choose(&options.target, &config)?;
         let store = Arc::new(SqliteStore::open_in(&paths.data_dir)?);
         let mut targets = Targets::new();
         let opened = targets.open(&profile).await?;

@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 
 use crate::api::{ApiClient, ApiKey, ClientError, ClientOptions, Target};
-use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile};
+use crate::production::is_production_url;
 use crate::sandbox::{Sandbox, SandboxConfig};
 
-/// The host of the platform's production API; a target there is production by default.
-pub const PRODUCTION_HOST: &str = "api.kulipa.xyz";
 /// The name an ad-hoc `--base-url` target goes by.
 pub const CUSTOM_PROFILE: &str = "custom";
 
@@ -32,10 +30,20 @@ pub enum TargetError {
     Client(#[from] ClientError),
 }
 
-/// The profile the flags and settings ask for: `--profile`, else an ad-hoc profile for
-/// `--base-url`, else the settings' default. `--api-key-env` overrides the key source.
-pub fn choose(global: &GlobalArgs, config: &Config) -> Result<Profile, TargetError> {
-    let mut profile = match (&global.profile, &global.base_url) {
+/// Which target the operator asked for, by name or by URL (the command line's
+/// `--profile`, `--base-url` and `--api-key-env`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetChoice {
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    /// The environment variable holding the key, overriding the profile's key source.
+    pub api_key_env: Option<String>,
+}
+
+/// The profile asked for: by name, else an ad-hoc profile for a base URL, else the
+/// settings' default. A key variable given overrides the key source.
+pub fn choose(choice: &TargetChoice, config: &Config) -> Result<Profile, TargetError> {
+    let mut profile = match (&choice.profile, &choice.base_url) {
         (Some(_), Some(_)) => return Err(TargetError::ProfileAndUrl),
         (Some(name), None) => config.profile(name)?.clone(),
         (None, Some(raw)) => {
@@ -43,10 +51,10 @@ pub fn choose(global: &GlobalArgs, config: &Config) -> Result<Profile, TargetErr
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(TargetError::BadScheme(url.scheme().to_string()));
             }
-            let name = global.api_key_env.clone().ok_or(TargetError::NoKey)?;
+            let name = choice.api_key_env.clone().ok_or(TargetError::NoKey)?;
             Profile {
                 name: CUSTOM_PROFILE.to_string(),
-                production: url.host_str() == Some(PRODUCTION_HOST),
+                production: is_production_url(&url),
                 endpoint: Endpoint::Remote {
                     base_url: url,
                     method: reqwest::Method::POST,
@@ -58,7 +66,7 @@ pub fn choose(global: &GlobalArgs, config: &Config) -> Result<Profile, TargetErr
         }
         (None, None) => config.profile(&config.default_profile)?.clone(),
     };
-    if let Some(name) = &global.api_key_env {
+    if let Some(name) = &choice.api_key_env {
         profile.key = KeySource::Env(name.clone());
     }
     Ok(profile)

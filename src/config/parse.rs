@@ -11,7 +11,7 @@ use super::error::line_of;
 use super::{Config, ConfigError, Endpoint, KeySource, Profile, SANDBOX_PROFILE};
 use crate::api::{ApiKey, RetryPolicy};
 use crate::domain::KycType;
-use crate::target::PRODUCTION_HOST;
+use crate::production::is_production_url;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,7 +278,7 @@ fn profile(
     };
     let production = raw
         .production
-        .unwrap_or(base_url.host_str() == Some(PRODUCTION_HOST));
+        .unwrap_or_else(|| is_production_url(&base_url));
     Ok(Profile {
         name: name.to_string(),
         endpoint: Endpoint::Remote {

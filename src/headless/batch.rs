@@ -16,13 +16,14 @@ use crate::domain::{KycType, OutcomeKind, RedirectUri};
 use crate::history::export::outcome_text;
 use crate::history::{BatchInfo, HistoryStore};
 use crate::paths::Paths;
+use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::session::Session;
 
 /// Problem rows shown in the preview before "… and N more".
 const PREVIEW_PROBLEMS: usize = 50;
 
 pub async fn batch(global: &GlobalArgs, paths: &Paths, args: &BatchArgs) -> ExitCode {
-    let session = match Session::open(global, paths).await {
+    let session = match Session::open(&global.session_options(), paths).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}\nnothing was sent");
@@ -142,10 +143,19 @@ async fn resume(session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
 /// Asks before sending: y/N, or the profile's name for production.
 async fn confirm(session: &Session, args: &BatchArgs, rows: usize) -> Result<(), ExitCode> {
     let profile = &session.profile;
-    if profile.production {
-        if args.confirm.as_deref() == Some(profile.name.as_str()) {
-            return Ok(());
-        }
+    let needed = confirmation(profile.production, SendKind::Batch);
+    let given = [
+        args.yes.then_some(Answer::Yes),
+        args.confirm.as_deref().map(Answer::Name),
+    ];
+    if given
+        .into_iter()
+        .flatten()
+        .any(|answer| accepts(needed, &profile.name, answer))
+    {
+        return Ok(());
+    }
+    if needed == Confirmation::ProfileName {
         if args.confirm.is_some() {
             return Err(invalid(format!(
                 "--confirm must repeat the profile's name, {}",
@@ -163,14 +173,11 @@ async fn confirm(session: &Session, args: &BatchArgs, rows: usize) -> Result<(),
             profile.describe_target()
         ))
         .await;
-        return if answer.trim() == profile.name {
+        return if accepts(needed, &profile.name, Answer::Name(&answer)) {
             Ok(())
         } else {
             Err(invalid("not confirmed"))
         };
-    }
-    if args.yes || args.confirm.as_deref() == Some(profile.name.as_str()) {
-        return Ok(());
     }
     if !std::io::stdin().is_terminal() {
         return Err(invalid(format!(

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::process::ExitCode;
 
+use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::session::Session;
 use crate::submit::Progress;
 
@@ -68,10 +69,12 @@ pub async fn open_for_sending(
     paths: &crate::paths::Paths,
     yes: bool,
 ) -> Result<Session, ExitCode> {
-    let session = Session::open(global, paths).await.map_err(|e| {
-        eprintln!("error: {e}\nnothing was sent");
-        ExitCode::from(EXIT_INVALID)
-    })?;
+    let session = Session::open(&global.session_options(), paths)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}\nnothing was sent");
+            ExitCode::from(EXIT_INVALID)
+        })?;
     if let Err(code) = production_guard(&session, yes) {
         session.close().await;
         return Err(code);
@@ -90,7 +93,9 @@ pub fn exit_for(exchange: &crate::api::Exchange) -> u8 {
 
 /// Refuses to send to a production profile without `--yes`.
 pub fn production_guard(session: &Session, yes: bool) -> Result<(), ExitCode> {
-    if session.profile.production && !yes {
+    let needed = confirmation(session.profile.production, SendKind::One);
+    let given = yes && accepts(needed, &session.profile.name, Answer::Yes);
+    if needed != Confirmation::None && !given {
         eprintln!(
             "error: profile {} is PRODUCTION ({}): add --yes to send there, or choose another with --profile\nnothing was sent",
             session.profile.name,

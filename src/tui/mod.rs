@@ -23,9 +23,8 @@ use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Eve
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
-use crate::cli::GlobalArgs;
 use crate::paths::Paths;
-use crate::session::{Session, SessionError};
+use crate::session::{Session, SessionError, SessionOptions};
 
 /// Why the console could not run.
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +39,8 @@ pub enum ConsoleError {
 
 /// Opens the console on the terminal and runs it until the operator quits.
 /// The terminal is restored on every path out, panics included.
-pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), ConsoleError> {
-    let session = Session::open(global, paths).await?;
+pub async fn run_console(options: &SessionOptions, paths: &Paths) -> Result<(), ConsoleError> {
+    let session = Session::open(options, paths).await?;
     let info = state::TargetInfo::from_opened(
         &crate::target::Opened {
             profile: session.profile.clone(),
@@ -61,7 +60,7 @@ pub async fn run_console(global: &GlobalArgs, paths: &Paths) -> Result<(), Conso
         })
         .collect();
     let path_info = state::PathsInfo {
-        config: crate::config::locate(global.config.as_deref(), paths)
+        config: crate::config::locate(options.config.as_deref(), paths)
             .0
             .display()
             .to_string(),

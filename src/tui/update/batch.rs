@@ -4,6 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::common::reload_history;
 use crate::batch::{BatchEvent, Check, Control, Defaults};
+use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
 use crate::tui::message::{Effect, Msg};
@@ -29,7 +30,9 @@ fn load_unfinished(state: &State) -> Effect {
 
 /// An action while the batch screen is open.
 pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
-    let production = state.target.production;
+    // The preview and its Enter are the yes a batch needs; production asks for the name.
+    let needs_name =
+        confirmation(state.target.production, SendKind::Batch) == Confirmation::ProfileName;
     let profile = state.target.profile.clone();
     let route = state.route;
     let defaults = Defaults {
@@ -70,13 +73,21 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                 b.error = Some("no valid row to send".into());
                 Vec::new()
             }
-            Stage::Preview if production => {
+            Stage::Preview if needs_name => {
                 b.stage = Stage::Confirm;
                 b.confirm = tui_input::Input::default();
                 Vec::new()
             }
             Stage::Preview => start(b, route),
-            Stage::Confirm if b.confirm.value().trim() == profile => start(b, route),
+            Stage::Confirm
+                if accepts(
+                    Confirmation::ProfileName,
+                    &profile,
+                    Answer::Name(b.confirm.value()),
+                ) =>
+            {
+                start(b, route)
+            }
             Stage::Confirm => {
                 b.error = Some(format!(
                     "type the profile's name, {profile}, exactly to send"
@@ -92,7 +103,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Some(u) => {
                 b.pending_resume = Some(u.id.clone());
-                if production {
+                if needs_name {
                     b.stage = Stage::Confirm;
                     b.confirm = tui_input::Input::default();
                     Vec::new()

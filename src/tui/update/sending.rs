@@ -7,6 +7,7 @@ use super::common::{detail, reload_history, toast};
 use crate::api::Exchange;
 use crate::domain::{InitiateRequest, OutcomeKind, UserId};
 use crate::history::SubmissionId;
+use crate::production::{Confirmation, SendKind, confirmation};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{Confirm, Focus, LastResult, Live, Overlay, State};
 
@@ -31,11 +32,12 @@ pub fn start_or_confirm(
     request: InitiateRequest,
     resend_of: Option<SubmissionId>,
 ) -> Vec<Effect> {
-    if state.target.production {
-        state.overlay = Some(Overlay::Confirm(Confirm::Production { request, resend_of }));
-        Vec::new()
-    } else {
-        start_submit(state, request, resend_of)
+    match confirmation(state.target.production, SendKind::One) {
+        Confirmation::None => start_submit(state, request, resend_of),
+        Confirmation::Yes | Confirmation::ProfileName => {
+            state.overlay = Some(Overlay::Confirm(Confirm::Production { request, resend_of }));
+            Vec::new()
+        }
     }
 }
 
