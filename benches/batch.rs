@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench --bench batch`. Not a test: it prints a small table.
 
+// A benchmark stops at the first broken fixture.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -4,6 +4,9 @@
 //! Run with `cargo bench --bench history`. Rows are created once per run in a temporary
 //! SQLite file (100,000 take several seconds to write).
 
+// A benchmark stops at the first broken fixture.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

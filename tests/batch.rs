@@ -2,6 +2,9 @@
 //! every outcome, pacing under a 120-a-minute limit, `kill -9` midway then `--resume`,
 //! Ctrl-C then `--resume`, malformed input, confirmation rules, stdin and JSON Lines.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,9 @@
 //! The built binary's `initiate` command against its embedded sandbox: exit codes, the
 //! `--json` report, input errors, API keys from the environment, and the log file.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::Path;

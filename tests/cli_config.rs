@@ -2,6 +2,9 @@
 //! end against a real sandbox, choosing profiles, the production guard, and a scan for the
 //! API key in every file and every output when keys come from a command and from the file.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,9 @@
 //! `initiate` runs against the embedded sandbox, and a scan for the API key in every file
 //! and every output the commands produce.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::Path;

@@ -2,6 +2,9 @@
 //! loopback sockets: classification, retries with one idempotency key, Retry-After,
 //! timeouts, cancellation, events, secrecy of the key, and the body cap.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,6 +1,9 @@
 //! End-to-end: the real event loop on a TestBackend, scripted keys, the real embedded
 //! sandbox over loopback, the real client and store.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

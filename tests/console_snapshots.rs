@@ -7,6 +7,9 @@
 //! Everything that depends on the clock, the time zone, the port or the version is
 //! filtered out of the snapshots; everything else is fixed (ids, keys, timestamps).
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 

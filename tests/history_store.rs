@@ -2,6 +2,9 @@
 //! write-ahead rows, whole round trips of attempts, windowed and filtered reads over 1,000
 //! rows, two writers on one file, and CSV/JSON exports.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;

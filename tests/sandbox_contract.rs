@@ -1,6 +1,9 @@
 //! The embedded sandbox against the API contract, spoken to over a real loopback socket
 //! with a plain HTTP client: what curl or another tool would see.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use kyc_console::domain::{DOCUMENTED_ERRORS, error_on_demand_id};

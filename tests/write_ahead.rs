@@ -2,6 +2,9 @@
 //! first byte went out, shows as "no outcome" after reopening, and retried with its own
 //! key it starts exactly one verification. Real processes, a real `kill -9`, a real sandbox.
 
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::process::Stdio;

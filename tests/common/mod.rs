@@ -3,6 +3,9 @@
 //! and a scan of the files a run left behind.
 //!
 //! Each test file compiles this module on its own and uses only part of it.
+
+// Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
