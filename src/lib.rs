@@ -4,18 +4,33 @@
 //! `domain` holds the pure rules; `api` talks HTTP; `sandbox` serves the contract on
 //! loopback; `headless` runs commands without the console.
 
+/// The HTTP client: headers, idempotency, timeouts, bounded retries, attempt captures.
 pub mod api;
+/// Many verifications from a list: read, preview, record ahead, send paced, resume.
 pub mod batch;
+/// The command line (clap); only `main` and `headless` see its types.
 pub mod cli;
+/// Settings and profiles from `config.toml`, with errors that name the line.
 pub mod config;
+/// Pure rules of the API: ids, types, the wire request, what outcomes mean.
 pub mod domain;
+/// Commands without the console, printing what `present` describes.
 pub mod headless;
+/// Every submission and attempt, stored before sending; read a window at a time.
 pub mod history;
+/// Logs to a daily file, never to the terminal.
 pub mod logging;
+/// Where the console keeps its files.
 pub mod paths;
+/// Which targets are production, and what a send there must be confirmed with.
 pub mod production;
+/// The embedded API server on loopback, following the contract.
 pub mod sandbox;
+/// What a sending command opens first: settings, target, client, history.
 pub mod session;
+/// Sending one submission: write-ahead record, attempts, outcome.
 pub mod submit;
+/// Choosing a target (profile or URL) and opening it with its key and client.
 pub mod target;
+/// The terminal console: state, update, effects, views, one loop.
 pub mod tui;

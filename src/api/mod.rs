@@ -1,10 +1,15 @@
 //! Talking to the KYC API over HTTP: one reusable client, the contract's headers,
 //! idempotent retries, and whole captures of every attempt. Nothing about terminals.
 
+/// The client: headers, idempotency, timeouts, retries.
 mod client;
+/// A request as a curl command, key as `$KYC_API_KEY`.
 mod curl;
+/// What was sent and what came back.
 mod exchange;
+/// When to try again, and how long to wait.
 mod retry;
+/// API keys kept out of every print.
 mod secret;
 
 pub use client::{

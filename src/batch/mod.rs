@@ -1,9 +1,13 @@
 //! Many verifications from a list: read, preview, record every row (with its idempotency
 //! key) before anything is sent, send paced, resume after any interruption, report.
 
+/// Reading a CSV or a plain list.
 mod input;
+/// The preview, row by row.
 mod plan;
+/// The result file.
 mod results;
+/// Sending a recorded batch, paced.
 mod runner;
 
 use chrono::Utc;

@@ -2,8 +2,11 @@
 //! their key sources). The console runs without any file: the built-in `sandbox` profile
 //! is the embedded sandbox.
 
+/// Errors naming the file, line and setting.
 mod error;
+/// Where a profile's API key comes from.
 mod keys;
+/// Reading `config.toml`.
 mod parse;
 
 use std::path::{Path, PathBuf};

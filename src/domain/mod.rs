@@ -1,11 +1,17 @@
 //! Pure rules of the KYC API: identifiers, types, validation, the wire request, and what
 //! every outcome means. Nothing here knows about terminals, HTTP or storage.
 
+/// Reading any error body without failing.
 mod error_body;
+/// The four KYC types.
 mod kyc_type;
+/// What a response (or none) means.
 mod outcome;
+/// The optional redirect URI.
 mod redirect_uri;
+/// The body sent, with its field names.
 mod request;
+/// `usr-` and a version-4 UUID.
 mod user_id;
 
 pub use error_body::{BodyFormat, BodySummary, FieldError, read_body};

@@ -1,11 +1,17 @@
 //! Commands that run without the console: `initiate`, `history`, `show`, `replay`,
 //! `retry` and `sandbox`. Results go to stdout, problems to stderr, logs to the log file.
 
+/// `batch`.
 mod batch;
+/// `config path` and `config check`.
 mod config_cmd;
+/// `history`, `show`, `replay`, `retry`.
 mod history;
+/// `initiate`.
 mod initiate;
+/// Printing a finished submission.
 mod report;
+/// `sandbox`.
 mod sandbox;
 
 use std::time::Duration;

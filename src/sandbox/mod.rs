@@ -5,8 +5,11 @@
 //! error on demand for user ids ending `000000000SSS`; idempotent replay (422 when a key is
 //! reused with another body); a per-key rate-limit window; a fresh `x-request-id` always.
 
+/// The routes.
 mod handlers;
+/// Bodies and headers shaped like the platform's.
 mod responses;
+/// Rate-limit windows, idempotency memory, counters.
 mod state;
 
 use std::net::SocketAddr;

@@ -1,18 +1,31 @@
 //! The terminal console. `update` changes state without I/O; `effects` does the I/O;
 //! `view` draws from `&State`; `app` is the loop that ties them together.
 
+/// What a key means, independent of the key.
 pub mod action;
+/// The loop: input, effect results and ticks in, one draw per batch.
 pub mod app;
+/// The batch screen's state.
 pub mod batch_state;
+/// Copying through the terminal (OSC 52).
 pub mod clipboard;
+/// Runs what `update` asks for and reports back as messages.
 pub mod effects;
+/// The batch screen's I/O: reading, recording, running, resuming.
 pub mod effects_batch;
+/// The one key table: input, footer, help and key names in text.
 pub mod keymap;
+/// Where each part of the screen goes, from the terminal size.
 pub mod layout;
+/// Messages from effects, and the effects `update` asks for.
 pub mod message;
+/// Everything the console shows; only `update` changes it.
 pub mod state;
+/// Colours and styles; `NO_COLOR` respected.
 pub mod theme;
+/// State transitions, routed by screen; no I/O.
 pub mod update;
+/// Drawing from `&State`.
 pub mod view;
 
 use std::io::Write;

@@ -2,12 +2,19 @@
 //! Keys are routed on the active screen (`State::mode`), one file per screen; messages
 //! from effects go to the part of the console they concern.
 
+/// The batch screen.
 mod batch;
+/// Helpers every screen shares.
 mod common;
+/// The detail of one submission.
 mod detail;
+/// The form and its fields.
 mod form;
+/// The history pane and its filter.
 mod history;
+/// Help, questions and the profile picker.
 mod overlays;
+/// Starting, cancelling and following single submissions.
 mod sending;
 
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
