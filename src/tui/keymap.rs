@@ -257,38 +257,72 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
 /// `(keys, text)` pairs for the footer in a mode.
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
-    let help = match mode {
-        Mode::TextField
-        | Mode::Filter
-        | Mode::Confirm
-        | Mode::Picker
-        | Mode::BatchInput
-        | Mode::BatchConfirm => "F1",
-        _ => "?",
-    };
     let mut items = if mode == Mode::Help {
         Vec::new()
     } else {
-        vec![(help.to_string(), "help")]
+        vec![(key_name(mode, Action::Help), "help")]
     };
     items.extend(
         BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode) && !b.footer.is_empty() && b.action != Action::Help)
-            .map(|b| (keys_label(b), b.footer)),
+            .map(|b| (b.keys_label(), b.footer)),
     );
     items
 }
 
-/// All keys of a binding, joined: `j/↓`.
-pub fn keys_label(binding: &Binding) -> String {
-    binding
-        .keys
-        .iter()
-        .map(|k| k.label())
-        .collect::<Vec<_>>()
-        .join("/")
+impl Binding {
+    /// All keys of the binding, joined: `j/↓`.
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
+
+/// What screen text calls a key that does `action` in `mode`: the first key bound to it,
+/// e.g. `Ctrl-S`. Texts name keys through this, so a rebinding cannot leave them stale.
+pub fn key_name(mode: Mode, action: Action) -> String {
+    key_names(mode, action)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| UNBOUND.to_string())
+}
+
+/// Every key that does `action` in `mode`, in table order. An uppercase letter beside its
+/// lowercase one is left out: it is there for Caps Lock, not worth a word on screen.
+pub fn key_names(mode: Mode, action: Action) -> Vec<String> {
+    let keys: Vec<Key> = BINDINGS
+        .iter()
+        .filter(|b| b.action == action && b.modes.contains(&mode))
+        .flat_map(|b| b.keys.iter().copied())
+        .collect();
+    keys.iter()
+        .filter(|k| match k.code {
+            KeyCode::Char(c) if c.is_ascii_uppercase() => !keys.contains(&Key {
+                code: KeyCode::Char(c.to_ascii_lowercase()),
+                mods: k.mods,
+            }),
+            _ => true,
+        })
+        .map(|k| k.label())
+        .collect()
+}
+
+/// [`key_names`] joined as the table writes them: `Ctrl-C/Ctrl-Q`.
+pub fn keys_label(mode: Mode, action: Action) -> String {
+    let names = key_names(mode, action);
+    if names.is_empty() {
+        UNBOUND.to_string()
+    } else {
+        names.join("/")
+    }
+}
+
+/// Shown for an action no key does; a unit test keeps it off the screen.
+const UNBOUND: &str = "(no key)";
 
 /// Modes in the order the help overlay lists them.
 pub const HELP_ORDER: [Mode; 13] = [
@@ -377,5 +411,24 @@ mod tests {
         assert!(items.iter().any(|(k, t)| k == "c" && *t == "curl"));
         assert_eq!(footer(TextField)[0], ("F1".to_string(), "help"));
         assert_eq!(footer(History)[0], ("?".to_string(), "help"));
+        // `?` is not bound on the batch screens; F1 is.
+        assert_eq!(footer(BatchRun)[0], ("F1".to_string(), "help"));
+    }
+
+    #[test]
+    fn key_names_come_from_the_table() {
+        assert_eq!(key_name(TextField, Action::Submit), "Ctrl-S");
+        assert_eq!(key_name(BatchPreview, Action::BatchSend), "Enter");
+        assert_eq!(key_name(BatchRun, Action::BatchPause), "Space");
+        assert_eq!(key_name(History, Action::Help), "?");
+        assert_eq!(key_name(TextField, Action::Help), "F1");
+        assert_eq!(keys_label(Help, Action::Quit), "Ctrl-C/Ctrl-Q");
+        assert_eq!(keys_label(Detail, Action::ScrollDown), "j/↓");
+        assert_eq!(key_names(Confirm, Action::Yes), ["y"]);
+        assert_eq!(key_names(Confirm, Action::No), ["n", "Esc", "Enter"]);
+        // Two rows close the help overlay: both are listed, in table order.
+        assert_eq!(keys_label(Help, Action::Close), "Esc/q/?");
+        assert_eq!(key_name(TextField, Action::Resend), UNBOUND);
+        assert_eq!(keys_label(TextField, Action::Resend), UNBOUND);
     }
 }

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::tui::keymap::{BINDINGS, HELP_ORDER, keys_label};
+use crate::tui::keymap::{BINDINGS, HELP_ORDER};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::State;
 
@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(Line::styled(mode.title(), t.bold()));
         for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<22}", keys_label(b)), t.key()),
+                Span::styled(format!("  {:<22}", b.keys_label()), t.key()),
                 Span::raw(b.help),
             ]));
         }
