@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Table
 
 use crate::batch::Check;
 use crate::domain::OutcomeKind;
-use crate::headless::format_duration;
+use crate::present::format_duration;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::State;

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::api::{AttemptResult, KEY_MASK};
 use crate::domain::{OutcomeKind, status_title};
-use crate::headless::format_duration;
+use crate::present::format_duration;
 use crate::tui::layout::overlay_area;
 use crate::tui::state::{Detail, State};
 use crate::tui::theme::Theme;

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::spinner;
 use crate::domain::OutcomeKind;
-use crate::headless::format_duration;
 use crate::history::HistoryRow;
+use crate::present::format_duration;
 use crate::tui::layout::history_rows;
 use crate::tui::state::{Focus, State};
 use crate::tui::update::remaining;

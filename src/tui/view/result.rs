@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::spinner;
 use crate::domain::{FormField, OutcomeKind};
-use crate::headless::format_duration;
+use crate::present::format_duration;
 use crate::tui::state::{LastResult, State};
 use crate::tui::update::remaining;
 
