@@ -1,6 +1,5 @@
 //! The history pane: newest first, read from the store a window at a time.
 
-use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -9,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use super::spinner;
 use crate::domain::OutcomeKind;
 use crate::history::HistoryRow;
-use crate::present::format_duration;
+use crate::present::{format_duration, local_clock};
 use crate::tui::layout::history_rows;
 use crate::tui::state::{Focus, State};
 use crate::tui::update::remaining;
@@ -104,11 +103,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
     let t = state.theme;
-    let time = row
-        .created_at
-        .with_timezone(&Local)
-        .format("%H:%M:%S")
-        .to_string();
+    let time = local_clock(row.created_at);
     let user = if wide {
         row.user_id.clone()
     } else {
