@@ -8,6 +8,8 @@ use crate::present::{
     NO_RESPONSE, SubmissionReport, describe_submission, format_duration, local_clock_millis,
     local_datetime, plural,
 };
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name, keys_label};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::{Detail, State};
 use crate::tui::theme::Theme;
@@ -18,7 +20,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, detail: &Detail) {
     let report = describe_submission(&detail.submission);
     let lines = detail_lines(state, detail, &report, t);
     let title = format!(" Submission #{} · {}", report.id, report.user_id);
-    super::scrolled_page(frame, popup, lines, detail.scroll, &title, t);
+    let more = keys_label(Mode::Detail, Action::ScrollDown);
+    super::scrolled_page(frame, popup, lines, (detail.scroll, &more), &title, t);
 }
 
 fn section(title: &str, t: Theme) -> Line<'static> {
@@ -65,7 +68,10 @@ fn detail_lines(
             )),
         ]),
         (None, None) => Line::styled(
-            "outcome unknown: the console stopped before the end; resend with r (new key) or retry later",
+            format!(
+                "outcome unknown: the console stopped before the end; resend with {} (new key) or retry later",
+                key_name(Mode::Detail, Action::Resend)
+            ),
             t.warn(),
         ),
     };

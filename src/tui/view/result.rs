@@ -8,6 +8,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::spinner;
 use crate::domain::OutcomeKind;
 use crate::present::{describe_exchange, format_duration};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::{LastResult, State};
 use crate::tui::update::remaining;
 
@@ -20,7 +22,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut lines: Vec<Line> = Vec::new();
     match &state.last_result {
         None => lines.push(Line::styled(
-            "Nothing sent yet: fill in the form, then Enter on the last field or Ctrl-S.",
+            format!(
+                "Nothing sent yet: fill in the form, then {} on the last field or {}.",
+                key_name(Mode::TextField, Action::Advance),
+                key_name(Mode::TextField, Action::Submit)
+            ),
             t.muted(),
         )),
         Some(LastResult::Sending { user_id }) => {
@@ -71,7 +77,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     lines.push(Line::styled(format!("  {url}"), t.pending()));
                 }
                 lines.push(Line::styled(
-                    "  Ctrl-Y copy link · next: paste an id, Enter",
+                    format!(
+                        "  {} copy link · next: paste an id, {}",
+                        key_name(Mode::TextField, Action::CopyLink),
+                        key_name(Mode::TextField, Action::Advance)
+                    ),
                     t.muted(),
                 ));
             } else {
