@@ -2,7 +2,8 @@
 //! platform's REST API, with an embedded sandbox that follows the API's contract.
 //!
 //! `domain` holds the pure rules; `api` talks HTTP; `sandbox` serves the contract on
-//! loopback; `headless` runs commands without the console.
+//! loopback; `headless` runs commands without the console; `present` describes a
+//! submission once, for both the command line and the console.
 
 /// The HTTP client: headers, idempotency, timeouts, bounded retries, attempt captures.
 pub mod api;
@@ -22,6 +23,8 @@ pub mod history;
 pub mod logging;
 /// Where the console keeps its files.
 pub mod paths;
+/// How a submission, an attempt, a duration reads: one description for both front-ends.
+pub mod present;
 /// Which targets are production, and what a send there must be confirmed with.
 pub mod production;
 /// The embedded API server on loopback, following the contract.

@@ -286,6 +286,47 @@ fn show_prints_the_request_attempts_and_response() {
 }
 
 #[test]
+fn show_masks_a_key_the_record_holds_unmasked() {
+    // A record written before masking, or by hand, can hold the key itself.
+    const CANARY_KEY: &str = "sk_live_canary_0d9e8f7a";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sent = recorded_id(
+        &kyc(
+            dir.path(),
+            &["initiate", "--user-id", &random_user(), "--type", "full"],
+        )
+        .expect(0),
+    );
+    let id = {
+        let store = SqliteStore::open_in(dir.path()).expect("the history");
+        let original = store.get(sent).expect("the submission");
+        let mut new = original.new.clone();
+        new.idempotency_key = format!("{}-copy", new.idempotency_key);
+        for (name, value) in &mut new.request.headers {
+            if name == "x-api-key" {
+                *value = CANARY_KEY.to_string();
+            }
+        }
+        let id = store.create(&new).expect("a copy with the key in it");
+        for a in &original.attempts {
+            store.record_attempt(id, a).expect("an attempt");
+        }
+        store
+            .finish(id, original.outcome.expect("an outcome"))
+            .expect("finished");
+        let stored = store.get(id).expect("the copy");
+        assert!(format!("{:?}", stored.new.request).contains(CANARY_KEY));
+        id
+    };
+    let id = id.to_string();
+    for args in [vec!["show", &id], vec!["show", &id, "--json"]] {
+        let run = kyc(dir.path(), &args).expect(0);
+        run.assert_no_key(CANARY_KEY);
+        assert!(run.stdout.contains(KEY_MASK), "{args:?}: {}", run.stdout);
+    }
+}
+
+#[test]
 fn show_as_json() {
     let h = History::new();
     let out = h

@@ -807,6 +807,33 @@ fn detail_of_a_finished_submission() {
 }
 
 #[test]
+fn detail_masks_a_key_the_record_holds_unmasked() {
+    // A record written before masking, or by hand, can hold the key itself.
+    const CANARY_KEY: &str = "sk_live_canary_4b1e9d07";
+    let mut c = Console::sandbox((120, 40));
+    c.recorded += 1;
+    let mut new = new_submission(
+        &c.state.target,
+        c.recorded,
+        &request(USER_A, KycType::Full, None),
+        None,
+    );
+    for (name, value) in &mut new.request.headers {
+        if name == "x-api-key" {
+            *value = CANARY_KEY.to_string();
+        }
+    }
+    let id = c.create(new);
+    c.complete(id, vec![attempt(1, at(47), 180, created_201(1), None)]);
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Enter);
+    assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+    let text = buffer_text(&c.buffer());
+    assert!(!text.contains(CANARY_KEY), "{text}");
+    assert!(text.contains(&format!("x-api-key: {KEY_MASK}")), "{text}");
+}
+
+#[test]
 fn help_overlay() {
     for size in SIZES {
         let mut c = Console::sandbox(size);

@@ -13,7 +13,7 @@ use super::exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan,
 };
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::secret::{ApiKey, KEY_MASK};
+use super::secret::{ApiKey, KEY_HEADER, KEY_MASK};
 use crate::domain::{FailureKind, InitiateRequest, status_title};
 
 /// The most of a response body kept; the rest is not read.
@@ -158,7 +158,7 @@ impl ApiClient {
                 ("content-type".into(), "application/json".into()),
                 ("accept".into(), "application/json".into()),
                 ("user-agent".into(), user_agent()),
-                ("x-api-key".into(), KEY_MASK.into()),
+                (KEY_HEADER.into(), KEY_MASK.into()),
                 ("x-idempotency-key".into(), idempotency_key.into()),
             ],
             body: String::from_utf8_lossy(&request.body_bytes()).into_owned(),
@@ -309,7 +309,7 @@ impl ApiClient {
                 .request(self.target.method.clone(), self.target.endpoint())
                 .header("content-type", "application/json")
                 .header("accept", "application/json")
-                .header("x-api-key", self.target.api_key.expose())
+                .header(KEY_HEADER, self.target.api_key.expose())
                 .header("x-idempotency-key", idempotency_key)
                 .body(body.to_vec())
                 .send()

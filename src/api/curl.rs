@@ -1,6 +1,7 @@
 //! The request as a curl command support can paste. The key is `$KYC_API_KEY`, never its value.
 
 use super::RequestRecord;
+use super::secret::is_key_header;
 
 /// The environment variable a copied curl command reads the key from.
 pub const CURL_KEY_VAR: &str = "KYC_API_KEY";
@@ -13,7 +14,7 @@ pub fn to_curl(request: &RequestRecord) -> String {
         shell_quote(&request.url)
     )];
     for (name, value) in &request.headers {
-        if name.eq_ignore_ascii_case("x-api-key") {
+        if is_key_header(name) {
             parts.push(format!("-H \"{name}: ${CURL_KEY_VAR}\""));
         } else if !name.eq_ignore_ascii_case("user-agent") {
             parts.push(format!("-H {}", shell_quote(&format!("{name}: {value}"))));

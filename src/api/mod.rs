@@ -21,4 +21,4 @@ pub use exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan, millis,
 };
 pub use retry::{RetryPolicy, parse_retry_after};
-pub use secret::{ApiKey, KEY_MASK};
+pub use secret::{ApiKey, KEY_HEADER, KEY_MASK, is_key_header, mask_header};

@@ -10,6 +10,20 @@ pub struct ApiKey(String);
 /// What is shown wherever a key would appear.
 pub const KEY_MASK: &str = "••••••••";
 
+/// The request header the key travels in.
+pub const KEY_HEADER: &str = "x-api-key";
+
+/// Whether a header carries the key (names are case-insensitive).
+pub fn is_key_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case(KEY_HEADER)
+}
+
+/// A header's value as it may be shown: the key header's is the mask whatever was
+/// recorded, so a record written before masking, or by hand, still shows no key.
+pub fn mask_header<'a>(name: &str, value: &'a str) -> &'a str {
+    if is_key_header(name) { KEY_MASK } else { value }
+}
+
 impl ApiKey {
     pub fn new(value: impl Into<String>) -> ApiKey {
         ApiKey(value.into())
@@ -55,5 +69,15 @@ mod tests {
         assert!(key.masked_hint().ends_with("1234"));
         assert!(!key.masked_hint().contains("supersecret"));
         assert_eq!(key.expose(), "sk_live_supersecret_1234");
+    }
+
+    #[test]
+    fn the_key_header_is_masked_whatever_its_case() {
+        assert_eq!(mask_header("X-Api-Key", "sk_live_supersecret"), KEY_MASK);
+        assert_eq!(mask_header("x-api-key", KEY_MASK), KEY_MASK);
+        assert_eq!(
+            mask_header("accept", "application/json"),
+            "application/json"
+        );
     }
 }

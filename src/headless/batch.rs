@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use super::{EXIT_FAILED, EXIT_INVALID, format_duration};
+use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::batch::{self, BatchEvent, Check, Control, Defaults, Plan};
 use crate::cli::{BatchArgs, GlobalArgs};
 use crate::domain::{KycType, OutcomeKind, RedirectUri};
 use crate::history::export::outcome_text;
 use crate::history::{BatchInfo, HistoryStore};
 use crate::paths::Paths;
+use crate::present::format_duration;
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::session::Session;
 

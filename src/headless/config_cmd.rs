@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use super::{EXIT_INVALID, emit, format_duration};
+use super::{EXIT_INVALID, emit};
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::config::{self, CONFIG_ENV, Endpoint, KeySource};
 use crate::history::HISTORY_FILE;
 use crate::paths::Paths;
+use crate::present::format_duration;
 use crate::session::operator_name;
 
 pub fn config(global: &GlobalArgs, paths: &Paths, command: &ConfigCommand) -> ExitCode {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{
     EXIT_FAILED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, describe_submission, emit,
-    exchange_json, exit_for, format_duration, open_for_sending, progress_printer, submission_json,
+    exchange_json, exit_for, open_for_sending, progress_printer, submission_json,
 };
 use crate::api::to_curl;
 use crate::cli::{GlobalArgs, HistoryArgs, IdArgs, ShowArgs};
@@ -15,6 +15,7 @@ use crate::domain::{OutcomeKind, UserId};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
 use crate::paths::Paths;
+use crate::present::format_duration;
 use crate::session::Session;
 use crate::submit;
 

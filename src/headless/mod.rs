@@ -14,8 +14,6 @@ mod report;
 /// `sandbox`.
 mod sandbox;
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
 use std::process::ExitCode;
@@ -118,13 +116,4 @@ pub fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
-}
-
-/// `1.2 s` or `340 ms`.
-pub fn format_duration(d: Duration) -> String {
-    if d >= Duration::from_secs(1) {
-        format!("{:.1} s", d.as_secs_f64())
-    } else {
-        format!("{} ms", d.as_millis())
-    }
 }

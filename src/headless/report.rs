@@ -1,79 +1,70 @@
-//! How a finished submission is printed: for people, and as JSON for scripts.
+//! How a finished submission is printed: the shared description as text for people, and
+//! as JSON for scripts.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::format_duration;
 use crate::api::{AttemptResult, CapturedResponse, Exchange};
-use crate::domain::{OutcomeKind, status_title};
+use crate::domain::OutcomeKind;
 use crate::history::Submission;
+use crate::present::{
+    self, AttemptLine, ExchangeSummary, NO_RESPONSE, format_duration, plural, utc_millis,
+};
 
 /// The human report of a finished submission.
 pub fn describe_exchange(exchange: &Exchange) -> String {
+    exchange_text(&present::describe_exchange(exchange))
+}
+
+fn exchange_text(e: &ExchangeSummary) -> String {
     let mut out = String::new();
-    let outcome = exchange.outcome();
-    let explanation = exchange.explanation();
-    let n = exchange.attempts.len();
-    let mark = if outcome == OutcomeKind::Initiated {
-        "✓"
-    } else {
-        "✗"
-    };
     let _ = writeln!(
         out,
-        "{mark} {}  {}  ({n} attempt{}, {})",
-        outcome.label(),
-        explanation.title,
-        if n == 1 { "" } else { "s" },
-        format_duration(exchange.total_latency())
+        "{} {}  {}  ({}, {})",
+        e.mark,
+        e.kind.label(),
+        e.title,
+        plural(e.attempts, "attempt"),
+        format_duration(e.took)
     );
-    let response = exchange.final_response();
-    if outcome == OutcomeKind::Initiated {
-        if let Some(r) = response {
+    if e.kind == OutcomeKind::Initiated {
+        if let Some(v) = &e.verification {
             for (label, field) in [
-                ("verification", "id"),
-                ("status", "status"),
-                ("webview", "url"),
+                ("verification", &v.id),
+                ("status", &v.status),
+                ("webview", &v.url),
             ] {
-                row(
-                    &mut out,
-                    label,
-                    &r.json_field(field).unwrap_or_else(|| "—".into()),
-                );
+                row(&mut out, label, field.as_deref().unwrap_or("—"));
             }
         }
     } else {
-        row(&mut out, "meaning", &explanation.meaning);
-        row(&mut out, "what to do", &explanation.action);
-        if let Some(r) = response {
-            let summary = r.summary();
-            if let Some(line) = summary.one_line() {
-                row(&mut out, "response", &line);
-            }
-            for e in &summary.field_errors {
-                let name = e
-                    .field
-                    .map_or(e.reference.clone(), |f| f.label().to_string());
-                row(&mut out, "field error", &format!("{name}: {}", e.message));
-            }
+        row(&mut out, "meaning", &e.meaning);
+        row(&mut out, "what to do", &e.action);
+        if let Some(line) = &e.says {
+            row(&mut out, "response", line);
         }
-        if let Some(AttemptResult::Failed { message, .. }) = exchange.last().map(|a| &a.result) {
+        for f in &e.field_errors {
+            row(
+                &mut out,
+                "field error",
+                &format!("{}: {}", f.name, f.message),
+            );
+        }
+        if let Some(message) = &e.error {
             row(&mut out, "error", message);
         }
     }
     row(
         &mut out,
         "request id",
-        response
-            .and_then(|r| r.request_id.as_deref())
-            .unwrap_or("— (no response)"),
+        e.request_id.as_deref().unwrap_or(NO_RESPONSE),
     );
-    row(&mut out, "idempotency", &exchange.idempotency_key);
-    if n > 1 {
-        for a in &exchange.attempts {
-            let retry = a.retry.as_ref().map_or(String::new(), |r| {
-                format!("  then waited {} ({})", format_duration(r.wait), r.reason)
+    row(&mut out, "idempotency", &e.idempotency_key);
+    if e.tries.len() > 1 {
+        for a in &e.tries {
+            let retry = a.wait.as_ref().map_or(String::new(), |w| {
+                format!("  then waited {} ({})", format_duration(w.wait), w.reason)
             });
             let label = if a.number == 1 { "attempts" } else { "" };
             row(
@@ -82,7 +73,7 @@ pub fn describe_exchange(exchange: &Exchange) -> String {
                 &format!(
                     "#{} {} in {}{retry}",
                     a.number,
-                    a.short(),
+                    a.short,
                     format_duration(a.latency)
                 ),
             );
@@ -136,7 +127,7 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
         "verification": verification,
         "request_id": response.and_then(|r| r.request_id.clone()),
         "idempotency_key": exchange.idempotency_key,
-        "request": exchange.request,
+        "request": present::masked_request(&exchange.request),
         "attempts": attempts,
         "latency_ms": exchange.total_latency().as_millis() as u64,
         "field_errors": response.map(|r| r.summary().field_errors).unwrap_or_default(),
@@ -148,92 +139,80 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
 
 /// A stored submission in full, for `show`: outcome, request, attempts, final response.
 pub fn describe_submission(s: &Submission) -> String {
+    let d = present::describe_submission(s);
     let mut out = String::new();
-    let exchange = s.exchange();
     let _ = writeln!(
         out,
         "submission #{} · {} · profile {} · operator {}",
-        s.id,
-        s.new
-            .created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        s.new.profile,
-        s.new.operator
+        d.id,
+        utc_millis(d.created_at),
+        d.profile,
+        d.operator
     );
-    let _ = writeln!(
-        out,
-        "  {:<13} {} · {}",
-        "user", s.new.user_id, s.new.kyc_type
-    );
-    if let Some(uri) = &s.new.redirect_uri {
+    let _ = writeln!(out, "  {:<13} {} · {}", "user", d.user_id, d.kyc_type);
+    if let Some(uri) = &d.redirect_uri {
         row(&mut out, "redirect URI", uri);
     }
-    if let Some(of) = s.new.resend_of {
+    if let Some(of) = d.resend_of {
         row(&mut out, "resends", &format!("#{of}"));
     }
-    if s.outcome.is_none() {
-        out.push_str(
-            "? no outcome recorded: the console stopped before the end (or is still waiting)\n  \
-             kyc-console retry ID sends it again with its own key, which never starts it twice\n",
-        );
-        row(&mut out, "idempotency", &s.new.idempotency_key);
-    } else {
-        out.push_str(&describe_exchange(&exchange));
+    match &d.outcome {
+        None => {
+            out.push_str(
+                "? no outcome recorded: the console stopped before the end (or is still waiting)\n  \
+                 kyc-console retry ID sends it again with its own key, which never starts it twice\n",
+            );
+            row(&mut out, "idempotency", &d.idempotency_key);
+        }
+        Some(e) => out.push_str(&exchange_text(e)),
     }
-    let _ = writeln!(
-        out,
-        "\nrequest\n  {} {}",
-        s.new.request.method, s.new.request.url
-    );
-    for (name, value) in &s.new.request.headers {
+    let _ = writeln!(out, "\nrequest\n  {} {}", d.request.method, d.request.url);
+    for (name, value) in &d.request.headers {
         let _ = writeln!(out, "  {name}: {value}");
     }
-    let _ = writeln!(out, "  {}", s.new.request.body);
+    let _ = writeln!(out, "  {}", d.request.body);
     out.push_str("\nattempts\n");
-    if exchange.attempts.is_empty() {
+    if d.attempts.is_empty() {
         out.push_str("  none recorded\n");
     }
-    for a in &exchange.attempts {
-        let _ = write!(
-            out,
-            "  #{} {} {} in {}",
-            a.number,
-            a.started_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            a.short(),
-            format_duration(a.latency)
-        );
-        if let AttemptResult::Failed { message, .. } = &a.result {
-            let _ = write!(out, " ({message})");
-        }
-        if let Some(r) = &a.retry {
-            let _ = write!(
-                out,
-                ", then waited {} ({})",
-                format_duration(r.wait),
-                r.reason
-            );
-        }
-        out.push('\n');
+    for a in &d.attempts {
+        out.push_str(&attempt_text(a));
     }
-    if let Some(r) = exchange.final_response() {
-        let _ = writeln!(out, "\nresponse\n  HTTP {}", status_title(r.status));
+    if let Some(r) = &d.response {
+        let _ = writeln!(out, "\nresponse\n  HTTP {}", r.status_title);
         for (name, value) in &r.headers {
             let _ = writeln!(out, "  {name}: {value}");
         }
-        let summary = r.summary();
-        let body = if summary.readable.is_empty() {
-            r.body_text()
-        } else {
-            summary.readable
-        };
-        for line in body.lines() {
+        for line in r.body.lines() {
             let _ = writeln!(out, "  {line}");
         }
-        if r.body_truncated {
-            let _ = writeln!(out, "  … truncated at {} bytes", r.body.len());
+        if let Some(read) = r.truncated_at {
+            let _ = writeln!(out, "  … truncated at {read} bytes");
         }
     }
+    out
+}
+
+fn attempt_text(a: &AttemptLine) -> String {
+    let mut out = format!(
+        "  #{} {} {} in {}",
+        a.number,
+        utc_millis(a.started_at),
+        a.short,
+        format_duration(a.latency)
+    );
+    if let Some(message) = &a.error {
+        let _ = write!(out, " ({message})");
+    }
+    if let Some(w) = &a.wait {
+        let _ = write!(
+            out,
+            ", then waited {} ({})",
+            format_duration(w.wait),
+            w.reason
+        );
+    }
+    out.push('\n');
     out
 }
 
@@ -286,7 +265,7 @@ pub fn submission_json(s: &Submission) -> Value {
         "request_id": response.and_then(|r| r.request_id.clone()),
         "verification_id": (s.outcome == Some(OutcomeKind::Initiated)).then(|| response.and_then(|r| r.json_field("id"))).flatten(),
         "explanation": explanation,
-        "request": s.new.request,
+        "request": present::masked_request(&s.new.request),
         "attempts": attempts,
     })
 }

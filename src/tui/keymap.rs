@@ -134,6 +134,38 @@ pub struct Binding {
     pub help: &'static str,
 }
 
+/// A row of the table, written on one line so the table reads as a table.
+const fn b(
+    modes: &'static [Mode],
+    keys: &'static [Key],
+    action: Action,
+    footer: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        modes,
+        keys,
+        action,
+        footer,
+        help,
+    }
+}
+
+// Named keys, so the rows stay short.
+const ESC: Key = key(KeyCode::Esc);
+const ENTER: Key = key(KeyCode::Enter);
+const TAB: Key = key(KeyCode::Tab);
+const BACKTAB: Key = key(KeyCode::BackTab);
+const UP: Key = key(KeyCode::Up);
+const DOWN: Key = key(KeyCode::Down);
+const LEFT: Key = key(KeyCode::Left);
+const RIGHT: Key = key(KeyCode::Right);
+const PGUP: Key = key(KeyCode::PageUp);
+const PGDN: Key = key(KeyCode::PageDown);
+const HOME: Key = key(KeyCode::Home);
+const END: Key = key(KeyCode::End);
+const F1: Key = key(KeyCode::F(1));
+
 use Mode::*;
 
 const FORM: &[Mode] = &[TextField, TypePicker, SubmitButton];
@@ -141,470 +173,76 @@ const MAIN: &[Mode] = &[TextField, TypePicker, SubmitButton, History];
 /// Every mode: the help overlay's order.
 const EVERYWHERE: &[Mode] = &HELP_ORDER;
 
-/// Every binding, in the order the footer and help list them.
+/// Every binding, in the order the footer and help list them: modes, keys, action,
+/// footer text, help text.
+#[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
-    Binding {
-        modes: EVERYWHERE,
-        keys: &[ctrl('c'), ctrl('q')],
-        action: Action::Quit,
-        footer: "quit",
-        help: "quit (asks first while submissions are in flight)",
-    },
-    Binding {
-        modes: &[Detail, Help],
-        keys: &[key(KeyCode::Esc), ch('q')],
-        action: Action::Close,
-        footer: "close",
-        help: "close",
-    },
-    Binding {
-        modes: &[Confirm],
-        keys: &[ch('y'), ch('Y')],
-        action: Action::Yes,
-        footer: "yes",
-        help: "answer yes",
-    },
-    Binding {
-        modes: &[Confirm],
-        keys: &[ch('n'), ch('N'), key(KeyCode::Esc), key(KeyCode::Enter)],
-        action: Action::No,
-        footer: "no (default)",
-        help: "answer no (the default)",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[ctrl('s')],
-        action: Action::Submit,
-        footer: "submit",
-        help: "submit the form from anywhere",
-    },
-    Binding {
-        modes: FORM,
-        keys: &[key(KeyCode::Enter)],
-        action: Action::Advance,
-        footer: "next/submit",
-        help: "next field; submits from the last field",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[key(KeyCode::Tab)],
-        action: Action::NextField,
-        footer: "next",
-        help: "next field (the history pane comes after the form)",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[key(KeyCode::BackTab)],
-        action: Action::PrevField,
-        footer: "",
-        help: "previous field",
-    },
-    Binding {
-        modes: &[TextField, SubmitButton],
-        keys: &[key(KeyCode::Up)],
-        action: Action::FieldUp,
-        footer: "",
-        help: "field above",
-    },
-    Binding {
-        modes: &[TextField, SubmitButton],
-        keys: &[key(KeyCode::Down)],
-        action: Action::FieldDown,
-        footer: "",
-        help: "field below",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[key(KeyCode::Down), ch('j'), key(KeyCode::Right)],
-        action: Action::TypeNext,
-        footer: "type",
-        help: "next KYC type",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[key(KeyCode::Up), ch('k'), key(KeyCode::Left)],
-        action: Action::TypePrev,
-        footer: "",
-        help: "previous KYC type",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[ch('1'), ch('f')],
-        action: Action::TypePick(0),
-        footer: "1-4/f s r i",
-        help: "full",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[ch('2'), ch('s')],
-        action: Action::TypePick(1),
-        footer: "",
-        help: "shipping",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[ch('3'), ch('r')],
-        action: Action::TypePick(2),
-        footer: "",
-        help: "rfi",
-    },
-    Binding {
-        modes: &[TypePicker],
-        keys: &[ch('4'), ch('i')],
-        action: Action::TypePick(3),
-        footer: "",
-        help: "import",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('k'), key(KeyCode::Up)],
-        action: Action::RowUp,
-        footer: "",
-        help: "previous row",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('j'), key(KeyCode::Down)],
-        action: Action::RowDown,
-        footer: "move",
-        help: "next row",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[key(KeyCode::PageUp)],
-        action: Action::PageUp,
-        footer: "",
-        help: "page up",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[key(KeyCode::PageDown)],
-        action: Action::PageDown,
-        footer: "",
-        help: "page down",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('g'), key(KeyCode::Home)],
-        action: Action::Top,
-        footer: "",
-        help: "newest row",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('G'), key(KeyCode::End)],
-        action: Action::Bottom,
-        footer: "",
-        help: "oldest row",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[key(KeyCode::Enter)],
-        action: Action::OpenDetail,
-        footer: "detail",
-        help: "open the request and response",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('/')],
-        action: Action::Filter,
-        footer: "filter",
-        help: "filter by user id, verification id, request id or status",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('e')],
-        action: Action::ToggleErrors,
-        footer: "errors",
-        help: "show errors only / everything",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('y')],
-        action: Action::CopyLink,
-        footer: "copy link",
-        help: "copy the webview link of the row",
-    },
-    Binding {
-        modes: FORM,
-        keys: &[ctrl('y')],
-        action: Action::CopyLink,
-        footer: "copy link",
-        help: "copy the webview link of the last success",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[key(KeyCode::Esc)],
-        action: Action::CancelPending,
-        footer: "",
-        help: "cancel the selected (or newest) pending submission",
-    },
-    Binding {
-        modes: &[TypePicker, SubmitButton, History],
-        keys: &[ch('p')],
-        action: Action::Profiles,
-        footer: "profile",
-        help: "choose the profile (target) to send to",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[ctrl('p')],
-        action: Action::Profiles,
-        footer: "",
-        help: "choose the profile (works in text fields too)",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('a')],
-        action: Action::ToggleAllProfiles,
-        footer: "all profiles",
-        help: "show every profile's rows / only the current profile's",
-    },
-    Binding {
-        modes: &[Picker],
-        keys: &[ch('j'), key(KeyCode::Down)],
-        action: Action::RowDown,
-        footer: "move",
-        help: "next profile",
-    },
-    Binding {
-        modes: &[Picker],
-        keys: &[ch('k'), key(KeyCode::Up)],
-        action: Action::RowUp,
-        footer: "",
-        help: "previous profile",
-    },
-    Binding {
-        modes: &[Picker],
-        keys: &[key(KeyCode::Enter)],
-        action: Action::Choose,
-        footer: "use it",
-        help: "send to this profile from now on",
-    },
-    Binding {
-        modes: &[Picker],
-        keys: &[key(KeyCode::Esc)],
-        action: Action::Close,
-        footer: "keep current",
-        help: "keep the current profile",
-    },
-    Binding {
-        modes: &[TypePicker, SubmitButton, History],
-        keys: &[ch('B')],
-        action: Action::OpenBatch,
-        footer: "batch",
-        help: "many verifications at once: paste a list or a CSV, or name a file",
-    },
-    Binding {
-        modes: MAIN,
-        keys: &[ctrl('b')],
-        action: Action::OpenBatch,
-        footer: "",
-        help: "open the batch screen (works in text fields too)",
-    },
-    Binding {
-        modes: &[BatchInput],
-        keys: &[ctrl('s')],
-        action: Action::BatchPreview,
-        footer: "preview",
-        help: "read and check every row (nothing is sent yet)",
-    },
-    Binding {
-        modes: &[BatchInput],
-        keys: &[ctrl('r')],
-        action: Action::BatchResume,
-        footer: "resume",
-        help: "finish the newest interrupted batch of this profile",
-    },
-    Binding {
-        modes: &[BatchInput],
-        keys: &[ctrl('u')],
-        action: Action::BatchClear,
-        footer: "clear",
-        help: "clear the pasted text",
-    },
-    Binding {
-        modes: &[BatchPreview],
-        keys: &[key(KeyCode::Enter), ctrl('s')],
-        action: Action::BatchSend,
-        footer: "send",
-        help: "send the valid rows (production asks for the profile's name)",
-    },
-    Binding {
-        modes: &[BatchPreview],
-        keys: &[ch('e')],
-        action: Action::BatchEdit,
-        footer: "edit",
-        help: "back to the pasted text",
-    },
-    Binding {
-        modes: &[BatchConfirm],
-        keys: &[key(KeyCode::Enter)],
-        action: Action::BatchSend,
-        footer: "send",
-        help: "send if the name matches",
-    },
-    Binding {
-        modes: &[BatchRun],
-        keys: &[ch(' ')],
-        action: Action::BatchPause,
-        footer: "pause/resume",
-        help: "pause or resume sending (rows in flight finish)",
-    },
-    Binding {
-        modes: &[BatchRun],
-        keys: &[ch('c')],
-        action: Action::BatchStop,
-        footer: "stop",
-        help: "send nothing more; the rest stays not sent, to resume later",
-    },
-    Binding {
-        modes: &[BatchPreview, BatchRun],
-        keys: &[ch('j'), key(KeyCode::Down)],
-        action: Action::ScrollDown,
-        footer: "",
-        help: "scroll down",
-    },
-    Binding {
-        modes: &[BatchPreview, BatchRun],
-        keys: &[ch('k'), key(KeyCode::Up)],
-        action: Action::ScrollUp,
-        footer: "",
-        help: "scroll up",
-    },
-    Binding {
-        modes: &[BatchPreview, BatchRun],
-        keys: &[key(KeyCode::PageDown)],
-        action: Action::PageDown,
-        footer: "",
-        help: "page down",
-    },
-    Binding {
-        modes: &[BatchPreview, BatchRun],
-        keys: &[key(KeyCode::PageUp)],
-        action: Action::PageUp,
-        footer: "",
-        help: "page up",
-    },
-    Binding {
-        modes: &[BatchInput, BatchPreview, BatchConfirm, BatchRun],
-        keys: &[key(KeyCode::Esc)],
-        action: Action::Close,
-        footer: "close",
-        help: "close the batch screen (a running batch must be stopped first)",
-    },
-    Binding {
-        modes: &[Filter],
-        keys: &[key(KeyCode::Enter)],
-        action: Action::FilterDone,
-        footer: "keep filter",
-        help: "keep the filter and go back to the rows",
-    },
-    Binding {
-        modes: &[Filter],
-        keys: &[key(KeyCode::Esc)],
-        action: Action::FilterClear,
-        footer: "clear",
-        help: "clear the filter",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('c')],
-        action: Action::CopyCurl,
-        footer: "curl",
-        help: "copy as curl (the key is $KYC_API_KEY)",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('y')],
-        action: Action::CopyLink,
-        footer: "link",
-        help: "copy the webview link",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('i')],
-        action: Action::CopyRequestId,
-        footer: "req id",
-        help: "copy the request id",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('b')],
-        action: Action::CopyBody,
-        footer: "body",
-        help: "copy the raw response body",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('r')],
-        action: Action::Resend,
-        footer: "resend",
-        help: "resend as a new submission (new idempotency key)",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('R')],
-        action: Action::RetrySameKey,
-        footer: "retry same key",
-        help: "retry with the same idempotency key (no outcome yet: never starts it twice)",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('x')],
-        action: Action::ExportCsv,
-        footer: "export",
-        help: "export the rows shown (filter applied) to CSV in the data directory",
-    },
-    Binding {
-        modes: &[History],
-        keys: &[ch('X')],
-        action: Action::ExportJson,
-        footer: "",
-        help: "export the rows shown (filter applied) to JSON in the data directory",
-    },
-    Binding {
-        modes: &[Detail],
-        keys: &[ch('l')],
-        action: Action::LoadIntoForm,
-        footer: "edit",
-        help: "load the request into the form",
-    },
-    Binding {
-        modes: &[Detail, Help],
-        keys: &[ch('j'), key(KeyCode::Down)],
-        action: Action::ScrollDown,
-        footer: "",
-        help: "scroll down",
-    },
-    Binding {
-        modes: &[Detail, Help],
-        keys: &[ch('k'), key(KeyCode::Up)],
-        action: Action::ScrollUp,
-        footer: "",
-        help: "scroll up",
-    },
-    Binding {
-        modes: &[Help],
-        keys: &[ch('?')],
-        action: Action::Close,
-        footer: "",
-        help: "close",
-    },
-    Binding {
-        modes: &[TypePicker, SubmitButton, History, Detail],
-        keys: &[ch('?')],
-        action: Action::Help,
-        footer: "help",
-        help: "show every key",
-    },
-    Binding {
-        modes: EVERYWHERE,
-        keys: &[key(KeyCode::F(1))],
-        action: Action::Help,
-        footer: "",
-        help: "show every key (works in text fields too)",
-    },
+    b(EVERYWHERE, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)"),
+    b(&[Detail, Help], &[ESC, ch('q')], Action::Close, "close", "close"),
+    b(&[Confirm], &[ch('y'), ch('Y')], Action::Yes, "yes", "answer yes"),
+    b(&[Confirm], &[ch('n'), ch('N'), ESC, ENTER], Action::No, "no (default)", "answer no (the default)"),
+    b(MAIN, &[ctrl('s')], Action::Submit, "submit", "submit the form from anywhere"),
+    b(FORM, &[ENTER], Action::Advance, "next/submit", "next field; submits from the last field"),
+    b(MAIN, &[TAB], Action::NextField, "next", "next field (the history pane comes after the form)"),
+    b(MAIN, &[BACKTAB], Action::PrevField, "", "previous field"),
+    b(&[TextField, SubmitButton], &[UP], Action::FieldUp, "", "field above"),
+    b(&[TextField, SubmitButton], &[DOWN], Action::FieldDown, "", "field below"),
+    b(&[TypePicker], &[DOWN, ch('j'), RIGHT], Action::TypeNext, "type", "next KYC type"),
+    b(&[TypePicker], &[UP, ch('k'), LEFT], Action::TypePrev, "", "previous KYC type"),
+    b(&[TypePicker], &[ch('1'), ch('f')], Action::TypePick(0), "1-4/f s r i", "full"),
+    b(&[TypePicker], &[ch('2'), ch('s')], Action::TypePick(1), "", "shipping"),
+    b(&[TypePicker], &[ch('3'), ch('r')], Action::TypePick(2), "", "rfi"),
+    b(&[TypePicker], &[ch('4'), ch('i')], Action::TypePick(3), "", "import"),
+    b(&[History], &[ch('k'), UP], Action::RowUp, "", "previous row"),
+    b(&[History], &[ch('j'), DOWN], Action::RowDown, "move", "next row"),
+    b(&[History], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[History], &[PGDN], Action::PageDown, "", "page down"),
+    b(&[History], &[ch('g'), HOME], Action::Top, "", "newest row"),
+    b(&[History], &[ch('G'), END], Action::Bottom, "", "oldest row"),
+    b(&[History], &[ENTER], Action::OpenDetail, "detail", "open the request and response"),
+    b(&[History], &[ch('/')], Action::Filter, "filter", "filter by user id, verification id, request id or status"),
+    b(&[History], &[ch('e')], Action::ToggleErrors, "errors", "show errors only / everything"),
+    b(&[History], &[ch('y')], Action::CopyLink, "copy link", "copy the webview link of the row"),
+    b(FORM, &[ctrl('y')], Action::CopyLink, "copy link", "copy the webview link of the last success"),
+    b(MAIN, &[ESC], Action::CancelPending, "", "cancel the selected (or newest) pending submission"),
+    b(&[TypePicker, SubmitButton, History], &[ch('p')], Action::Profiles, "profile", "choose the profile (target) to send to"),
+    b(MAIN, &[ctrl('p')], Action::Profiles, "", "choose the profile (works in text fields too)"),
+    b(&[History], &[ch('a')], Action::ToggleAllProfiles, "all profiles", "show every profile's rows / only the current profile's"),
+    b(&[Picker], &[ch('j'), DOWN], Action::RowDown, "move", "next profile"),
+    b(&[Picker], &[ch('k'), UP], Action::RowUp, "", "previous profile"),
+    b(&[Picker], &[ENTER], Action::Choose, "use it", "send to this profile from now on"),
+    b(&[Picker], &[ESC], Action::Close, "keep current", "keep the current profile"),
+    b(&[TypePicker, SubmitButton, History], &[ch('B')], Action::OpenBatch, "batch", "many verifications at once: paste a list or a CSV, or name a file"),
+    b(MAIN, &[ctrl('b')], Action::OpenBatch, "", "open the batch screen (works in text fields too)"),
+    b(&[BatchInput], &[ctrl('s')], Action::BatchPreview, "preview", "read and check every row (nothing is sent yet)"),
+    b(&[BatchInput], &[ctrl('r')], Action::BatchResume, "resume", "finish the newest interrupted batch of this profile"),
+    b(&[BatchInput], &[ctrl('u')], Action::BatchClear, "clear", "clear the pasted text"),
+    b(&[BatchPreview], &[ENTER, ctrl('s')], Action::BatchSend, "send", "send the valid rows (production asks for the profile's name)"),
+    b(&[BatchPreview], &[ch('e')], Action::BatchEdit, "edit", "back to the pasted text"),
+    b(&[BatchConfirm], &[ENTER], Action::BatchSend, "send", "send if the name matches"),
+    b(&[BatchRun], &[ch(' ')], Action::BatchPause, "pause/resume", "pause or resume sending (rows in flight finish)"),
+    b(&[BatchRun], &[ch('c')], Action::BatchStop, "stop", "send nothing more; the rest stays not sent, to resume later"),
+    b(&[BatchPreview, BatchRun], &[ch('j'), DOWN], Action::ScrollDown, "", "scroll down"),
+    b(&[BatchPreview, BatchRun], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
+    b(&[BatchPreview, BatchRun], &[PGDN], Action::PageDown, "", "page down"),
+    b(&[BatchPreview, BatchRun], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[BatchInput, BatchPreview, BatchConfirm, BatchRun], &[ESC], Action::Close, "close", "close the batch screen (a running batch must be stopped first)"),
+    b(&[Filter], &[ENTER], Action::FilterDone, "keep filter", "keep the filter and go back to the rows"),
+    b(&[Filter], &[ESC], Action::FilterClear, "clear", "clear the filter"),
+    b(&[Detail], &[ch('c')], Action::CopyCurl, "curl", "copy as curl (the key is $KYC_API_KEY)"),
+    b(&[Detail], &[ch('y')], Action::CopyLink, "link", "copy the webview link"),
+    b(&[Detail], &[ch('i')], Action::CopyRequestId, "req id", "copy the request id"),
+    b(&[Detail], &[ch('b')], Action::CopyBody, "body", "copy the raw response body"),
+    b(&[Detail], &[ch('r')], Action::Resend, "resend", "resend as a new submission (new idempotency key)"),
+    b(&[Detail], &[ch('R')], Action::RetrySameKey, "retry same key", "retry with the same idempotency key (no outcome yet: never starts it twice)"),
+    b(&[History], &[ch('x')], Action::ExportCsv, "export", "export the rows shown (filter applied) to CSV in the data directory"),
+    b(&[History], &[ch('X')], Action::ExportJson, "", "export the rows shown (filter applied) to JSON in the data directory"),
+    b(&[Detail], &[ch('l')], Action::LoadIntoForm, "edit", "load the request into the form"),
+    b(&[Detail, Help], &[ch('j'), DOWN], Action::ScrollDown, "", "scroll down"),
+    b(&[Detail, Help], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
+    b(&[Help], &[ch('?')], Action::Close, "", "close"),
+    b(&[TypePicker, SubmitButton, History, Detail], &[ch('?')], Action::Help, "help", "show every key"),
+    b(EVERYWHERE, &[F1], Action::Help, "", "show every key (works in text fields too)"),
 ];
 
 /// The action a key has in a mode, if any.
@@ -619,38 +257,72 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
 /// `(keys, text)` pairs for the footer in a mode.
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
-    let help = match mode {
-        Mode::TextField
-        | Mode::Filter
-        | Mode::Confirm
-        | Mode::Picker
-        | Mode::BatchInput
-        | Mode::BatchConfirm => "F1",
-        _ => "?",
-    };
     let mut items = if mode == Mode::Help {
         Vec::new()
     } else {
-        vec![(help.to_string(), "help")]
+        vec![(key_name(mode, Action::Help), "help")]
     };
     items.extend(
         BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode) && !b.footer.is_empty() && b.action != Action::Help)
-            .map(|b| (keys_label(b), b.footer)),
+            .map(|b| (b.keys_label(), b.footer)),
     );
     items
 }
 
-/// All keys of a binding, joined: `j/↓`.
-pub fn keys_label(binding: &Binding) -> String {
-    binding
-        .keys
-        .iter()
-        .map(|k| k.label())
-        .collect::<Vec<_>>()
-        .join("/")
+impl Binding {
+    /// All keys of the binding, joined: `j/↓`.
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
+
+/// What screen text calls a key that does `action` in `mode`: the first key bound to it,
+/// e.g. `Ctrl-S`. Texts name keys through this, so a rebinding cannot leave them stale.
+pub fn key_name(mode: Mode, action: Action) -> String {
+    key_names(mode, action)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| UNBOUND.to_string())
+}
+
+/// Every key that does `action` in `mode`, in table order. An uppercase letter beside its
+/// lowercase one is left out: it is there for Caps Lock, not worth a word on screen.
+pub fn key_names(mode: Mode, action: Action) -> Vec<String> {
+    let keys: Vec<Key> = BINDINGS
+        .iter()
+        .filter(|b| b.action == action && b.modes.contains(&mode))
+        .flat_map(|b| b.keys.iter().copied())
+        .collect();
+    keys.iter()
+        .filter(|k| match k.code {
+            KeyCode::Char(c) if c.is_ascii_uppercase() => !keys.contains(&Key {
+                code: KeyCode::Char(c.to_ascii_lowercase()),
+                mods: k.mods,
+            }),
+            _ => true,
+        })
+        .map(|k| k.label())
+        .collect()
+}
+
+/// [`key_names`] joined as the table writes them: `Ctrl-C/Ctrl-Q`.
+pub fn keys_label(mode: Mode, action: Action) -> String {
+    let names = key_names(mode, action);
+    if names.is_empty() {
+        UNBOUND.to_string()
+    } else {
+        names.join("/")
+    }
+}
+
+/// Shown for an action no key does; a unit test keeps it off the screen.
+const UNBOUND: &str = "(no key)";
 
 /// Modes in the order the help overlay lists them.
 pub const HELP_ORDER: [Mode; 13] = [
@@ -739,5 +411,24 @@ mod tests {
         assert!(items.iter().any(|(k, t)| k == "c" && *t == "curl"));
         assert_eq!(footer(TextField)[0], ("F1".to_string(), "help"));
         assert_eq!(footer(History)[0], ("?".to_string(), "help"));
+        // `?` is not bound on the batch screens; F1 is.
+        assert_eq!(footer(BatchRun)[0], ("F1".to_string(), "help"));
+    }
+
+    #[test]
+    fn key_names_come_from_the_table() {
+        assert_eq!(key_name(TextField, Action::Submit), "Ctrl-S");
+        assert_eq!(key_name(BatchPreview, Action::BatchSend), "Enter");
+        assert_eq!(key_name(BatchRun, Action::BatchPause), "Space");
+        assert_eq!(key_name(History, Action::Help), "?");
+        assert_eq!(key_name(TextField, Action::Help), "F1");
+        assert_eq!(keys_label(Help, Action::Quit), "Ctrl-C/Ctrl-Q");
+        assert_eq!(keys_label(Detail, Action::ScrollDown), "j/↓");
+        assert_eq!(key_names(Confirm, Action::Yes), ["y"]);
+        assert_eq!(key_names(Confirm, Action::No), ["n", "Esc", "Enter"]);
+        // Two rows close the help overlay: both are listed, in table order.
+        assert_eq!(keys_label(Help, Action::Close), "Esc/q/?");
+        assert_eq!(key_name(TextField, Action::Resend), UNBOUND);
+        assert_eq!(keys_label(TextField, Action::Resend), UNBOUND);
     }
 }

@@ -8,8 +8,10 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Table
 
 use crate::batch::Check;
 use crate::domain::OutcomeKind;
-use crate::headless::format_duration;
+use crate::present::format_duration;
+use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -49,7 +51,10 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let redirect = state.form.redirect_uri.value().trim();
     let lines = vec![
         Line::raw("Paste ids, one per line, or a CSV: user_id[,type][,redirect_uri]."),
-        Line::raw("Or type a file's path. Ctrl-S checks every row; nothing is sent yet."),
+        Line::raw(format!(
+            "Or type a file's path. {} checks every row; nothing is sent yet.",
+            key_name(Mode::BatchInput, Action::BatchPreview)
+        )),
         Line::styled(
             format!(
                 "Rows without a type: {}; without a redirect URI: {} (set in the form).",
@@ -104,8 +109,12 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     if let Some(u) = b.unfinished.first() {
         notes.push(Line::styled(
             format!(
-                "Ctrl-R resumes batch {} ({}: {} of {} row(s) without an outcome)",
-                u.id, u.source, u.unfinished, u.total
+                "{} resumes batch {} ({}: {} of {} row(s) without an outcome)",
+                key_name(Mode::BatchInput, Action::BatchResume),
+                u.id,
+                u.source,
+                u.unfinished,
+                u.total
             ),
             t.warn(),
         ));
@@ -178,7 +187,12 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
             ])
         }
         _ => Line::styled(
-            "Enter sends the valid rows · e edits · Esc closes",
+            format!(
+                "{} sends the valid rows · {} edits · {} closes",
+                key_name(Mode::BatchPreview, Action::BatchSend),
+                key_name(Mode::BatchPreview, Action::BatchEdit),
+                key_name(Mode::BatchPreview, Action::Close)
+            ),
             t.muted(),
         ),
     };
@@ -241,14 +255,21 @@ fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
             .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
             .count();
         if left > 0 {
-            format!("stopped: {left} row(s) not sent · Ctrl-B then Ctrl-R resumes")
+            format!(
+                "stopped: {left} row(s) not sent · {} then {} resumes",
+                key_name(Mode::TextField, Action::OpenBatch),
+                key_name(Mode::BatchInput, Action::BatchResume)
+            )
         } else {
             "every row has its outcome in history".to_string()
         }
     } else if b.stopping {
         "stopping: rows in flight finish, the rest stays not sent".to_string()
     } else if b.paused {
-        "paused: space resumes".to_string()
+        format!(
+            "paused: {} resumes",
+            key_name(Mode::BatchRun, Action::BatchPause)
+        )
     } else if let Some(until) = b.waiting_until {
         format!(
             "rate-limit budget used: waiting {} for the window",
@@ -264,9 +285,16 @@ fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     frame.render_widget(Paragraph::new(Line::from(spans)), counts);
     rows_table(frame, table, state, b);
     let keys = if b.stage == Stage::Done {
-        "Esc closes (the rows are in history)"
+        format!(
+            "{} closes (the rows are in history)",
+            key_name(Mode::BatchRun, Action::Close)
+        )
     } else {
-        "space pauses/resumes · c stops"
+        format!(
+            "{} pauses/resumes · {} stops",
+            key_name(Mode::BatchRun, Action::BatchPause),
+            key_name(Mode::BatchRun, Action::BatchStop)
+        )
     };
     let mut line = vec![Span::styled(keys, t.muted())];
     if let Some(e) = &b.error {

@@ -5,6 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name, key_names};
 use crate::tui::layout::centered;
 use crate::tui::state::{Confirm, State};
 
@@ -42,9 +44,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
     };
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
-        Span::styled("y", t.key()),
+        Span::styled(key_name(Mode::Confirm, Action::Yes), t.key()),
         Span::raw(" yes   "),
-        Span::styled("n / Esc / Enter", t.key()),
+        Span::styled(key_names(Mode::Confirm, Action::No).join(" / "), t.key()),
         Span::raw(" no (default)"),
     ]));
     let height = u16::try_from(lines.len()).unwrap_or(20) + 2;

@@ -1,13 +1,15 @@
 //! One submission in full: request, attempts, final response, explanation.
 
-use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::api::{AttemptResult, KEY_MASK};
-use crate::domain::{OutcomeKind, status_title};
-use crate::headless::format_duration;
+use crate::present::{
+    NO_RESPONSE, SubmissionReport, describe_submission, format_duration, local_clock_millis,
+    local_datetime, plural,
+};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name, keys_label};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::{Detail, State};
 use crate::tui::theme::Theme;
@@ -15,20 +17,24 @@ use crate::tui::theme::Theme;
 pub fn render(frame: &mut Frame, area: Rect, state: &State, detail: &Detail) {
     let t = state.theme;
     let popup = overlay_area(area);
-    let lines = detail_lines(state, detail, t);
-    let s = &detail.submission;
-    let title = format!(" Submission #{} · {}", s.id, s.new.user_id);
-    super::scrolled_page(frame, popup, lines, detail.scroll, &title, t);
+    let report = describe_submission(&detail.submission);
+    let lines = detail_lines(state, detail, &report, t);
+    let title = format!(" Submission #{} · {}", report.id, report.user_id);
+    let more = keys_label(Mode::Detail, Action::ScrollDown);
+    super::scrolled_page(frame, popup, lines, (detail.scroll, &more), &title, t);
 }
 
 fn section(title: &str, t: Theme) -> Line<'static> {
     Line::styled(title.to_string(), t.bold().patch(t.pending()))
 }
 
-fn detail_lines(state: &State, detail: &Detail, t: Theme) -> Vec<Line<'static>> {
-    let s = &detail.submission;
-    let exchange = s.exchange();
-    let live = state.live.get(&s.id);
+fn detail_lines(
+    state: &State,
+    detail: &Detail,
+    d: &SubmissionReport,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let live = state.live.get(&d.id);
     let mut lines = Vec::new();
     if detail.resent {
         lines.push(Line::styled(
@@ -39,76 +45,61 @@ fn detail_lines(state: &State, detail: &Detail, t: Theme) -> Vec<Line<'static>> 
     lines.push(Line::styled(
         format!(
             "{} · profile {} · operator {} · {}",
-            s.new
-                .created_at
-                .with_timezone(&Local)
-                .format("%Y-%m-%d %H:%M:%S %Z"),
-            s.new.profile,
-            s.new.operator,
-            s.new.kyc_type
+            local_datetime(d.created_at),
+            d.profile,
+            d.operator,
+            d.kyc_type
         ),
         t.muted(),
     ));
-    let outcome_line = match (s.outcome, live) {
+    let outcome_line = match (&d.outcome, live) {
         (_, Some(_)) => Line::styled("in flight…", t.pending()),
-        (Some(kind), None) => {
-            let e = exchange.explanation();
-            Line::from(vec![
-                Span::styled(
-                    format!(
-                        "{} ",
-                        if kind == OutcomeKind::Initiated {
-                            "✓"
-                        } else {
-                            "✗"
-                        }
-                    ),
-                    t.outcome(kind),
-                ),
-                Span::styled(kind.label().to_string(), t.outcome(kind).patch(t.bold())),
-                Span::raw(format!(
-                    " · {} · {} · {}",
-                    e.title,
-                    plural(exchange.attempts.len(), "attempt"),
-                    format_duration(exchange.total_latency())
-                )),
-            ])
-        }
+        (Some(e), None) => Line::from(vec![
+            Span::styled(format!("{} ", e.mark), t.outcome(e.kind)),
+            Span::styled(
+                e.kind.label().to_string(),
+                t.outcome(e.kind).patch(t.bold()),
+            ),
+            Span::raw(format!(
+                " · {} · {} · {}",
+                e.title,
+                plural(e.attempts, "attempt"),
+                format_duration(e.took)
+            )),
+        ]),
         (None, None) => Line::styled(
-            "outcome unknown: the console stopped before the end; resend with r (new key) or retry later",
+            format!(
+                "outcome unknown: the console stopped before the end; resend with {} (new key) or retry later",
+                key_name(Mode::Detail, Action::Resend)
+            ),
             t.warn(),
         ),
     };
     lines.push(outcome_line);
-    if s.outcome.is_some() && live.is_none() {
-        let e = exchange.explanation();
+    if let (Some(e), None) = (&d.outcome, live) {
         lines.push(Line::raw(format!("  meaning     {}", e.meaning)));
         lines.push(Line::styled(
             format!("  what to do  {}", e.action),
             t.warn(),
         ));
     }
-    let response = exchange.final_response();
     lines.push(Line::raw(format!(
         "  request id  {}",
-        response
-            .and_then(|r| r.request_id.clone())
-            .unwrap_or_else(|| "— (no response)".into())
+        d.request_id.as_deref().unwrap_or(NO_RESPONSE)
     )));
-    lines.push(Line::raw(format!(
-        "  idempotency {}",
-        s.new.idempotency_key
-    )));
-    if let Some(url) = response
-        .filter(|_| s.outcome == Some(OutcomeKind::Initiated))
-        .and_then(|r| r.json_field("url"))
+    lines.push(Line::raw(format!("  idempotency {}", d.idempotency_key)));
+    if let Some(url) = d
+        .outcome
+        .as_ref()
+        .and_then(|e| e.verification.as_ref())
+        .and_then(|v| v.url.clone())
     {
         lines.push(Line::from(vec![
             Span::raw("  webview     "),
             Span::styled(url, t.pending()),
         ]));
     }
-    if let Some(of) = s.new.resend_of {
+    if let Some(of) = d.resend_of {
         lines.push(Line::styled(
             format!("  resends submission #{of}"),
             t.muted(),
@@ -118,99 +109,68 @@ fn detail_lines(state: &State, detail: &Detail, t: Theme) -> Vec<Line<'static>> 
     lines.push(Line::raw(""));
     lines.push(section("Request", t));
     lines.push(Line::styled(
-        format!("  {} {}", s.new.request.method, s.new.request.url),
+        format!("  {} {}", d.request.method, d.request.url),
         t.bold(),
     ));
-    for (name, value) in &s.new.request.headers {
-        let value = if name.eq_ignore_ascii_case("x-api-key") {
-            KEY_MASK.to_string()
-        } else {
-            value.clone()
-        };
+    for (name, value) in &d.request.headers {
         lines.push(Line::styled(format!("  {name}: {value}"), t.muted()));
     }
-    for l in pretty(&s.new.request.body).lines() {
+    for l in d.request.readable_body.lines() {
         lines.push(Line::raw(format!("  {l}")));
     }
 
     lines.push(Line::raw(""));
     lines.push(section("Attempts", t));
-    if exchange.attempts.is_empty() {
+    if d.attempts.is_empty() {
         lines.push(Line::styled("  none recorded", t.muted()));
     }
-    for a in &exchange.attempts {
+    for a in &d.attempts {
         let mut text = format!(
             "  #{} {}  {:<12} {}",
             a.number,
-            a.started_at.with_timezone(&Local).format("%H:%M:%S%.3f"),
-            a.short(),
+            local_clock_millis(a.started_at),
+            a.short,
             format_duration(a.latency)
         );
-        if let AttemptResult::Failed { message, .. } = &a.result {
+        if let Some(message) = &a.error {
             text.push_str(&format!("  {message}"));
         }
-        if let Some(r) = &a.retry {
+        if let Some(w) = &a.wait {
             text.push_str(&format!(
                 "  → waited {} ({})",
-                format_duration(r.wait),
-                r.reason
+                format_duration(w.wait),
+                w.reason
             ));
         }
-        lines.push(Line::styled(text, t.outcome(a.outcome())));
+        lines.push(Line::styled(text, t.outcome(a.kind)));
     }
 
     lines.push(Line::raw(""));
     lines.push(section("Response", t));
-    match response {
+    match &d.response {
         None => lines.push(Line::styled("  no response received", t.muted())),
         Some(r) => {
             lines.push(Line::styled(
-                format!("  HTTP {}", status_title(r.status)),
-                t.outcome(OutcomeKind::from_status(r.status))
-                    .patch(t.bold()),
+                format!("  HTTP {}", r.status_title),
+                t.outcome(r.kind).patch(t.bold()),
             ));
             for (name, value) in &r.headers {
                 lines.push(Line::styled(format!("  {name}: {value}"), t.muted()));
             }
             lines.push(Line::raw(""));
-            let summary = r.summary();
-            let body = if summary.readable.is_empty() {
-                r.body_text()
-            } else {
-                summary.readable.clone()
-            };
-            if body.trim().is_empty() {
+            if r.body.trim().is_empty() {
                 lines.push(Line::styled("  (empty body)", t.muted()));
             }
-            for l in body.lines() {
+            for l in r.body.lines() {
                 lines.push(Line::raw(format!("  {l}")));
             }
-            if r.body_truncated {
+            if let Some(read) = r.truncated_at {
                 lines.push(Line::styled(
-                    format!(
-                        "  … body truncated at {} bytes; the rest was not read",
-                        r.body.len()
-                    ),
+                    format!("  … body truncated at {read} bytes; the rest was not read"),
                     t.warn(),
                 ));
             }
         }
     }
     lines
-}
-
-fn pretty(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| body.to_string())
-}
-
-/// `1 attempt`, `3 attempts`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

@@ -8,6 +8,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
 use crate::domain::{FormField, KycType, USER_ID_LEN};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
@@ -84,7 +86,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
             if let Some(note) = norm.note() {
                 spans.push(Span::styled(format!(" — {note}"), t.warn()));
             } else if state.form.rapid {
-                spans.push(Span::styled(" — Enter sends (rapid entry)", t.muted()));
+                spans.push(Span::styled(
+                    format!(
+                        " — {} sends (rapid entry)",
+                        key_name(Mode::TextField, Action::Advance)
+                    ),
+                    t.muted(),
+                ));
             }
             Line::from(spans)
         }
@@ -107,7 +115,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
                     format!(
                         "{} {} {:<9}",
                         if chosen { "●" } else { "○" },
-                        i + 1,
+                        key_name(Mode::TypePicker, Action::TypePick(i)),
                         kind.as_str()
                     ),
                     style,
@@ -126,7 +134,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
                 format!(
                     "{} {} {}",
                     if chosen { "●" } else { "○" },
-                    i + 1,
+                    key_name(Mode::TypePicker, Action::TypePick(i)),
                     kind.as_str()
                 ),
                 type_style(chosen, picker_focused, t),
@@ -182,7 +190,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
     let mut spans = vec![
         Span::raw(" "),
         Span::styled("[ Submit ]", button),
-        Span::styled("  Ctrl-S from any field", t.muted()),
+        Span::styled(
+            format!(
+                "  {} from any field",
+                key_name(Mode::TextField, Action::Submit)
+            ),
+            t.muted(),
+        ),
     ];
     let in_flight = state.in_flight();
     if in_flight > 0 {

@@ -4,7 +4,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::tui::keymap::{BINDINGS, HELP_ORDER, keys_label};
+use crate::tui::action::Action;
+use crate::tui::keymap::{BINDINGS, HELP_ORDER, Mode, key_name, keys_label};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::State;
 
@@ -12,11 +13,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     let t = state.theme;
     let popup = overlay_area(area);
     let mut lines = vec![Line::from(vec![
-        Span::styled("Ctrl-C/Ctrl-Q", t.key()),
+        Span::styled(keys_label(Mode::Help, Action::Quit), t.key()),
         Span::raw(" quits from anywhere · "),
-        Span::styled("F1", t.key()),
+        Span::styled(key_name(Mode::TextField, Action::Help), t.key()),
         Span::raw(" opens this from text fields, "),
-        Span::styled("?", t.key()),
+        Span::styled(key_name(Mode::History, Action::Help), t.key()),
         Span::raw(" elsewhere"),
     ])];
     for mode in HELP_ORDER {
@@ -24,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(Line::styled(mode.title(), t.bold()));
         for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<22}", keys_label(b)), t.key()),
+                Span::styled(format!("  {:<22}", b.keys_label()), t.key()),
                 Span::raw(b.help),
             ]));
         }
@@ -41,12 +42,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
             Span::raw(path.clone()),
         ]));
     }
-    super::scrolled_page(
-        frame,
-        popup,
-        lines,
-        scroll,
-        " Help: keys and files (Esc closes)",
-        t,
+    let title = format!(
+        " Help: keys and files ({} closes)",
+        key_name(Mode::Help, Action::Close)
     );
+    let more = keys_label(Mode::Help, Action::ScrollDown);
+    super::scrolled_page(frame, popup, lines, (scroll, &more), &title, t);
 }

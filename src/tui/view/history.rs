@@ -1,6 +1,5 @@
 //! The history pane: newest first, read from the store a window at a time.
 
-use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -8,8 +7,10 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::spinner;
 use crate::domain::OutcomeKind;
-use crate::headless::format_duration;
 use crate::history::HistoryRow;
+use crate::present::{format_duration, local_clock};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::layout::history_rows;
 use crate::tui::state::{Focus, State};
 use crate::tui::update::remaining;
@@ -49,24 +50,32 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     .areas(inner);
     if pane.editing_filter {
         let value = pane.filter_input.value();
+        // The prompt is the key that opened the filter.
+        let prompt = key_name(Mode::History, Action::Filter);
+        let prompt_width = u16::try_from(prompt.chars().count()).unwrap_or(0);
         frame.render_widget(
             Paragraph::new(Line::from(vec![
-                Span::styled("/", t.key()),
+                Span::styled(prompt, t.key()),
                 Span::styled(value.to_string(), t.input_focused()),
             ])),
             filter_line,
         );
-        let x = filter_line.x + 1 + u16::try_from(pane.filter_input.visual_cursor()).unwrap_or(0);
+        let x = filter_line.x
+            + prompt_width
+            + u16::try_from(pane.filter_input.visual_cursor()).unwrap_or(0);
         frame.set_cursor_position((x.min(filter_line.right().saturating_sub(1)), filter_line.y));
     }
 
     if pane.total == 0 {
         let text = if !pane.loaded {
-            "loading…"
+            "loading…".to_string()
         } else if pane.filter.is_active() {
-            "No submissions match the filter (Esc in the filter clears it)."
+            format!(
+                "No submissions match the filter ({} in the filter clears it).",
+                key_name(Mode::Filter, Action::FilterClear)
+            )
         } else {
-            "No submissions yet."
+            "No submissions yet.".to_string()
         };
         frame.render_widget(Paragraph::new(Line::styled(text, t.muted())), table_area);
         return;
@@ -104,11 +113,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
     let t = state.theme;
-    let time = row
-        .created_at
-        .with_timezone(&Local)
-        .format("%H:%M:%S")
-        .to_string();
+    let time = local_clock(row.created_at);
     let user = if wide {
         row.user_id.clone()
     } else {

@@ -16,6 +16,8 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::action::Action;
+use super::keymap::{Mode, key_name};
 use super::layout::{MIN_HEIGHT, MIN_WIDTH, centered, fits, layout};
 use super::state::{Overlay, State};
 use super::theme::Theme;
@@ -27,7 +29,7 @@ const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 pub fn render(frame: &mut Frame, state: &State) {
     let area = frame.area();
     if !fits(area) {
-        too_small(frame, area);
+        too_small(frame, area, state.mode());
         return;
     }
     let l = layout(area);
@@ -58,14 +60,17 @@ pub fn render(frame: &mut Frame, state: &State) {
     }
 }
 
-fn too_small(frame: &mut Frame, area: Rect) {
+fn too_small(frame: &mut Frame, area: Rect, mode: Mode) {
     let text = vec![
         Line::from("Terminal too small"),
         Line::from(format!(
             "{}x{} now; kyc-console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
             area.width, area.height
         )),
-        Line::from("Enlarge the window; Ctrl-C quits."),
+        Line::from(format!(
+            "Enlarge the window; {} quits.",
+            key_name(mode, Action::Quit)
+        )),
     ];
     let y = area.height.saturating_sub(3) / 2;
     let inner = Rect::new(
@@ -82,12 +87,13 @@ fn too_small(frame: &mut Frame, area: Rect) {
     );
 }
 
-/// A full page of text over the screen, scrolled, saying when more is below.
+/// A full page of text over the screen, scrolled, saying when more is below and which
+/// keys (`down`) scroll to it.
 fn scrolled_page(
     frame: &mut Frame,
     area: Rect,
     lines: Vec<Line<'_>>,
-    scroll: u16,
+    (scroll, down): (u16, &str),
     title: &str,
     t: Theme,
 ) {
@@ -95,9 +101,9 @@ fn scrolled_page(
     let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
     let scroll = scroll.min(total.saturating_sub(1));
     let more = if scroll.saturating_add(area.height.saturating_sub(2)) < total {
-        " · more below: j/↓ "
+        format!(" · more below: {down} ")
     } else {
-        " "
+        " ".to_string()
     };
     frame.render_widget(Clear, area);
     frame.render_widget(
@@ -128,4 +134,107 @@ pub(crate) fn short_user_id(id: &str) -> String {
     let head: String = chars[..12].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::domain::KycType;
+    use crate::tui::action::Action;
+    use crate::tui::keymap::{BINDINGS, HELP_ORDER, Mode, key_names};
+
+    /// The functions through which screen text names a key.
+    const NAMERS: [&str; 3] = ["key_name(", "key_names(", "keys_label("];
+
+    /// Every call to a [`NAMERS`] function in the view sources: file and argument text.
+    fn calls() -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/view");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("the view sources") {
+            let path = entry.expect("a view source").path();
+            let whole = std::fs::read_to_string(&path).expect("readable");
+            // What the screens draw; tests (this one included) are not screen text.
+            let text = whole.split("#[cfg(test)]").next().unwrap_or_default();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            for namer in NAMERS {
+                for (at, _) in text.match_indices(namer) {
+                    // `b.keys_label()` is a binding's own keys, not a name looked up.
+                    let before = text[..at].chars().next_back();
+                    if before.is_some_and(|c| c == '.' || c == '_' || c.is_alphanumeric()) {
+                        continue;
+                    }
+                    let rest = &text[at + namer.len()..];
+                    let mut depth = 0;
+                    let end = rest
+                        .char_indices()
+                        .find(|&(_, c)| {
+                            match c {
+                                '(' => depth += 1,
+                                ')' if depth == 0 => return true,
+                                ')' => depth -= 1,
+                                _ => {}
+                            }
+                            false
+                        })
+                        .map(|(i, _)| i)
+                        .expect("a closing parenthesis");
+                    let args: String = rest[..end].split_whitespace().collect();
+                    found.push((name.clone(), args));
+                }
+            }
+        }
+        found
+    }
+
+    /// The modes a call's first argument names: one literal mode, or every mode when the
+    /// text shows wherever the focus is.
+    fn modes(arg: &str) -> Vec<Mode> {
+        match arg.strip_prefix("Mode::") {
+            Some(name) => HELP_ORDER
+                .into_iter()
+                .filter(|m| format!("{m:?}") == name)
+                .collect(),
+            None => HELP_ORDER.to_vec(),
+        }
+    }
+
+    /// The actions a call's second argument names: `TypePick(i)` over a loop is each pick.
+    fn actions(arg: &str) -> Vec<Action> {
+        let name = arg.strip_prefix("Action::").unwrap_or(arg);
+        let all = BINDINGS.iter().map(|b| b.action);
+        match name.strip_prefix("TypePick(") {
+            Some(index) if index.trim_end_matches(')').parse::<usize>().is_err() => {
+                (0..KycType::ALL.len()).map(Action::TypePick).collect()
+            }
+            _ => {
+                let mut named: Vec<Action> = all.filter(|a| format!("{a:?}") == name).collect();
+                named.dedup();
+                named
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_a_text_names_is_bound_where_the_text_shows() {
+        let calls = calls();
+        assert!(calls.len() >= 25, "too few key names found: {calls:?}");
+        for (file, args) in &calls {
+            let (mode_arg, action_arg) = args
+                .rsplit_once(',')
+                .unwrap_or_else(|| panic!("{file}: two arguments expected in {args}"));
+            let modes = modes(mode_arg);
+            let actions = actions(action_arg);
+            assert!(!modes.is_empty(), "{file}: no mode {mode_arg}");
+            assert!(!actions.is_empty(), "{file}: {action_arg} is bound nowhere");
+            for mode in &modes {
+                for action in &actions {
+                    assert!(
+                        !key_names(*mode, *action).is_empty(),
+                        "{file}: {args}: no key does {action:?} in {mode:?}"
+                    );
+                }
+            }
+        }
+    }
 }

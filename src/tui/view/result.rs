@@ -6,8 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::spinner;
-use crate::domain::{FormField, OutcomeKind};
-use crate::headless::format_duration;
+use crate::domain::OutcomeKind;
+use crate::present::{describe_exchange, format_duration};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::{LastResult, State};
 use crate::tui::update::remaining;
 
@@ -20,7 +22,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut lines: Vec<Line> = Vec::new();
     match &state.last_result {
         None => lines.push(Line::styled(
-            "Nothing sent yet: fill in the form, then Enter on the last field or Ctrl-S.",
+            format!(
+                "Nothing sent yet: fill in the form, then {} on the last field or {}.",
+                key_name(Mode::TextField, Action::Advance),
+                key_name(Mode::TextField, Action::Submit)
+            ),
             t.muted(),
         )),
         Some(LastResult::Sending { user_id }) => {
@@ -39,29 +45,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             lines.push(Line::styled(text, t.pending()));
         }
         Some(LastResult::Done { user_id, exchange }) => {
-            let outcome = exchange.outcome();
-            let explanation = exchange.explanation();
-            let response = exchange.final_response();
-            let attempts = exchange.attempts.len();
-            let tries = if attempts > 1 {
-                format!(", {attempts} attempts")
+            let e = describe_exchange(exchange);
+            let tries = if e.attempts > 1 {
+                format!(", {} attempts", e.attempts)
             } else {
                 String::new()
             };
-            if outcome == OutcomeKind::Initiated {
-                let id = response
-                    .and_then(|r| r.json_field("id"))
-                    .unwrap_or_default();
-                let status = response
-                    .and_then(|r| r.json_field("status"))
-                    .unwrap_or_default();
+            if e.kind == OutcomeKind::Initiated {
+                let v = e.verification.as_ref();
+                let id = v.and_then(|v| v.id.clone()).unwrap_or_default();
+                let status = v.and_then(|v| v.status.clone()).unwrap_or_default();
                 let mut title = vec![
-                    Span::styled("✓ initiated", t.ok().patch(t.bold())),
                     Span::styled(
-                        format!(
-                            " · {status} · {}{tries}",
-                            format_duration(exchange.total_latency())
-                        ),
+                        format!("{} {}", e.mark, e.kind.label()),
+                        t.ok().patch(t.bold()),
+                    ),
+                    Span::styled(
+                        format!(" · {status} · {}{tries}", format_duration(e.took)),
                         t.muted(),
                     ),
                 ];
@@ -73,56 +73,54 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     lines.push(Line::styled(format!("  {id}"), t.bold()));
                     lines.push(Line::styled(format!("  for {user_id}"), t.muted()));
                 }
-                if let Some(url) = response.and_then(|r| r.json_field("url")) {
+                if let Some(url) = v.and_then(|v| v.url.as_ref()) {
                     lines.push(Line::styled(format!("  {url}"), t.pending()));
                 }
                 lines.push(Line::styled(
-                    "  Ctrl-Y copy link · next: paste an id, Enter",
+                    format!(
+                        "  {} copy link · next: paste an id, {}",
+                        key_name(Mode::TextField, Action::CopyLink),
+                        key_name(Mode::TextField, Action::Advance)
+                    ),
                     t.muted(),
                 ));
             } else {
                 lines.push(Line::from(vec![
                     Span::styled(
                         // "outcome unknown (timed out)" already says what kind it is.
-                        if explanation.title.contains(outcome.label()) {
-                            String::from("✗ ")
+                        if e.title.contains(e.kind.label()) {
+                            format!("{} ", e.mark)
                         } else {
-                            format!("✗ {} ", outcome.label())
+                            format!("{} {} ", e.mark, e.kind.label())
                         },
-                        t.outcome(outcome).patch(t.bold()),
+                        t.outcome(e.kind).patch(t.bold()),
                     ),
-                    Span::styled(explanation.title.clone(), t.bold()),
-                    Span::styled(
-                        format!(" · {}{tries}", format_duration(exchange.total_latency())),
-                        t.muted(),
-                    ),
+                    Span::styled(e.title.clone(), t.bold()),
+                    Span::styled(format!(" · {}{tries}", format_duration(e.took)), t.muted()),
                 ]));
                 let mut details = Vec::new();
-                if let Some(r) = response {
-                    let summary = r.summary();
-                    for e in &summary.field_errors {
-                        let name = e
-                            .field
-                            .map_or(e.reference.clone(), |f: FormField| f.label().to_string());
-                        details.push(Line::styled(format!("  {name}: {}", e.message), t.error()));
-                    }
-                    if summary.field_errors.is_empty()
-                        && let Some(line) = summary.one_line()
-                    {
-                        details.push(Line::styled(format!("  says: {line}"), t.muted()));
-                    }
-                    if let Some(id) = &r.request_id {
-                        details.push(Line::styled(format!("  request id {id}"), t.muted()));
-                    }
+                for f in &e.field_errors {
+                    details.push(Line::styled(
+                        format!("  {}: {}", f.name, f.message),
+                        t.error(),
+                    ));
                 }
-                let action = Line::styled(format!("  → {}", explanation.action), t.warn());
+                if e.field_errors.is_empty()
+                    && let Some(line) = &e.says
+                {
+                    details.push(Line::styled(format!("  says: {line}"), t.muted()));
+                }
+                if let Some(id) = &e.request_id {
+                    details.push(Line::styled(format!("  request id {id}"), t.muted()));
+                }
+                let action = Line::styled(format!("  → {}", e.action), t.warn());
                 if compact {
                     // Three lines: what happened, what to do, the most specific detail.
                     lines.push(action);
                     lines.extend(details.into_iter().take(1));
                 } else {
                     lines.push(Line::raw(format!("  {user_id}")));
-                    lines.push(Line::raw(format!("  {}", explanation.meaning)));
+                    lines.push(Line::raw(format!("  {}", e.meaning)));
                     lines.push(action);
                     lines.extend(details);
                 }

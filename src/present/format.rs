@@ -1,0 +1,63 @@
+//! Durations, counts and times as both front-ends write them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+
+/// `1.2 s` or `340 ms`.
+pub fn format_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// `1 attempt`, `3 attempts`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `2026-11-27T09:30:47.000Z`: an instant scripts and tickets can quote exactly.
+pub fn utc_millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `2026-11-27 10:30:47 CET`, in the operator's time zone.
+pub fn local_datetime(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
+/// `10:30:47`, in the operator's time zone.
+pub fn local_clock(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M:%S").to_string()
+}
+
+/// `10:30:47.038`: close enough to tell attempts a retry apart.
+pub fn local_clock_millis(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M:%S%.3f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn durations_counts_and_instants() {
+        assert_eq!(format_duration(Duration::from_millis(340)), "340 ms");
+        assert_eq!(format_duration(Duration::from_millis(1234)), "1.2 s");
+        assert_eq!(plural(1, "attempt"), "1 attempt");
+        assert_eq!(plural(0, "attempt"), "0 attempts");
+        assert_eq!(plural(4, "attempt"), "4 attempts");
+        let t = Utc.with_ymd_and_hms(2026, 11, 27, 9, 30, 47).unwrap();
+        assert_eq!(utc_millis(t), "2026-11-27T09:30:47.000Z");
+        assert_eq!(local_clock_millis(t).len(), "09:30:47.000".len());
+    }
+}

@@ -1,0 +1,14 @@
+//! What a submission means, as data: the CLI prints it as text and the console lays it out
+//! with styles, so the two cannot drift apart. No terminal, no arguments, no printing here.
+
+mod format;
+mod submission;
+
+pub use format::{
+    format_duration, local_clock, local_clock_millis, local_datetime, plural, utc_millis,
+};
+pub use submission::{
+    AttemptLine, ExchangeSummary, FieldProblem, NO_RESPONSE, RequestView, ResponseView,
+    SubmissionReport, Verification, Wait, describe_exchange, describe_submission, mark,
+    masked_request, readable_json,
+};
