@@ -7,6 +7,7 @@ use crate::batch::{BatchEvent, Check, Control, Defaults};
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{RouteId, State};
 
@@ -21,7 +22,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     vec![load_unfinished(state)]
 }
 
-/// Asks for this profile's interrupted batches, which Ctrl-R resumes.
+/// Asks for this profile's interrupted batches, which can then be resumed.
 fn load_unfinished(state: &State) -> Effect {
     Effect::BatchLoadUnfinished {
         profile: state.target.profile.clone(),
@@ -137,7 +138,10 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PageUp => scroll(b, -(PAGE as isize)),
         Action::Close => match b.stage {
             Stage::Running => {
-                b.error = Some("the batch is running: c stops it (rows in flight finish)".into());
+                let stop = key_name(Mode::BatchRun, Action::BatchStop);
+                b.error = Some(format!(
+                    "the batch is running: {stop} stops it (rows in flight finish)"
+                ));
                 Vec::new()
             }
             Stage::Confirm => {

@@ -8,6 +8,7 @@ use super::sending::{copy_link, start_or_confirm};
 use crate::api::{CapturedResponse, to_curl};
 use crate::domain::OutcomeKind;
 use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{Detail, Focus, LastResult, Overlay, State};
 
@@ -105,11 +106,14 @@ fn resend(state: &mut State) -> Vec<Effect> {
             ));
             effects
         }
-        None => toast(
-            state,
-            "this stored request cannot be rebuilt; load it with l and fix it",
-            true,
-        ),
+        None => {
+            let load = key_name(Mode::Detail, Action::LoadIntoForm);
+            toast(
+                state,
+                &format!("this stored request cannot be rebuilt; load it with {load} and fix it"),
+                true,
+            )
+        }
     }
 }
 
@@ -123,9 +127,12 @@ fn retry_same_key(state: &mut State) -> Vec<Effect> {
         return toast(state, "it is still in flight", true);
     }
     if !retryable {
+        let resend = key_name(Mode::Detail, Action::Resend);
         return toast(
             state,
-            "it has a final outcome: resend it with r (a new idempotency key) instead",
+            &format!(
+                "it has a final outcome: resend it with {resend} (a new idempotency key) instead"
+            ),
             true,
         );
     }
@@ -159,9 +166,10 @@ fn load_into_form(state: &mut State) -> Vec<Effect> {
     state.form.rapid = false;
     state.overlay = None;
     state.focus = Focus::UserId;
+    let send = key_name(Mode::TextField, Action::Submit);
     toast(
         state,
-        "loaded into the form: edit, then Ctrl-S to send as a new submission",
+        &format!("loaded into the form: edit, then {send} to send as a new submission"),
         false,
     )
 }

@@ -149,10 +149,14 @@ mod tests {
 
     /// Every call to a [`NAMERS`] function in the view sources: file and argument text.
     fn calls() -> Vec<(String, String)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/view");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(&dir).expect("the view sources") {
-            let path = entry.expect("a view source").path();
+        // Views draw key names; update's messages name keys too.
+        let entries = ["src/tui/view", "src/tui/update"]
+            .into_iter()
+            .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("the console sources"));
+        for entry in entries {
+            let path = entry.expect("a console source").path();
             let whole = std::fs::read_to_string(&path).expect("readable");
             // What the screens draw; tests (this one included) are not screen text.
             let text = whole.split("#[cfg(test)]").next().unwrap_or_default();
