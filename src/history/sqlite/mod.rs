@@ -130,7 +130,6 @@ impl HistoryStore for SqliteStore {
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
-        let response = attempt.response();
         let mut conn = self.conn();
         // Immediate: the write lock is taken (waiting out the busy timeout) before the read
         // below, so another console's commit cannot make this transaction's snapshot stale.
@@ -147,17 +146,16 @@ impl HistoryStore for SqliteStore {
             return Err(HistoryError::NotFound(id));
         }
         insert_attempt(&tx, id, attempt).map_err(storage)?;
+        // The row shows the last attempt, as `Submission::row` does: after an answer and then
+        // a lost one, no status and no request id, but the failure.
         let changed = tx
             .execute(
-                "UPDATE submissions SET status = coalesce(?2, status), request_id = coalesce(?3, request_id), \
+                "UPDATE submissions SET (status, request_id, failure) = \
+                 (SELECT status, request_id, failure FROM attempts WHERE submission_id = ?1 \
+                  ORDER BY number DESC LIMIT 1), \
                  attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1), \
-                 dispatched_at = coalesce(dispatched_at, ?4) WHERE id = ?1",
-                params![
-                    id,
-                    response.map(|r| r.status),
-                    response.and_then(|r| r.request_id.clone()),
-                    stamp(attempt.started_at)
-                ],
+                 dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
+                params![id, stamp(attempt.started_at)],
             )
             .map_err(storage)?;
         if changed == 0 {
