@@ -215,7 +215,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
     let sb = TestSandbox::start(SandboxConfig {
         unavailable_retry_after: 0,
         gateway_timeout_delay: Duration::from_millis(20),
-        rate_limit_per_minute: 100_000,
+        rate_limit: 100_000,
         ..Default::default()
     });
     let data = tempfile::tempdir().unwrap();
@@ -458,7 +458,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
 #[test]
 fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() {
     let sb = TestSandbox::start(SandboxConfig {
-        rate_limit_per_minute: 120,
+        rate_limit: 120,
         ..Default::default()
     });
     let data = tempfile::tempdir().unwrap();
