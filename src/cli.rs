@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::sandbox::DEFAULT_RATE_WINDOW;
 use crate::session::SessionOptions;
 use crate::target::TargetChoice;
 
@@ -191,13 +192,30 @@ pub struct SandboxArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8787)]
     pub port: u16,
-    /// Requests a minute per API key before 429.
-    #[arg(long, value_name = "PER_MINUTE", default_value_t = 300)]
+    /// Requests per API key in each rate-limit window before 429.
+    #[arg(long, value_name = "N", default_value_t = 300)]
     pub rate_limit: u32,
+    /// How long each rate-limit window lasts, in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_RATE_WINDOW.as_secs(),
+        value_parser = rate_window_secs
+    )]
+    pub rate_window_secs: u64,
     /// The API key to accept (default: the built-in sandbox key).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// Wait this long before every answer, like a slow platform.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+}
+
+/// `--rate-window-secs`: a window of zero would restart on every request and never refuse.
+fn rate_window_secs(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 second".into()),
+        Ok(secs) => Ok(secs),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -1,6 +1,7 @@
 //! `kyc-console batch` over the built binary against real sandboxes: a mixed file with
-//! every outcome, pacing under a 120-a-minute limit, `kill -9` midway then `--resume`,
-//! Ctrl-C then `--resume`, malformed input, confirmation rules, stdin and JSON Lines.
+//! every outcome, pacing under the sandbox's rate limit (in a short window), `kill -9`
+//! midway then `--resume`, Ctrl-C then `--resume`, malformed input, confirmation rules,
+//! stdin and JSON Lines.
 
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -218,7 +219,7 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
     let sb = TestSandbox::start(SandboxConfig {
         unavailable_retry_after: 0,
         gateway_timeout_delay: Duration::from_millis(20),
-        rate_limit_per_minute: 100_000,
+        rate_limit: 100_000,
         ..Default::default()
     });
     let data = tempfile::tempdir().unwrap();
@@ -456,17 +457,26 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
 
 // --- 2. the API's rate limit ---------------------------------------------------------------
 
-/// Takes about a minute: 120 rows go in the sandbox's first window, and the last ten wait
-/// for it to reset (the window is 60 s). Nothing shorter shows the pacing at work.
+/// The sandbox's limit for the pacing test, per window.
+const PACED_LIMIT: usize = 120;
+/// The sandbox's window for the pacing test: long enough to send `PACED_LIMIT` rows in,
+/// short enough that waiting for its reset takes seconds, not a minute.
+const PACED_WINDOW: Duration = Duration::from_secs(2);
+
+/// `PACED_LIMIT` rows go in the sandbox's first window, and the last ten wait for it to
+/// reset. The batch knows the window only from the `x-ratelimit-*` headers (no profile, so
+/// no client-side limit): it never sees a 429.
 #[test]
 fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() {
     let sb = TestSandbox::start(SandboxConfig {
-        rate_limit_per_minute: 120,
+        rate_limit: u32::try_from(PACED_LIMIT).unwrap(),
+        rate_window: PACED_WINDOW,
         ..Default::default()
     });
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let (file, users) = id_list(work.path(), 130);
+    let rows = PACED_LIMIT + 10;
+    let (file, users) = id_list(work.path(), rows);
 
     let started = Instant::now();
     let done = run(sending(data.path(), &sb.base_url()).args([
@@ -476,13 +486,15 @@ fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() 
         "--concurrency",
         "4",
     ]));
-    eprintln!("130 rows at 120 a minute took {:?}", started.elapsed());
+    let took = started.elapsed();
+    eprintln!("{rows} rows at {PACED_LIMIT} per {PACED_WINDOW:?} took {took:?}");
     let done = done.expect(0);
     assert!(
         done.stderr.contains("waiting for the window to reset"),
         "the batch paced itself:\n{}",
         done.stderr
     );
+    assert!(took >= PACED_WINDOW, "the last rows waited for the reset");
 
     assert_eq!(
         count(
@@ -491,16 +503,20 @@ fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() 
         ),
         0
     );
-    assert_eq!(count(data.path(), "SELECT count(*) FROM attempts"), 130);
+    let sent = i64::try_from(rows).unwrap();
+    assert_eq!(count(data.path(), "SELECT count(*) FROM attempts"), sent);
     assert_eq!(
         count(
             data.path(),
             "SELECT count(*) FROM submissions WHERE outcome = 'initiated' AND attempts = 1"
         ),
-        130
+        sent
     );
-    let rows = history(data.path());
-    let in_history: BTreeSet<&str> = rows.iter().filter_map(|r| r["user_id"].as_str()).collect();
+    let history = history(data.path());
+    let in_history: BTreeSet<&str> = history
+        .iter()
+        .filter_map(|r| r["user_id"].as_str())
+        .collect();
     assert_eq!(
         in_history,
         users.iter().map(String::as_str).collect::<BTreeSet<_>>()
@@ -508,7 +524,7 @@ fn a_batch_over_the_rate_limit_waits_for_the_window_and_is_never_answered_429() 
     let stats = sb.stats();
     assert_eq!(
         (stats.requests, stats.verifications),
-        (130, 130),
+        (sent.unsigned_abs(), sent.unsigned_abs()),
         "one request per row: none was refused"
     );
 }

@@ -243,7 +243,7 @@ async fn retry_after_is_honoured() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_policy_is_reported_not_waited_for() {
     let sandbox = start(SandboxConfig {
-        rate_limit_per_minute: 1,
+        rate_limit: 1,
         ..quick_sandbox()
     })
     .await;

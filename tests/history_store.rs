@@ -1,6 +1,7 @@
 //! The SQLite history store on real files: migrations, the file's mode and pragmas,
 //! write-ahead rows, whole round trips of attempts, windowed and filtered reads over 1,000
-//! rows, two writers on one file, and CSV/JSON exports.
+//! rows, two writers on one file, CSV/JSON exports, and the same rows as the in-memory
+//! store for every filter.
 
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,8 +17,8 @@ use kyc_console::api::{
 use kyc_console::domain::{FailureKind, KycType, OutcomeKind};
 use kyc_console::history::export::{ExportFormat, export};
 use kyc_console::history::{
-    HISTORY_FILE, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewSubmission,
-    SqliteStore, SubmissionId,
+    HISTORY_FILE, HistoryError, HistoryFilter, HistoryRow, HistoryStore, MemoryStore, NewBatch,
+    NewSubmission, SqliteStore, SubmissionId,
 };
 use rusqlite::Connection;
 use serde_json::Value;
@@ -1256,4 +1257,326 @@ fn an_empty_export_is_a_header_or_an_empty_array() {
         1
     );
     assert_eq!(read_csv(&full).0, header);
+}
+
+// --- the SQLite and the in-memory store agree ------------------------------------------------
+
+/// Rows in the history both stores are given: past the depth from which SQLite may read a
+/// window from the oldest end.
+const AGREE_ROWS: usize = 2400;
+
+/// What happens to row `i` after it is created, by `i % 12`.
+fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>) {
+    let c = code(i);
+    let req = |n: u32| format!("req-{c}-{n}");
+    let retry = |mut a: Attempt| {
+        a.retry = Some(RetryPlan {
+            wait: Duration::from_millis(500),
+            reason: "transient".into(),
+        });
+        a
+    };
+    let no = br#"{"message":"no"}"#;
+    let ok = success_body(&format!("kyc-{c}"), &format!("https://kyc.example/{c}"));
+    let record = |a: Attempt| store.record_attempt(id, &a).unwrap();
+    let finish = |o: OutcomeKind| store.finish(id, o).unwrap();
+    match i % 12 {
+        0 => {
+            record(answered(1, at, 10, response(201, &req(1), &ok)));
+            finish(OutcomeKind::Initiated);
+        }
+        1 => {
+            record(answered(1, at, 10, response(400, &req(1), no)));
+            finish(OutcomeKind::Rejected);
+        }
+        2 => {
+            record(answered(1, at, 10, response(422, &req(1), no)));
+            finish(OutcomeKind::Rejected);
+        }
+        3 => {
+            record(answered(1, at, 10, response(500, &req(1), no)));
+            finish(OutcomeKind::ServerError);
+        }
+        4 => {
+            record(retry(answered(1, at, 10, response(503, &req(1), no))));
+            record(answered(2, at + ms(600), 10, response(201, &req(2), &ok)));
+            finish(OutcomeKind::Initiated);
+        }
+        5 => {
+            record(retry(answered(1, at, 10, response(429, &req(1), no))));
+            record(answered(2, at + ms(600), 10, response(429, &req(2), no)));
+            finish(OutcomeKind::Transient);
+        }
+        6 => {
+            record(failed(1, at, 10, FailureKind::Network, "connection reset"));
+            finish(OutcomeKind::Unknown);
+        }
+        // Never sent.
+        7 => {}
+        // Sending started, then the console stopped: no attempt, no outcome.
+        8 => store.mark_dispatched(id).unwrap(),
+        9 => {
+            record(retry(answered(1, at, 10, response(503, &req(1), no))));
+            record(failed(
+                2,
+                at + ms(600),
+                30,
+                FailureKind::Timeout,
+                "no answer",
+            ));
+            finish(OutcomeKind::Unknown);
+        }
+        // An answer, then a lost one, then the console stopped before the outcome.
+        10 => {
+            record(retry(answered(1, at, 10, response(503, &req(1), no))));
+            record(retry(failed(
+                2,
+                at + ms(600),
+                30,
+                FailureKind::Network,
+                "reset",
+            )));
+        }
+        // Still retrying after a 502 or a 503.
+        _ => {
+            let status = [502, 503][i / 12 % 2];
+            record(retry(answered(1, at, 10, response(status, &req(1), no))));
+        }
+    }
+}
+
+/// The same history in both stores: three profiles, two operators, user ids repeated and
+/// in mixed case (some with LIKE's wildcards or digits), times out of id order, every kind
+/// of outcome, and batches. Returns the user ids and creation times used.
+fn fill_alike(stores: &[&dyn HistoryStore]) -> (Vec<String>, Vec<DateTime<Utc>>) {
+    let profiles = ["sandbox", "production", "staging"];
+    let user = |i: usize| match i % 97 {
+        0 => format!("USR-{}", code(i % 211)),
+        1 => format!("usr-a_b{}", code(i % 5)),
+        2 => format!("usr-50%{}", code(i % 5)),
+        _ => format!("usr-{}", code(i % 211)),
+    };
+    // Whole minutes; every seventh row is older than the rows before it, so time order is
+    // not id order.
+    let created = |i: usize| {
+        let minutes = i64::try_from(if i % 7 == 3 { i / 2 } else { i }).unwrap();
+        base_time() + chrono::Duration::minutes(minutes)
+    };
+    let new = |i: usize, batch: Option<(&str, u32)>| {
+        let mut n = submission(&user(i), profiles[i % 3], created(i));
+        n.operator = ["ana", "bo"][i / 5 % 2].into();
+        n.kyc_type = [KycType::Full, KycType::Rfi][i / 3 % 2];
+        if let Some((id, line)) = batch {
+            n.batch_id = Some(id.into());
+            n.batch_line = Some(line);
+            n.profile = "sandbox".into();
+        }
+        n
+    };
+    let mut i = 0;
+    while i < AGREE_ROWS {
+        // Every 50th position starts a batch of 9 rows.
+        if i % 50 == 20 && i + 9 <= AGREE_ROWS {
+            let batch_id = format!("b-{i}");
+            let batch = NewBatch {
+                id: batch_id.clone(),
+                created_at: created(i),
+                operator: "ana".into(),
+                profile: "sandbox".into(),
+                source: "pasted".into(),
+            };
+            let rows: Vec<NewSubmission> = (0..9u32)
+                .map(|line| new(i + line as usize, Some((&batch_id, line + 2))))
+                .collect();
+            for store in stores {
+                let ids = store.create_batch(&batch, &rows).unwrap();
+                for (k, id) in ids.into_iter().enumerate() {
+                    play(*store, id, i + k, created(i + k) + ms(1));
+                }
+            }
+            i += 9;
+        } else {
+            let n = new(i, None);
+            for store in stores {
+                let id = store.create(&n).unwrap();
+                play(*store, id, i, created(i) + ms(1));
+            }
+            i += 1;
+        }
+    }
+    (
+        (0..AGREE_ROWS).map(user).collect(),
+        (0..AGREE_ROWS).map(created).collect(),
+    )
+}
+
+/// The filter rules are written twice, as SQL and as `HistoryFilter::matches`: given the
+/// same history, both stores must count and read the same rows, in the same order.
+#[test]
+fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open_in(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    let (users, times) = fill_alike(&[&sqlite, &memory]);
+
+    let f = HistoryFilter::default;
+    let text = |t: &str| HistoryFilter {
+        text: t.into(),
+        ..f()
+    };
+    let profile = |p: &str| HistoryFilter {
+        profile: Some(p.into()),
+        ..f()
+    };
+    let since = |t: DateTime<Utc>| HistoryFilter {
+        since: Some(t),
+        ..f()
+    };
+    let status = |s: u16| HistoryFilter {
+        status: Some(s),
+        ..f()
+    };
+    let user_id = |u: &str| HistoryFilter {
+        user_id: Some(u.into()),
+        ..f()
+    };
+    let errors = HistoryFilter {
+        errors_only: true,
+        ..f()
+    };
+    let mut filters = vec![f(), errors.clone()];
+    // Text: user, request and verification ids in any case, trimmed; a status prefix;
+    // LIKE's wildcards; nothing but blanks.
+    for t in [
+        "usr-",
+        "USR-B",
+        "usr-b",
+        " bC ",
+        "kyc-",
+        "KYC-AB",
+        "req-",
+        "-1",
+        "-2",
+        "req-aab-1",
+        "5",
+        "50",
+        "503",
+        "20",
+        "201",
+        "4",
+        "42",
+        "429",
+        "0",
+        "%",
+        "_",
+        "a_b",
+        "50%",
+        "\\",
+        "zzz",
+        "   ",
+    ] {
+        filters.push(text(t));
+    }
+    for p in ["sandbox", "production", "staging", "Sandbox", "nowhere"] {
+        filters.push(profile(p));
+    }
+    for t in [
+        times[0],
+        times[700],
+        times[701] + chrono::Duration::seconds(30),
+        times[AGREE_ROWS - 1],
+        times[AGREE_ROWS - 1] + ms(1),
+    ] {
+        filters.push(since(t));
+    }
+    for s in [201, 400, 422, 429, 500, 502, 503, 504, 0] {
+        filters.push(status(s));
+    }
+    for u in [&users[5], &users[97], &users[98], &users[99]] {
+        filters.push(user_id(u));
+        filters.push(user_id(&u.to_ascii_uppercase()));
+    }
+    filters.push(user_id("usr-"));
+    // Combinations.
+    let two = |a: HistoryFilter, b: HistoryFilter| HistoryFilter {
+        text: format!("{}{}", a.text, b.text),
+        errors_only: a.errors_only || b.errors_only,
+        profile: a.profile.or(b.profile),
+        since: a.since.or(b.since),
+        status: a.status.or(b.status),
+        user_id: a.user_id.or(b.user_id),
+    };
+    filters.extend([
+        two(errors.clone(), profile("production")),
+        two(errors.clone(), text("50")),
+        two(errors.clone(), status(201)),
+        two(errors.clone(), user_id(&users[5])),
+        two(errors.clone(), since(times[1200])),
+        two(text("req-"), status(503)),
+        two(text("b"), profile("staging")),
+        two(status(429), profile("sandbox")),
+        two(user_id(&users[5]), since(times[1200])),
+        two(user_id(&users[98]), text("a_b")),
+        two(two(errors.clone(), profile("sandbox")), since(times[600])),
+        HistoryFilter {
+            text: "a".into(),
+            errors_only: true,
+            profile: Some("sandbox".into()),
+            since: Some(times[300]),
+            status: Some(503),
+            user_id: None,
+        },
+        HistoryFilter {
+            text: "usr".into(),
+            errors_only: true,
+            profile: Some("staging".into()),
+            since: Some(times[0]),
+            status: Some(502),
+            user_id: Some(users[5].clone()),
+        },
+    ]);
+
+    let sqlite_store: &dyn HistoryStore = &sqlite;
+    let memory_store: &dyn HistoryStore = &memory;
+    let mut matched_some = 0;
+    for filter in &filters {
+        let total = memory_store.count(filter).unwrap();
+        assert_eq!(
+            sqlite_store.count(filter).unwrap(),
+            total,
+            "count of {filter:?}"
+        );
+        matched_some += usize::from(total > 0);
+        let mut windows = vec![
+            (0, 0),
+            (0, 1),
+            (0, 25),
+            (3, 7),
+            (0, AGREE_ROWS + 10),
+            (total.saturating_sub(1), 5),
+            (total / 2, 40),
+            (total, 5),
+            (total + 100, 5),
+            (2000, 30),
+            (2150, usize::MAX),
+            (AGREE_ROWS - 3, 10),
+        ];
+        windows.retain(|(offset, _)| *offset <= total + 100);
+        for (offset, limit) in windows {
+            let want = memory_store.window(filter, offset, limit).unwrap();
+            let got = sqlite_store.window(filter, offset, limit).unwrap();
+            assert_eq!(
+                ids(&got),
+                ids(&want),
+                "window({offset}, {limit}) of {filter:?}"
+            );
+            assert_eq!(got, want, "rows of window({offset}, {limit}) of {filter:?}");
+        }
+    }
+    // The table is only worth something if most of its filters keep some rows.
+    assert!(
+        matched_some * 4 > filters.len() * 3,
+        "{matched_some} of {}",
+        filters.len()
+    );
 }

@@ -1,10 +1,15 @@
 //! The embedded sandbox against the API contract, spoken to over a real loopback socket
-//! with a plain HTTP client: what curl or another tool would see.
+//! with a plain HTTP client: what curl or another tool would see. Also the standalone
+//! `kyc-console sandbox` command's rate-limit flags.
+
+mod common;
 
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
+
+use common::{SandboxProcess, kyc};
 
 use kyc_console::domain::{DOCUMENTED_ERRORS, error_on_demand_id};
 use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig};
@@ -591,7 +596,7 @@ async fn an_idempotency_key_is_at_most_64_characters() {
 #[tokio::test]
 async fn the_rate_limit_counts_down_then_refuses() {
     let sandbox = start(SandboxConfig {
-        rate_limit_per_minute: 3,
+        rate_limit: 3,
         ..config()
     })
     .await;
@@ -627,6 +632,79 @@ async fn the_rate_limit_counts_down_then_refuses() {
     .await;
     assert_eq!(other.status, 401);
     assert_eq!(other.number("x-ratelimit-remaining"), 2);
+}
+
+/// A short window, as tests use: the counting, both headers and the reset follow it.
+#[tokio::test]
+async fn the_rate_limit_window_is_a_setting_and_the_headers_follow_it() {
+    let window = Duration::from_secs(2);
+    let sandbox = start(SandboxConfig {
+        rate_limit: 2,
+        rate_window: window,
+        ..config()
+    })
+    .await;
+    for remaining in [1, 0] {
+        let reply = post(&sandbox, None, &body_for(VALID_USER)).await;
+        assert_eq!(reply.status, 201);
+        assert_eq!(reply.number("x-ratelimit-remaining"), remaining);
+        let reset = reply.number("x-ratelimit-reset");
+        assert!((1..=2).contains(&reset), "reset {reset}");
+    }
+    let refused = post(&sandbox, None, &body_for(VALID_USER)).await;
+    assert_eq!(refused.status, 429);
+    let retry_after = refused.number("retry-after");
+    assert!((1..=2).contains(&retry_after), "retry-after {retry_after}");
+    let reset = refused.number("x-ratelimit-reset");
+    assert!((1..=2).contains(&reset), "reset {reset}");
+    assert_eq!(sandbox.stats().verifications, 2);
+
+    // Once Retry-After has passed, a new window counts from the start.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let again = post(&sandbox, None, &body_for(VALID_USER)).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.number("x-ratelimit-remaining"), 1);
+    assert_eq!(again.number("x-ratelimit-reset"), window.as_secs());
+}
+
+/// The standalone command takes the window in seconds, says it, and sends headers by it.
+#[tokio::test]
+async fn the_sandbox_command_takes_a_rate_window_in_seconds() {
+    let standard = SandboxProcess::start(0, None);
+    assert!(
+        standard.banner.contains("rate limit 300 a minute per key"),
+        "{}",
+        standard.banner
+    );
+
+    let short = SandboxProcess::start_with(&["--rate-limit", "1", "--rate-window-secs", "3"]);
+    assert!(
+        short.banner.contains("rate limit 1 every 3 s per key"),
+        "{}",
+        short.banner
+    );
+    let url = format!("{}/kycs", short.base_url);
+    let body = body_for(VALID_USER).to_string();
+    let first = send(&url, Some(SANDBOX_API_KEY), None, body.as_bytes()).await;
+    assert_eq!(first.status, 201);
+    let reset = first.number("x-ratelimit-reset");
+    assert!((1..=3).contains(&reset), "reset {reset}");
+    let refused = send(&url, Some(SANDBOX_API_KEY), None, body.as_bytes()).await;
+    assert_eq!(refused.status, 429);
+    let retry_after = refused.number("retry-after");
+    assert!((1..=3).contains(&retry_after), "retry-after {retry_after}");
+}
+
+#[test]
+fn a_rate_window_of_zero_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = kyc(
+        dir.path(),
+        &["sandbox", "--port", "0", "--rate-window-secs", "0"],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("--rate-window-secs"), "{}", run.stderr);
+    assert!(run.stderr.contains("at least 1 second"), "{}", run.stderr);
 }
 
 #[tokio::test]

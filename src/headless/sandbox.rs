@@ -1,6 +1,7 @@
 //! `kyc-console sandbox`: the sandbox API on its own, until Ctrl-C.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use super::{EXIT_FAILED, emit};
 use crate::cli::SandboxArgs;
@@ -13,8 +14,9 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
             .api_key
             .clone()
             .unwrap_or_else(|| crate::sandbox::SANDBOX_API_KEY.to_string()),
-        rate_limit_per_minute: args.rate_limit.max(1),
-        latency: std::time::Duration::from_millis(args.latency_ms),
+        rate_limit: args.rate_limit.max(1),
+        rate_window: Duration::from_secs(args.rate_window_secs),
+        latency: Duration::from_millis(args.latency_ms),
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config, args.port).await {
@@ -29,15 +31,25 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
     };
     emit(&format!(
         "sandbox listening\n  base URL   {base}\n  endpoint   POST {endpoint}/kycs\n  API key    {key} (header x-api-key)\n  \
-         rate limit {limit} a minute per key\n  errors     user ids ending 000000000SSS get status SSS \
+         rate limit {limit} {per} per key\n  errors     user ids ending 000000000SSS get status SSS \
          (400 401 403 429 500 502 503 504)\npress Ctrl-C to stop\n",
         base = sandbox.base_url(),
         endpoint = sandbox.base_url().as_str().trim_end_matches('/'),
         key = sandbox.api_key(),
         limit = args.rate_limit.max(1),
+        per = per_window(args.rate_window_secs),
     ));
     let _ = tokio::signal::ctrl_c().await;
     sandbox.stop().await;
     emit("sandbox stopped\n");
     ExitCode::SUCCESS
+}
+
+/// The window as the banner says it: "a minute" by default.
+fn per_window(secs: u64) -> String {
+    match secs {
+        60 => "a minute".into(),
+        1 => "a second".into(),
+        _ => format!("every {secs} s"),
+    }
 }

@@ -26,13 +26,19 @@ pub use state::{KeyStats, SandboxStats};
 pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
 /// The path prefix the sandbox serves the API under.
 pub const SANDBOX_BASE_PATH: &str = "/v1";
+/// The rate-limit window unless told otherwise: a minute, like the platform's.
+pub const DEFAULT_RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub api_key: String,
-    /// Requests a minute per API key before 429.
-    pub rate_limit_per_minute: u32,
+    /// Requests per API key in each rate-limit window before 429.
+    pub rate_limit: u32,
+    /// How long a key's rate-limit window lasts, from its first request; the
+    /// `x-ratelimit-reset` and `Retry-After` headers count down to its end. Not zero (a zero
+    /// window would never refuse); shorter than a minute lets tests see a reset quickly.
+    pub rate_window: Duration,
     /// How long a 504 on demand takes to answer, like a gateway giving up.
     pub gateway_timeout_delay: Duration,
     /// The `Retry-After` (seconds) sent with 503 and 429 on demand.
@@ -45,7 +51,8 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             api_key: SANDBOX_API_KEY.to_string(),
-            rate_limit_per_minute: 300,
+            rate_limit: 300,
+            rate_window: DEFAULT_RATE_WINDOW,
             gateway_timeout_delay: Duration::from_secs(2),
             unavailable_retry_after: 1,
             latency: Duration::ZERO,

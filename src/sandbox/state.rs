@@ -3,12 +3,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::{SANDBOX_BASE_PATH, SandboxConfig};
-
-/// The window the rate limit counts in.
-pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// A response kept for replay.
 #[derive(Debug, Clone)]
@@ -91,16 +88,16 @@ impl SandboxState {
 
     /// Counts a request against the window of `api_key`.
     pub fn count_request(&self, api_key: &str) -> RateDecision {
-        let limit = self.config.rate_limit_per_minute;
+        let (limit, span) = (self.config.rate_limit, self.config.rate_window);
         let now = Instant::now();
         let mut inner = self.lock();
         inner.stats.requests += 1;
         let window = inner.windows.entry(api_key.to_string()).or_insert((now, 0));
-        if now.duration_since(window.0) >= RATE_WINDOW {
+        if now.duration_since(window.0) >= span {
             *window = (now, 0);
         }
         window.1 = window.1.saturating_add(1);
-        let left = RATE_WINDOW.saturating_sub(now.duration_since(window.0));
+        let left = span.saturating_sub(now.duration_since(window.0));
         RateDecision {
             limit,
             remaining: limit.saturating_sub(window.1),

@@ -185,6 +185,8 @@ impl Drop for TestSandbox {
 pub struct SandboxProcess {
     child: Child,
     pub base_url: String,
+    /// What it printed on starting, up to "press Ctrl-C to stop".
+    pub banner: String,
     client: reqwest::Client,
     _dir: TempDir,
 }
@@ -192,31 +194,46 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Holds every request `latency_ms`; allows `rate_limit` requests a minute if given.
     pub fn start(latency_ms: u64, rate_limit: Option<u32>) -> SandboxProcess {
+        let latency = latency_ms.to_string();
+        let rate = rate_limit.map(|n| n.to_string());
+        let mut args = vec!["--latency-ms", latency.as_str()];
+        if let Some(rate) = &rate {
+            args.extend(["--rate-limit", rate.as_str()]);
+        }
+        SandboxProcess::start_with(&args)
+    }
+
+    /// `kyc-console sandbox --port 0 <args>`, once it has said where it listens.
+    pub fn start_with(args: &[&str]) -> SandboxProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cmd = bare(dir.path());
-        cmd.args(["sandbox", "--port", "0"])
-            .args(["--latency-ms", &latency_ms.to_string()]);
-        if let Some(rate_limit) = rate_limit {
-            cmd.args(["--rate-limit", &rate_limit.to_string()]);
-        }
+        cmd.args(["sandbox", "--port", "0"]).args(args);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("the sandbox starts");
         let stdout = child.stdout.take().expect("stdout");
-        let base_url = BufReader::new(stdout)
+        let mut banner = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+        }
+        let base_url = banner
             .lines()
-            .map_while(Result::ok)
             .find_map(|line| {
                 line.trim()
                     .strip_prefix("base URL")
                     .map(|u| u.trim().to_string())
             })
-            .expect("the sandbox prints its base URL");
+            .unwrap_or_else(|| panic!("the sandbox prints its base URL:\n{banner}"));
         SandboxProcess {
             child,
             base_url,
+            banner,
             client: reqwest::Client::new(),
             _dir: dir,
         }

@@ -1,0 +1,337 @@
+//! History in a SQLite file: versioned migrations, WAL, a busy timeout so two consoles can
+//! share it, and a file only its owner can read. The API key never reaches a column: the
+//! request is stored as recorded by the client, key masked.
+
+mod query;
+mod rows;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use self::rows::{
+    ATTEMPT_COLUMNS, BATCH_COLUMNS, ROW_COLUMNS, SUBMISSION_COLUMNS, attempt_from_row,
+    batch_from_row, failure_name, history_row, insert_attempt, insert_submission, opt_u64,
+    outcome_name, stamp, submission_from_row, unfinished_from_row,
+};
+use crate::api::Attempt;
+use crate::domain::{KycType, OutcomeKind};
+use crate::history::{
+    BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
+    Submission, SubmissionId, UnfinishedBatch,
+};
+
+/// The file name inside the data directory.
+pub const HISTORY_FILE: &str = "history.sqlite3";
+
+/// How long a writer waits for another console's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// History kept in SQLite.
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn storage(e: impl std::fmt::Display) -> HistoryError {
+    HistoryError::Storage(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the history in `data_dir`, and brings its schema up to date.
+    pub fn open_in(data_dir: &Path) -> Result<SqliteStore, HistoryError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| storage(format!("cannot create {}: {e}", data_dir.display())))?;
+        SqliteStore::open(&data_dir.join(HISTORY_FILE))
+    }
+
+    /// Opens a history file.
+    pub fn open(path: &Path) -> Result<SqliteStore, HistoryError> {
+        create_private(path)?;
+        let mut conn = Connection::open(path)
+            .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
+        enable_wal(&conn)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(storage)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(storage)?;
+        schema::migrate(&mut conn)
+            .map_err(|e| storage(format!("cannot migrate {}: {e}", path.display())))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The file it writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Switches the file to WAL. Two connections switching a new file at once can deadlock, and
+/// SQLite then answers "busy" at once instead of waiting: try again until the busy timeout.
+fn enable_wal(conn: &Connection) -> Result<(), HistoryError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            done => return done.map_err(storage),
+        }
+    }
+}
+
+/// Creates the file readable by its owner only (before SQLite opens it).
+fn create_private(path: &Path) -> Result<(), HistoryError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| storage(format!("cannot create {}: {e}", path.display())))
+}
+
+impl HistoryStore for SqliteStore {
+    fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError> {
+        Ok(self.create_many(std::slice::from_ref(new))?.remove(0))
+    }
+
+    fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(storage)?;
+        let mut ids = Vec::with_capacity(new.len());
+        for n in new {
+            ids.push(insert_submission(&tx, n).map_err(storage)?);
+        }
+        tx.commit().map_err(storage)?;
+        Ok(ids)
+    }
+
+    fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        // Immediate: the write lock is taken (waiting out the busy timeout) before the read
+        // below, so another console's commit cannot make this transaction's snapshot stale.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        // Checked first: with foreign keys on, the insert would fail with a constraint error.
+        let exists = tx
+            .query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map_err(storage)?
+            .is_some();
+        if !exists {
+            return Err(HistoryError::NotFound(id));
+        }
+        insert_attempt(&tx, id, attempt).map_err(storage)?;
+        // The row shows the last attempt, as `Submission::row` does: after an answer and then
+        // a lost one, no status and no request id, but the failure.
+        let changed = tx
+            .execute(
+                "UPDATE submissions SET (status, request_id, failure) = \
+                 (SELECT status, request_id, failure FROM attempts WHERE submission_id = ?1 \
+                  ORDER BY number DESC LIMIT 1), \
+                 attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1), \
+                 dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
+                params![id, stamp(attempt.started_at)],
+            )
+            .map_err(storage)?;
+        if changed == 0 {
+            return Err(HistoryError::NotFound(id));
+        }
+        tx.commit().map_err(storage)
+    }
+
+    fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError> {
+        let submission = self.get(id)?;
+        let row = Submission {
+            outcome: Some(outcome),
+            ..submission
+        }
+        .row();
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
+                 verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9 WHERE id = ?1",
+                params![
+                    id,
+                    outcome_name(outcome),
+                    row.status,
+                    row.failure.map(failure_name),
+                    opt_u64(row.latency_ms),
+                    row.verification_id,
+                    row.webview_url,
+                    row.request_id,
+                    stamp(Utc::now()),
+                ],
+            )
+            .map_err(storage)?;
+        if changed == 0 {
+            return Err(HistoryError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError> {
+        query::count(&self.conn(), filter).map_err(storage)
+    }
+
+    fn window(
+        &self,
+        filter: &HistoryFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, HistoryError> {
+        query::window(&self.conn(), filter, offset, limit).map_err(storage)
+    }
+
+    fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
+                [id],
+                submission_from_row,
+            )
+            .optional()
+            .map_err(storage)?;
+        let (new, outcome, dispatched) = found.ok_or(HistoryError::NotFound(id))?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE submission_id = ?1 ORDER BY number"
+            ))
+            .map_err(storage)?;
+        let attempts = stmt
+            .query_map([id], attempt_from_row)
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(Submission {
+            id,
+            new,
+            attempts,
+            outcome,
+            dispatched,
+        })
+    }
+
+    fn create_batch(
+        &self,
+        batch: &NewBatch,
+        rows: &[NewSubmission],
+    ) -> Result<Vec<SubmissionId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        tx.execute(
+            &format!("INSERT INTO batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+            params![
+                batch.id,
+                stamp(batch.created_at),
+                batch.operator,
+                batch.profile,
+                batch.source
+            ],
+        )
+        .map_err(storage)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(insert_submission(&tx, row).map_err(storage)?);
+        }
+        tx.commit().map_err(storage)?;
+        Ok(ids)
+    }
+
+    fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError> {
+        let conn = self.conn();
+        let batch = conn
+            .query_row(
+                &format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1"),
+                [id],
+                batch_from_row,
+            )
+            .optional()
+            .map_err(storage)?
+            .ok_or_else(|| HistoryError::NoBatch(id.to_string()))?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM submissions WHERE batch_id = ?1 ORDER BY batch_line, id"
+            ))
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([id], history_row)
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(BatchInfo { batch, rows })
+    }
+
+    fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT b.id, b.created_at, b.source, count(s.id), sum(s.outcome IS NULL) \
+                 FROM batches b JOIN submissions s ON s.batch_id = b.id WHERE b.profile = ?1 \
+                 GROUP BY b.id HAVING sum(s.outcome IS NULL) > 0 ORDER BY b.created_at DESC LIMIT 20",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([profile], unfinished_from_row)
+            .map_err(storage)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(rows)
+    }
+
+    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
+                params![id, stamp(Utc::now())],
+            )
+            .map_err(storage)?;
+        if changed == 0 {
+            return Err(HistoryError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    fn find_initiated(
+        &self,
+        user_id: &str,
+        kyc_type: KycType,
+    ) -> Result<Option<SubmissionId>, HistoryError> {
+        self.conn()
+            .query_row(
+                "SELECT max(id) FROM submissions WHERE user_id = ?1 AND kyc_type = ?2 AND outcome = 'initiated'",
+                params![user_id, kyc_type.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(storage)
+    }
+}

@@ -1,0 +1,111 @@
+//! A [`HistoryFilter`] as SQL, and the windows and counts read with it. The rules are the
+//! ones [`HistoryFilter::matches`] applies in memory, and must stay the same.
+
+use rusqlite::Connection;
+
+use super::rows::{ROW_COLUMNS, history_row, stamp};
+use crate::history::{HistoryFilter, HistoryRow};
+
+/// From this offset on, a window may be read from the oldest end instead.
+const DEEP_OFFSET: usize = 2_000;
+
+/// How many rows pass the filter.
+pub(super) fn count(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Result<usize> {
+    let (clause, args) = where_clause(filter);
+    let n: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM submissions {clause}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Rows `offset..offset+limit` passing the filter, newest first.
+pub(super) fn window(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<HistoryRow>> {
+    // Deep in the list, skipping from the oldest end is cheaper than from the newest.
+    if offset >= DEEP_OFFSET {
+        let total = count(conn, filter)?;
+        if offset >= total {
+            return Ok(Vec::new());
+        }
+        if offset * 2 > total {
+            let end = offset.saturating_add(limit).min(total);
+            let mut rows = select_rows(conn, filter, "ASC", total - end, end - offset)?;
+            rows.reverse();
+            return Ok(rows);
+        }
+    }
+    select_rows(conn, filter, "DESC", offset, limit)
+}
+
+/// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`.
+fn select_rows(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    order: &str,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<HistoryRow>> {
+    let (clause, mut args) = where_clause(filter);
+    args.push(limit.to_string());
+    let limit_at = args.len();
+    args.push(offset.to_string());
+    let offset_at = args.len();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM submissions {clause} ORDER BY id {order} \
+         LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)"
+    ))?;
+    stmt.query_map(rusqlite::params_from_iter(args.iter()), history_row)?
+        .collect()
+}
+
+/// SQL for a filter. Matching is case-insensitive on ids (SQLite's LIKE folds ASCII case)
+/// and by prefix on the status.
+fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
+    let mut parts = Vec::new();
+    let mut args = Vec::new();
+    if filter.errors_only {
+        parts.push("(outcome IS NULL OR outcome <> 'initiated')".to_string());
+    }
+    if let Some(profile) = &filter.profile {
+        args.push(profile.clone());
+        parts.push(format!("profile = ?{}", args.len()));
+    }
+    if let Some(since) = filter.since {
+        args.push(stamp(since));
+        parts.push(format!("created_at >= ?{}", args.len()));
+    }
+    if let Some(status) = filter.status {
+        args.push(status.to_string());
+        parts.push(format!("status = CAST(?{} AS INTEGER)", args.len()));
+    }
+    if let Some(user_id) = &filter.user_id {
+        args.push(user_id.clone());
+        parts.push(format!("user_id = ?{}", args.len()));
+    }
+    let text = filter.text.trim().to_ascii_lowercase();
+    if !text.is_empty() {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        args.push(format!("%{escaped}%"));
+        let like = args.len();
+        args.push(format!("{escaped}%"));
+        let prefix = args.len();
+        parts.push(format!(
+            "(user_id LIKE ?{like} ESCAPE '\\' OR verification_id LIKE ?{like} ESCAPE '\\' \
+             OR request_id LIKE ?{like} ESCAPE '\\' OR CAST(status AS TEXT) LIKE ?{prefix} ESCAPE '\\')"
+        ));
+    }
+    if parts.is_empty() {
+        (String::new(), args)
+    } else {
+        (format!("WHERE {}", parts.join(" AND ")), args)
+    }
+}

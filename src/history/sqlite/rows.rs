@@ -1,0 +1,296 @@
+//! Between the history's types and SQLite's rows: the columns each read selects, how a
+//! row becomes a value, and how a value is written. Times are RFC 3339 text to the
+//! microsecond and enums their serde names, so the file stays readable with any SQLite tool.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, params};
+
+use crate::api::{Attempt, AttemptResult, CapturedResponse, RateLimit, RequestRecord, RetryPlan};
+use crate::domain::{FailureKind, KycType, OutcomeKind};
+use crate::history::{HistoryRow, NewBatch, NewSubmission, SubmissionId, UnfinishedBatch};
+
+/// What [`history_row`] reads, in its order.
+pub(super) const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, failure, latency_ms, \
+     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at IS NOT NULL";
+
+pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
+    Ok(HistoryRow {
+        id: r.get(0)?,
+        profile: r.get(1)?,
+        created_at: time(&r.get::<_, String>(2)?),
+        user_id: r.get(3)?,
+        kyc_type: KycType::parse(&r.get::<_, String>(4)?).unwrap_or(KycType::Full),
+        status: r.get(5)?,
+        outcome: r
+            .get::<_, Option<String>>(6)?
+            .as_deref()
+            .and_then(outcome_from),
+        failure: r
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .and_then(failure_from),
+        latency_ms: r
+            .get::<_, Option<i64>>(8)?
+            .and_then(|v| u64::try_from(v).ok()),
+        verification_id: r.get(9)?,
+        webview_url: r.get(10)?,
+        request_id: r.get(11)?,
+        attempts: r.get::<_, i64>(12).map(|v| u32::try_from(v).unwrap_or(0))?,
+        batch_line: r.get(13)?,
+        dispatched: r.get(14)?,
+    })
+}
+
+/// What [`submission_from_row`] reads, in its order.
+pub(super) const SUBMISSION_COLUMNS: &str = "created_at, operator, profile, base_url, method, url, user_id, kyc_type, redirect_uri, \
+     idempotency_key, request_headers, request_body, resend_of, batch_id, outcome, batch_line, \
+     dispatched_at IS NOT NULL";
+
+/// A submission as recorded, its outcome, and whether sending started.
+pub(super) fn submission_from_row(
+    r: &Row,
+) -> rusqlite::Result<(NewSubmission, Option<OutcomeKind>, bool)> {
+    let headers: String = r.get(10)?;
+    Ok((
+        NewSubmission {
+            created_at: time(&r.get::<_, String>(0)?),
+            operator: r.get(1)?,
+            profile: r.get(2)?,
+            base_url: r.get(3)?,
+            user_id: r.get(6)?,
+            kyc_type: KycType::parse(&r.get::<_, String>(7)?).unwrap_or(KycType::Full),
+            redirect_uri: r.get(8)?,
+            idempotency_key: r.get(9)?,
+            request: RequestRecord {
+                method: r.get(4)?,
+                url: r.get(5)?,
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                body: r.get(11)?,
+            },
+            resend_of: r.get(12)?,
+            batch_id: r.get(13)?,
+            batch_line: r.get(15)?,
+        },
+        r.get::<_, Option<String>>(14)?
+            .as_deref()
+            .and_then(outcome_from),
+        r.get::<_, bool>(16)?,
+    ))
+}
+
+pub(super) fn insert_submission(
+    conn: &Connection,
+    new: &NewSubmission,
+) -> rusqlite::Result<SubmissionId> {
+    let headers = json(&new.request.headers)?;
+    conn.execute(
+        "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
+         kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id, \
+         batch_line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            stamp(new.created_at),
+            new.operator,
+            new.profile,
+            new.base_url,
+            new.request.method,
+            new.request.url,
+            new.user_id,
+            new.kyc_type.as_str(),
+            new.redirect_uri,
+            new.idempotency_key,
+            headers,
+            new.request.body,
+            new.resend_of,
+            new.batch_id,
+            new.batch_line,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What [`attempt_from_row`] reads, in its order.
+pub(super) const ATTEMPT_COLUMNS: &str = "number, started_at, latency_ms, status, failure, error, response_headers, response_body, \
+     body_truncated, request_id, rate_limit, rate_remaining, rate_reset, retry_after, retry_wait_ms, \
+     retry_reason";
+
+pub(super) fn attempt_from_row(r: &Row) -> rusqlite::Result<Attempt> {
+    let u64_at = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(r.get::<_, Option<i64>>(i)?
+            .and_then(|v| u64::try_from(v).ok()))
+    };
+    let status: Option<u16> = r.get(3)?;
+    let result = match status {
+        Some(status) => {
+            let headers: Option<String> = r.get(6)?;
+            AttemptResult::Response(CapturedResponse {
+                status,
+                headers: headers
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .unwrap_or_default(),
+                body: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
+                body_truncated: r.get(8)?,
+                request_id: r.get(9)?,
+                rate_limit: RateLimit {
+                    limit: u64_at(10)?,
+                    remaining: u64_at(11)?,
+                    reset_secs: u64_at(12)?,
+                    retry_after_secs: u64_at(13)?,
+                },
+            })
+        }
+        None => AttemptResult::Failed {
+            failure: r
+                .get::<_, Option<String>>(4)?
+                .as_deref()
+                .and_then(failure_from)
+                .unwrap_or(FailureKind::Interrupted),
+            message: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        },
+    };
+    let wait: Option<i64> = r.get(14)?;
+    Ok(Attempt {
+        number: r.get(0)?,
+        started_at: time(&r.get::<_, String>(1)?),
+        latency: Duration::from_millis(u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0)),
+        result,
+        retry: match (wait, r.get::<_, Option<String>>(15)?) {
+            (Some(ms), Some(reason)) => Some(RetryPlan {
+                wait: Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
+                reason,
+            }),
+            _ => None,
+        },
+    })
+}
+
+/// Writes (or rewrites) one attempt of submission `id`.
+pub(super) fn insert_attempt(
+    conn: &Connection,
+    id: SubmissionId,
+    attempt: &Attempt,
+) -> rusqlite::Result<()> {
+    let ended = attempt.started_at
+        + chrono::Duration::from_std(attempt.latency).unwrap_or_else(|_| chrono::Duration::zero());
+    let (status, failure, error, headers, body, truncated, request_id, rate) = match &attempt.result
+    {
+        AttemptResult::Response(r) => (
+            Some(r.status),
+            None,
+            None,
+            Some(json(&r.headers)?),
+            Some(r.body.clone()),
+            r.body_truncated,
+            r.request_id.clone(),
+            r.rate_limit,
+        ),
+        AttemptResult::Failed { failure, message } => (
+            None,
+            Some(failure_name(*failure)),
+            Some(message.clone()),
+            None,
+            None,
+            false,
+            None,
+            RateLimit::default(),
+        ),
+    };
+    conn.execute(
+        "INSERT OR REPLACE INTO attempts (submission_id, number, started_at, ended_at, latency_ms, status, \
+         failure, error, response_headers, response_body, body_truncated, request_id, rate_limit, \
+         rate_remaining, rate_reset, retry_after, retry_wait_ms, retry_reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            id,
+            attempt.number,
+            stamp(attempt.started_at),
+            stamp(ended),
+            millis(attempt.latency),
+            status,
+            failure,
+            error,
+            headers,
+            body,
+            truncated,
+            request_id,
+            opt_u64(rate.limit),
+            opt_u64(rate.remaining),
+            opt_u64(rate.reset_secs),
+            opt_u64(rate.retry_after_secs),
+            attempt.retry.as_ref().map(|r| millis(r.wait)),
+            attempt.retry.as_ref().map(|r| r.reason.clone()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// What [`batch_from_row`] reads, in its order.
+pub(super) const BATCH_COLUMNS: &str = "id, created_at, operator, profile, source";
+
+pub(super) fn batch_from_row(r: &Row) -> rusqlite::Result<NewBatch> {
+    Ok(NewBatch {
+        id: r.get(0)?,
+        created_at: time(&r.get::<_, String>(1)?),
+        operator: r.get(2)?,
+        profile: r.get(3)?,
+        source: r.get(4)?,
+    })
+}
+
+/// A batch's id, start and source, then its row count and rows without an outcome.
+pub(super) fn unfinished_from_row(r: &Row) -> rusqlite::Result<UnfinishedBatch> {
+    Ok(UnfinishedBatch {
+        id: r.get(0)?,
+        created_at: time(&r.get::<_, String>(1)?),
+        source: r.get(2)?,
+        total: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        unfinished: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+    })
+}
+
+/// A time as stored: fixed-width, so text order is time order.
+pub(super) fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn time(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+fn outcome_from(s: &str) -> Option<OutcomeKind> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+pub(super) fn outcome_name(kind: OutcomeKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn failure_from(s: &str) -> Option<FailureKind> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+pub(super) fn failure_name(kind: FailureKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Headers as a JSON column.
+fn json(headers: &[(String, String)]) -> rusqlite::Result<String> {
+    serde_json::to_string(headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(super) fn opt_u64(v: Option<u64>) -> Option<i64> {
+    v.and_then(|v| i64::try_from(v).ok())
+}

@@ -1,0 +1,92 @@
+//! The history file's tables, as versioned migrations: a file written by any earlier
+//! version is brought up to date when it is opened.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(
+            r#"
+        CREATE TABLE submissions (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at      TEXT NOT NULL,
+            operator        TEXT NOT NULL,
+            profile         TEXT NOT NULL,
+            base_url        TEXT NOT NULL,
+            method          TEXT NOT NULL,
+            url             TEXT NOT NULL,
+            user_id         TEXT NOT NULL,
+            kyc_type        TEXT NOT NULL,
+            redirect_uri    TEXT,
+            idempotency_key TEXT NOT NULL,
+            request_headers TEXT NOT NULL,
+            request_body    TEXT NOT NULL,
+            resend_of       INTEGER REFERENCES submissions(id),
+            batch_id        TEXT,
+            outcome         TEXT,
+            status          INTEGER,
+            failure         TEXT,
+            latency_ms      INTEGER,
+            verification_id TEXT,
+            webview_url     TEXT,
+            request_id      TEXT,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            finished_at     TEXT
+        );
+        CREATE INDEX submissions_profile ON submissions(profile, id);
+        CREATE INDEX submissions_user_id ON submissions(user_id);
+        CREATE INDEX submissions_errors ON submissions(outcome, id);
+        CREATE INDEX submissions_key ON submissions(idempotency_key);
+        CREATE INDEX submissions_batch ON submissions(batch_id);
+        CREATE TABLE attempts (
+            submission_id    INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            number           INTEGER NOT NULL,
+            started_at       TEXT NOT NULL,
+            ended_at         TEXT NOT NULL,
+            latency_ms       INTEGER NOT NULL,
+            status           INTEGER,
+            failure          TEXT,
+            error            TEXT,
+            response_headers TEXT,
+            response_body    BLOB,
+            body_truncated   INTEGER NOT NULL DEFAULT 0,
+            request_id       TEXT,
+            rate_limit       INTEGER,
+            rate_remaining   INTEGER,
+            rate_reset       INTEGER,
+            retry_after      INTEGER,
+            retry_wait_ms    INTEGER,
+            retry_reason     TEXT,
+            PRIMARY KEY (submission_id, number)
+        );
+        "#,
+        ),
+        M::up(
+            r#"
+        ALTER TABLE submissions ADD COLUMN batch_line INTEGER;
+        ALTER TABLE submissions ADD COLUMN dispatched_at TEXT;
+        UPDATE submissions SET dispatched_at = created_at WHERE attempts > 0 OR outcome IS NOT NULL;
+        CREATE TABLE batches (
+            id         TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            operator   TEXT NOT NULL,
+            profile    TEXT NOT NULL,
+            source     TEXT NOT NULL
+        );
+        CREATE INDEX submissions_initiated ON submissions(user_id, kyc_type, outcome);
+        "#,
+        ),
+    ])
+}
+
+/// Brings the schema up to date; on failure, the first error.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
+    // The schema version is read before the migration's transaction locks the file, so two
+    // consoles opening a new file at once can both try to migrate it: the loser fails, then
+    // finds the schema up to date when it looks again.
+    match migrations().to_latest(conn) {
+        Ok(()) => Ok(()),
+        Err(first) => migrations().to_latest(conn).map_err(|_| first),
+    }
+}
