@@ -148,7 +148,7 @@ fn bench(c: &mut Criterion) {
                     .draw(|f| view::render(f, black_box(&state)))
                     .expect("draw")
                     .area
-            })
+            });
         });
 
         state.focus = Focus::History;
@@ -164,7 +164,7 @@ fn bench(c: &mut Criterion) {
                         .draw(|f| view::render(f, &state))
                         .expect("draw")
                         .area
-                })
+                });
             },
         );
 
@@ -178,7 +178,7 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     let n = store.count(&filter).expect("count");
                     black_box((n, store.window(&filter, 0, 200).expect("window")))
-                })
+                });
             },
         );
     }

@@ -1104,7 +1104,10 @@ fn batch_paste_and_preview() {
         c.snapshot("batch_paste");
         let c = batch_preview(size);
         let b = c.state.batch.as_ref().expect("the batch screen");
-        assert_eq!(b.plan.as_ref().map(|p| p.counts()), Some((2, 2, 1, 1)));
+        assert_eq!(
+            b.plan.as_ref().map(kyc_console::batch::Plan::counts),
+            Some((2, 2, 1, 1))
+        );
         c.snapshot("batch_preview");
     }
 }

@@ -2,10 +2,10 @@
 //! with a plain HTTP client: what curl or another tool would see. Also the standalone
 //! `kyc-console sandbox` command's rate-limit flags.
 
-mod common;
-
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
 
 use std::time::{Duration, Instant};
 

@@ -38,7 +38,7 @@ impl FormField {
             .trim_start_matches("body.");
         let compact: String = name
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
         match compact.as_str() {

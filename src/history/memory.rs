@@ -22,7 +22,9 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<(Submission, HistoryRow)>> {
-        self.items.lock().unwrap_or_else(|p| p.into_inner())
+        self.items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn update(
@@ -65,7 +67,7 @@ impl HistoryStore for MemoryStore {
     ) -> Result<Vec<SubmissionId>, HistoryError> {
         self.batches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(batch.clone());
         rows.iter().map(|r| self.create(r)).collect()
     }
@@ -74,7 +76,7 @@ impl HistoryStore for MemoryStore {
         let batch = self
             .batches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .find(|b| b.id == id)
             .cloned()
@@ -93,7 +95,7 @@ impl HistoryStore for MemoryStore {
         let batches = self
             .batches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let mut out = Vec::new();
         for b in batches.iter().rev().filter(|b| b.profile == profile) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::api::{Attempt, AttemptResult, CapturedResponse, Exchange, RequestRecord, mask_header};
-use crate::domain::{KycType, OutcomeKind, status_title};
+use crate::domain::{BodySummary, KycType, OutcomeKind, status_title};
 use crate::history::{Submission, SubmissionId};
 
 /// Written where a request id would be when no response came back.
@@ -152,7 +152,7 @@ pub fn describe_exchange(exchange: &Exchange) -> ExchangeSummary {
                 status: r.json_field("status"),
                 url: r.json_field("url"),
             }),
-        says: summary.as_ref().and_then(|s| s.one_line()),
+        says: summary.as_ref().and_then(BodySummary::one_line),
         field_errors: summary
             .map(|s| {
                 s.field_errors

@@ -72,7 +72,9 @@ impl SandboxState {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock only means a handler panicked; the counters are still usable.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn base_url(&self) -> url::Url {

@@ -205,7 +205,7 @@ pub fn key(state: &mut State, key: &KeyEvent) {
                         .modifiers
                         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
                 {
-                    b.text.push(c)
+                    b.text.push(c);
                 }
                 KeyCode::Enter => b.text.push('\n'),
                 KeyCode::Backspace => {

@@ -130,7 +130,10 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         Constraint::Length(2),
     ])
     .areas(area);
-    let (valid, invalid, duplicate, already) = b.plan.as_ref().map_or((0, 0, 0, 0), |p| p.counts());
+    let (valid, invalid, duplicate, already) = b
+        .plan
+        .as_ref()
+        .map_or((0, 0, 0, 0), crate::batch::Plan::counts);
     frame.render_widget(
         Paragraph::new(vec![
             Line::styled(
