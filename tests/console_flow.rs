@@ -18,7 +18,7 @@ use kyc_console::target::{Opened, Targets};
 use kyc_console::tui::app::{self, Observed, Services};
 use kyc_console::tui::batch_state::{RowState, Stage};
 use kyc_console::tui::clipboard::{RecordingClipboard, decode_osc52};
-use kyc_console::tui::state::{Focus, LastResult, Overlay, PathsInfo, State, TargetInfo};
+use kyc_console::tui::state::{Confirm, Focus, LastResult, Overlay, PathsInfo, State, TargetInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -307,16 +307,14 @@ async fn quitting_with_work_in_flight_asks_first() {
     c.wait("in flight", |o| o.state.in_flight() == 1).await;
     c.ctrl('c');
     let seen = c
-        .wait("the quit question", |o| {
-            o.screen.contains("still in flight")
-        })
+        .wait("the quit question", |o| o.screen.contains("being sent now"))
         .await;
     assert!(!seen.state.quit);
     c.press(KeyCode::Char('n'));
     c.wait("the question gone", |o| o.state.overlay.is_none())
         .await;
     c.ctrl('c');
-    c.wait("asked again", |o| o.screen.contains("still in flight"))
+    c.wait("asked again", |o| o.screen.contains("being sent now"))
         .await;
     c.press(KeyCode::Char('y'));
     let state = c.task.await.unwrap().unwrap();
@@ -324,13 +322,30 @@ async fn quitting_with_work_in_flight_asks_first() {
 }
 
 #[tokio::test]
-async fn esc_cancels_a_pending_submission_and_records_it() {
+async fn cancelling_asks_first_and_records_the_outcome_as_unknown() {
     let mut c = Console::start(120, 40).await;
     c.type_text(error_on_demand_id(503).as_str());
     c.ctrl('s');
     c.wait("waiting to retry", |o| o.screen.contains("retry 1/3 in"))
         .await;
+    // Esc in a text field cancels nothing.
     c.press(KeyCode::Esc);
+    c.ctrl('x');
+    let asked = c
+        .wait("the cancel question", |o| {
+            matches!(
+                o.state.overlay,
+                Some(Overlay::Confirm(Confirm::Cancel { .. }))
+            )
+        })
+        .await;
+    assert!(
+        asked.screen.contains("outcome becomes unknown"),
+        "{}",
+        asked.screen
+    );
+    assert_eq!(asked.state.sending(), 1, "still in flight while asked");
+    c.press(KeyCode::Char('y'));
     let seen = c
         .wait("the cancelled outcome", |o| {
             count(o, OutcomeKind::Unknown) == 1

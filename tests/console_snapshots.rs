@@ -865,7 +865,11 @@ fn quit_with_a_submission_in_flight_asks_first() {
         assert!(!c.state.quit);
         assert!(matches!(
             c.state.overlay,
-            Some(Overlay::Confirm(Confirm::Quit { in_flight: 1 }))
+            Some(Overlay::Confirm(Confirm::Quit {
+                in_flight: 1,
+                queued: 0,
+                resume_batch: false
+            }))
         ));
         c.snapshot("quit_confirm");
     }

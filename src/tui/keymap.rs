@@ -204,7 +204,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[History], &[ch('e')], Action::ToggleErrors, "errors", "show errors only / everything"),
     b(&[History], &[ch('y')], Action::CopyLink, "copy link", "copy the webview link of the row"),
     b(FORM, &[ctrl('y')], Action::CopyLink, "copy link", "copy the webview link of the last success"),
-    b(MAIN, &[ESC], Action::CancelPending, "", "cancel the selected (or newest) pending submission"),
+    b(MAIN, &[ctrl('x')], Action::CancelPending, "", "cancel the selected (or newest) submission in flight (asks first)"),
     b(&[TypePicker, SubmitButton, History], &[ch('p')], Action::Profiles, "profile", "choose the profile (target) to send to"),
     b(MAIN, &[ctrl('p')], Action::Profiles, "", "choose the profile (works in text fields too)"),
     b(&[History], &[ch('a')], Action::ToggleAllProfiles, "all profiles", "show every profile's rows / only the current profile's"),

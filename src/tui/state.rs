@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
 
-use super::batch_state::{BatchScreen, Stage};
+use super::batch_state::{BatchScreen, RowState, Stage};
 use super::keymap::Mode;
 use super::theme::Theme;
 use crate::target::Opened;
@@ -225,8 +225,18 @@ pub enum Confirm {
         request: InitiateRequest,
         resend_of: Option<SubmissionId>,
     },
-    /// Quit while submissions are in flight?
-    Quit { in_flight: usize },
+    /// Quit while submissions are in flight or batch rows queued? A running batch is
+    /// paused while this is asked, and resumed on no.
+    Quit {
+        in_flight: usize,
+        queued: usize,
+        resume_batch: bool,
+    },
+    /// Cancel this submission? Its outcome becomes unknown.
+    Cancel {
+        idempotency_key: String,
+        user_id: String,
+    },
 }
 
 /// What covers the main screen.
@@ -279,7 +289,11 @@ pub struct State {
     pub last_link: Option<String>,
     pub last_rate: Option<RateLimit>,
     pub session_counts: BTreeMap<OutcomeKind, u32>,
+    /// What covers the main screen, on top.
     pub overlay: Option<Overlay>,
+    /// Overlays under the top one (help over a detail, a question over it), returned to
+    /// when the top one closes.
+    pub behind: Vec<Overlay>,
     pub toast: Option<Toast>,
     pub next_toast: u64,
     /// Terminal size, for paging and layout decisions.
@@ -322,6 +336,7 @@ impl State {
             last_rate: None,
             session_counts: BTreeMap::new(),
             overlay: None,
+            behind: Vec::new(),
             toast: None,
             next_toast: 0,
             size,
@@ -356,14 +371,37 @@ impl State {
         }
     }
 
-    /// Submissions not yet finished.
+    /// Submissions not yet finished: being sent, or queued in a running batch.
     pub fn in_flight(&self) -> usize {
-        let batch = self
-            .batch
-            .as_ref()
-            .filter(|b| b.stage == Stage::Running)
-            .map_or(0, |b| b.to_send.saturating_sub(b.done));
+        self.sending() + self.queued()
+    }
+
+    /// Submissions being sent now (whose outcome would become unknown if cut off).
+    pub fn sending(&self) -> usize {
+        let batch = self.running_batch().map_or(0, |b| {
+            b.rows
+                .iter()
+                .filter(|r| r.state == RowState::Sending)
+                .count()
+        });
         self.live.len() + self.starting + batch
+    }
+
+    /// Batch rows waiting for their turn (nothing of them has left the machine).
+    pub fn queued(&self) -> usize {
+        self.running_batch().map_or(0, |b| {
+            let unfinished = b.to_send.saturating_sub(b.done);
+            let sending = b
+                .rows
+                .iter()
+                .filter(|r| r.state == RowState::Sending)
+                .count();
+            unfinished.saturating_sub(sending)
+        })
+    }
+
+    fn running_batch(&self) -> Option<&BatchScreen> {
+        self.batch.as_ref().filter(|b| b.stage == Stage::Running)
     }
 
     /// Whether the clock must tick (spinners, countdowns).
@@ -373,6 +411,13 @@ impl State {
                 .batch
                 .as_ref()
                 .is_some_and(|b| matches!(b.stage, Stage::Running | Stage::Planning))
+    }
+
+    /// Whether the terminal is large enough to show the console (else nothing is drawn
+    /// but a request to enlarge it, and no key but quit acts).
+    pub fn fits(&self) -> bool {
+        let (width, height) = self.size;
+        super::layout::fits(ratatui::layout::Rect::new(0, 0, width, height))
     }
 
     /// Time since an instant, as of the state's clock.

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::batch::Control;
+use crate::tui::batch_state::Stage;
 use crate::tui::layout::history_rows;
 use crate::tui::message::Effect;
 use crate::tui::state::{Confirm, Detail, Focus, Overlay, State, Toast};
@@ -54,20 +56,59 @@ pub fn reload_history(state: &mut State) -> Effect {
     }
 }
 
-/// Quits, asking first while anything is in flight (a second quit confirms).
+/// Quits, asking first while anything is in flight (a second quit confirms). A running
+/// batch pauses while the question is open, so nothing more is sent until it is answered.
 pub fn quit(state: &mut State) -> Vec<Effect> {
-    let in_flight = state.in_flight();
-    if in_flight > 0 && !matches!(state.overlay, Some(Overlay::Confirm(Confirm::Quit { .. }))) {
-        state.overlay = Some(Overlay::Confirm(Confirm::Quit { in_flight }));
-    } else {
+    let (in_flight, queued) = (state.sending(), state.queued());
+    if in_flight + queued == 0
+        || matches!(state.overlay, Some(Overlay::Confirm(Confirm::Quit { .. })))
+    {
         state.quit = true;
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    let resume_batch = match state.batch.as_mut() {
+        Some(b) if b.stage == Stage::Running && !b.paused && !b.stopping => {
+            b.paused = true;
+            effects.push(Effect::BatchControl(Control::Pause));
+            true
+        }
+        _ => false,
+    };
+    open_overlay(
+        state,
+        Overlay::Confirm(Confirm::Quit {
+            in_flight,
+            queued,
+            resume_batch,
+        }),
+    );
+    effects
+}
+
+pub fn open_help(state: &mut State) -> Vec<Effect> {
+    if !matches!(state.overlay, Some(Overlay::Help { .. })) {
+        open_overlay(state, Overlay::Help { scroll: 0 });
     }
     Vec::new()
 }
 
-pub fn open_help(state: &mut State) -> Vec<Effect> {
-    state.overlay = Some(Overlay::Help { scroll: 0 });
-    Vec::new()
+/// Covers the screen with an overlay; what it covers comes back when it closes.
+pub fn open_overlay(state: &mut State, overlay: Overlay) {
+    if let Some(below) = state.overlay.replace(overlay) {
+        state.behind.push(below);
+    }
+}
+
+/// Closes the top overlay, back to the one under it (or the main screen).
+pub fn close_overlay(state: &mut State) {
+    state.overlay = state.behind.pop();
+}
+
+/// Closes every overlay: back to the main screen.
+pub fn close_all_overlays(state: &mut State) {
+    state.overlay = None;
+    state.behind.clear();
 }
 
 /// Time left until an instant, as of the state's clock.

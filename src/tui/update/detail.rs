@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use super::common::{detail, toast};
+use super::common::{close_all_overlays, close_overlay, detail, toast};
 use super::sending::{copy_link, start_or_confirm};
 use crate::api::{CapturedResponse, to_curl};
 use crate::domain::OutcomeKind;
@@ -16,7 +16,7 @@ use crate::tui::state::{Detail, Focus, LastResult, Overlay, State};
 pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Close => {
-            state.overlay = None;
+            close_overlay(state);
             Vec::new()
         }
         Action::CopyLink => copy_link(state),
@@ -164,7 +164,7 @@ fn load_into_form(state: &mut State) -> Vec<Effect> {
     state.form.redirect_uri = Input::new(new.redirect_uri.unwrap_or_default());
     state.form.server_errors.clear();
     state.form.rapid = false;
-    state.overlay = None;
+    close_all_overlays(state);
     state.focus = Focus::UserId;
     let send = key_name(Mode::TextField, Action::Submit);
     toast(

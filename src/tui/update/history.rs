@@ -3,7 +3,7 @@
 
 use tui_input::{Input, InputRequest};
 
-use super::common::{reload_history, toast};
+use super::common::{open_overlay, reload_history, toast};
 use super::form::{next_field, prev_field};
 use super::sending::{cancel_pending, copy_link, submit_form};
 use crate::history::export::ExportFormat;
@@ -49,7 +49,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenDetail => match state.history.selected_row() {
             Some(row) => {
                 let id = row.id;
-                state.overlay = Some(Overlay::LoadingDetail(id));
+                open_overlay(state, Overlay::LoadingDetail(id));
                 vec![Effect::LoadDetail(id)]
             }
             None => Vec::new(),

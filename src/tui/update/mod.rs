@@ -31,6 +31,7 @@ use super::state::{Overlay, State};
 pub fn handle_event(state: &mut State, event: &Event) -> Vec<Effect> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => handle_key(state, key, event),
+        Event::Paste(_) if !state.fits() => Vec::new(),
         Event::Paste(text) => match state.mode() {
             Mode::BatchInput => {
                 batch::paste(state, text);
@@ -50,8 +51,15 @@ pub fn handle_event(state: &mut State, event: &Event) -> Vec<Effect> {
 }
 
 /// A bound key becomes its action; an unbound one is text where the screen takes text.
+/// While the terminal is too small to show anything, only quitting acts.
 fn handle_key(state: &mut State, key: &KeyEvent, event: &Event) -> Vec<Effect> {
     let mode = state.mode();
+    if !state.fits() {
+        return match action_for(mode, key) {
+            Some(Action::Quit) => update(state, Action::Quit),
+            _ => Vec::new(),
+        };
+    }
     if let Some(action) = action_for(mode, key) {
         return update(state, action);
     }
@@ -116,7 +124,7 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::BatchFailed(_)) => batch::message(state, msg),
         Msg::StoreFailed(error) => {
             if matches!(state.overlay, Some(Overlay::LoadingDetail(_))) {
-                state.overlay = None;
+                common::close_overlay(state);
             }
             common::toast(state, &format!("history: {error}"), true)
         }

@@ -1,8 +1,9 @@
 //! The small overlays: help, yes/no questions, and the profile picker with the switch it
 //! starts.
 
-use super::common::{reload_history, toast};
-use super::sending::start_submit;
+use super::common::{close_overlay, open_overlay, reload_history, toast};
+use super::sending::{cancel, start_submit};
+use crate::batch::Control;
 use crate::tui::action::Action;
 use crate::tui::keymap::Mode;
 use crate::tui::message::{Effect, Msg};
@@ -19,7 +20,7 @@ pub fn handle(state: &mut State, mode: Mode, action: Action) -> Vec<Effect> {
 
 fn help(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        Action::Close => state.overlay = None,
+        Action::Close => close_overlay(state),
         Action::ScrollUp | Action::ScrollDown => {
             if let Some(Overlay::Help { scroll }) = &mut state.overlay {
                 *scroll = if action == Action::ScrollDown {
@@ -34,33 +35,40 @@ fn help(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// A question answered: either way, back to the screen it was asked over.
 fn confirm(state: &mut State, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Yes => match state.overlay.take() {
-            Some(Overlay::Confirm(Confirm::Production { request, resend_of })) => {
-                start_submit(state, request, resend_of)
-            }
-            Some(Overlay::Confirm(Confirm::Quit { .. })) => {
-                state.quit = true;
-                Vec::new()
-            }
-            other => {
-                state.overlay = other;
-                Vec::new()
-            }
-        },
-        Action::No => {
-            let production = matches!(
-                state.overlay,
-                Some(Overlay::Confirm(Confirm::Production { .. }))
-            );
-            state.overlay = None;
-            if production {
-                return toast(state, "not sent", false);
-            }
+    let yes = match action {
+        Action::Yes => true,
+        Action::No => false,
+        _ => return Vec::new(),
+    };
+    let Some(Overlay::Confirm(question)) = state.overlay.take() else {
+        return Vec::new();
+    };
+    close_overlay(state);
+    match (question, yes) {
+        (Confirm::Production { request, resend_of }, true) => {
+            start_submit(state, request, resend_of)
+        }
+        (Confirm::Production { .. }, false) => toast(state, "not sent", false),
+        (Confirm::Quit { .. }, true) => {
+            state.quit = true;
             Vec::new()
         }
-        _ => Vec::new(),
+        (Confirm::Quit { resume_batch, .. }, false) => match state.batch.as_mut() {
+            Some(b) if resume_batch && b.paused => {
+                b.paused = false;
+                vec![Effect::BatchControl(Control::Run)]
+            }
+            _ => Vec::new(),
+        },
+        (
+            Confirm::Cancel {
+                idempotency_key, ..
+            },
+            true,
+        ) => cancel(state, &idempotency_key),
+        (Confirm::Cancel { .. }, false) => toast(state, "not cancelled: it goes on", false),
     }
 }
 
@@ -71,7 +79,7 @@ pub fn open_profiles(state: &mut State) -> Vec<Effect> {
         .iter()
         .position(|p| p.name == state.target.profile)
         .unwrap_or(0);
-    state.overlay = Some(Overlay::Profiles { selected });
+    open_overlay(state, Overlay::Profiles { selected });
     Vec::new()
 }
 
@@ -89,7 +97,7 @@ fn picker(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Close => {
-            state.overlay = None;
+            close_overlay(state);
             Vec::new()
         }
         Action::Choose => choose(state),
@@ -98,9 +106,10 @@ fn picker(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn choose(state: &mut State) -> Vec<Effect> {
-    let Some(Overlay::Profiles { selected }) = state.overlay.take() else {
+    let Some(Overlay::Profiles { selected }) = state.overlay else {
         return Vec::new();
     };
+    close_overlay(state);
     let Some(choice) = state.profiles.get(selected).cloned() else {
         return Vec::new();
     };

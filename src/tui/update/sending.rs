@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use super::common::{detail, reload_history, toast};
+use super::common::{detail, open_overlay, reload_history, toast};
 use crate::api::Exchange;
 use crate::domain::{InitiateRequest, OutcomeKind, UserId};
 use crate::history::SubmissionId;
@@ -35,7 +35,10 @@ pub fn start_or_confirm(
     match confirmation(state.target.production, SendKind::One) {
         Confirmation::None => start_submit(state, request, resend_of),
         Confirmation::Yes | Confirmation::ProfileName => {
-            state.overlay = Some(Overlay::Confirm(Confirm::Production { request, resend_of }));
+            open_overlay(
+                state,
+                Overlay::Confirm(Confirm::Production { request, resend_of }),
+            );
             Vec::new()
         }
     }
@@ -57,7 +60,8 @@ pub fn start_submit(
     }]
 }
 
-/// Cancels the selected submission (history) or the newest one (form), once.
+/// Asks to cancel the selected submission (history) or the newest one (form). Cancelling
+/// cuts it off mid-flight, so its outcome becomes unknown: that is said before, not after.
 pub fn cancel_pending(state: &mut State) -> Vec<Effect> {
     let id = if state.focus == Focus::History {
         state
@@ -68,19 +72,36 @@ pub fn cancel_pending(state: &mut State) -> Vec<Effect> {
     } else {
         state.live.keys().next_back().copied()
     };
-    match id.and_then(|id| state.live.get_mut(&id)) {
+    match id.and_then(|id| state.live.get(&id)) {
         Some(live) if !live.cancelling => {
-            live.cancelling = true;
-            let mut effects = vec![Effect::Cancel(live.idempotency_key.clone())];
-            effects.extend(toast(
-                state,
-                "cancelling: it will be recorded as cancelled (outcome unknown)",
-                false,
-            ));
-            effects
+            let question = Confirm::Cancel {
+                idempotency_key: live.idempotency_key.clone(),
+                user_id: live.user_id.clone(),
+            };
+            open_overlay(state, Overlay::Confirm(question));
+            Vec::new()
         }
-        _ => Vec::new(),
+        _ => toast(state, "nothing in flight to cancel", false),
     }
+}
+
+/// Cancels a submission the operator confirmed cancelling, once.
+pub fn cancel(state: &mut State, idempotency_key: &str) -> Vec<Effect> {
+    let live = state
+        .live
+        .values_mut()
+        .find(|l| l.idempotency_key == idempotency_key && !l.cancelling);
+    let Some(live) = live else {
+        return toast(state, "it finished before it could be cancelled", false);
+    };
+    live.cancelling = true;
+    let mut effects = vec![Effect::Cancel(idempotency_key.to_string())];
+    effects.extend(toast(
+        state,
+        "cancelling: it will be recorded as cancelled (outcome unknown)",
+        false,
+    ));
+    effects
 }
 
 /// Copies the webview link of what is in view: the detail, the selected row, or the

@@ -1,4 +1,4 @@
-//! Yes/no questions: sending to production, quitting with work in flight.
+//! Yes/no questions: sending to production, quitting with work in flight, cancelling.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -33,12 +33,45 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
             );
             (" Send to PRODUCTION? ", lines)
         }
-        Confirm::Quit { in_flight } => (
-            " Quit? ",
+        Confirm::Quit {
+            in_flight,
+            queued,
+            resume_batch,
+        } => {
+            let mut lines = Vec::new();
+            if *in_flight > 0 {
+                lines.push(Line::raw(format!(
+                    "{in_flight} submission(s) being sent now: if you quit, their outcome stays unknown."
+                )));
+                lines.push(Line::raw(
+                    "A retry with the same idempotency key settles each, never twice.",
+                ));
+            }
+            if *queued > 0 {
+                lines.push(Line::raw(format!(
+                    "{queued} batch row(s) queued, not sent: the batch can be resumed later."
+                )));
+            }
+            if *resume_batch {
+                lines.push(Line::styled(
+                    "The batch is paused while you answer; no resumes it.",
+                    t.muted(),
+                ));
+            }
+            (" Quit? ", lines)
+        }
+        Confirm::Cancel { user_id, .. } => (
+            " Cancel this submission? ",
             vec![
-                Line::raw(format!("{in_flight} submission(s) still in flight.")),
-                Line::raw("Quitting stops waiting for them: their outcome stays unknown,"),
-                Line::raw("and a retry with the same idempotency key never starts one twice."),
+                Line::from(vec![
+                    Span::raw("Stop waiting for "),
+                    Span::styled(user_id.clone(), t.bold()),
+                    Span::raw("?"),
+                ]),
+                Line::raw("It may already have reached the platform: its outcome becomes unknown."),
+                Line::raw(
+                    "Retrying it later with its own idempotency key settles it, never twice.",
+                ),
             ],
         ),
     };
@@ -49,7 +82,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
         Span::styled(key_names(Mode::Confirm, Action::No).join(" / "), t.key()),
         Span::raw(" no (default)"),
     ]));
-    let height = u16::try_from(lines.len()).unwrap_or(20) + 2;
+    // As tall as the text once wrapped, so the answer keys are never cut off.
+    let inner = usize::from(centered(area, 70, 10, (60, 3)).width.saturating_sub(2)).max(1);
+    let mut rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    if lines.iter().any(|l| l.width() > inner) {
+        rows += 1; // word wrapping can take a row more than the width alone says
+    }
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let popup = centered(area, 70, 10, (60, height));
     frame.render_widget(Clear, popup);
     frame.render_widget(

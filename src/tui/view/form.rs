@@ -198,7 +198,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
             t.muted(),
         ),
     ];
-    let in_flight = state.in_flight();
+    let in_flight = state.sending();
     if in_flight > 0 {
         spans.push(Span::styled(
             format!(" · {in_flight} in flight"),

@@ -41,10 +41,17 @@ pub fn render(frame: &mut Frame, state: &State) {
     if let Some(b) = &state.batch {
         batch::render(frame, area, state, b);
     }
-    match &state.overlay {
-        Some(Overlay::Help { scroll }) => help::render(frame, area, state, *scroll),
-        Some(Overlay::Detail(d)) => detail::render(frame, area, state, d),
-        Some(Overlay::LoadingDetail(_)) => {
+    // What a question or the help covers stays drawn under it.
+    for overlay in state.behind.iter().chain(&state.overlay) {
+        render_overlay(frame, area, state, overlay);
+    }
+}
+
+fn render_overlay(frame: &mut Frame, area: Rect, state: &State, overlay: &Overlay) {
+    match overlay {
+        Overlay::Help { scroll } => help::render(frame, area, state, *scroll),
+        Overlay::Detail(d) => detail::render(frame, area, state, d),
+        Overlay::LoadingDetail(_) => {
             let popup = centered(area, 30, 10, (30, 3));
             frame.render_widget(Clear, popup);
             frame.render_widget(
@@ -54,9 +61,8 @@ pub fn render(frame: &mut Frame, state: &State) {
                 popup,
             );
         }
-        Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c),
-        Some(Overlay::Profiles { selected }) => profiles::render(frame, area, state, *selected),
-        None => {}
+        Overlay::Confirm(c) => confirm::render(frame, area, state, c),
+        Overlay::Profiles { selected } => profiles::render(frame, area, state, *selected),
     }
 }
 
