@@ -123,6 +123,10 @@ pub struct IdArgs {
     /// Confirm sending to a production profile.
     #[arg(long)]
     pub yes: bool,
+    /// Send although an earlier submission for the same user and type on this target may
+    /// have started a verification (for `retry`, which reuses a key, it changes nothing).
+    #[arg(long)]
+    pub allow_duplicate: bool,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +189,10 @@ pub struct InitiateArgs {
     /// Confirm sending to a production profile.
     #[arg(long)]
     pub yes: bool,
+    /// Send although an earlier submission for the same user and type on this target may
+    /// have started a verification.
+    #[arg(long)]
+    pub allow_duplicate: bool,
 }
 
 #[derive(Debug, Args)]

@@ -29,10 +29,10 @@ pub mod present;
 pub mod production;
 /// The embedded API server on loopback, following the contract.
 pub mod sandbox;
+/// The one send path: production and duplicate guards, write-ahead record, target identity.
+pub mod send;
 /// What a sending command opens first: settings, target, client, history.
 pub mod session;
-/// Sending one submission: write-ahead record, attempts, outcome.
-pub mod submit;
 /// Choosing a target (profile or URL) and opening it with its key and client.
 pub mod target;
 /// The terminal console: state, update, effects, views, one loop.

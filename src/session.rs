@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::api::{ApiClient, Target};
 use std::path::PathBuf;
 
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::history::{HistoryError, SqliteStore};
 use crate::paths::Paths;
-use crate::submit::Origin;
-use crate::target::{self, TargetChoice, TargetError, Targets};
+use crate::send::Destination;
+use crate::target::{self, Opened, TargetChoice, TargetError, Targets};
 
 /// Why a session could not open.
 #[derive(Debug, thiserror::Error)]
@@ -35,11 +34,11 @@ pub struct SessionOptions {
 pub struct Session {
     pub config: Config,
     pub profile: Profile,
-    pub target: Target,
-    pub client: ApiClient,
+    pub opened: Opened,
+    /// Where sends go, and who sends them.
+    pub to: Destination,
     pub targets: Targets,
     pub store: Arc<SqliteStore>,
-    pub origin: Origin,
 }
 
 impl Session {
@@ -49,18 +48,15 @@ impl Session {
         let store = Arc::new(SqliteStore::open_in(&paths.data_dir)?);
         let mut targets = Targets::new();
         let opened = targets.open(&profile).await?;
-        let origin = Origin {
-            operator: config.operator.clone().unwrap_or_else(operator_name),
-            profile: profile.name.clone(),
-        };
+        let operator = config.operator.clone().unwrap_or_else(operator_name);
+        let to = opened.destination(&operator);
         Ok(Session {
             config,
-            profile: opened.profile,
-            target: opened.target,
-            client: opened.client,
+            profile: opened.profile.clone(),
+            opened,
+            to,
             targets,
             store,
-            origin,
         })
     }
 

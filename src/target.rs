@@ -7,6 +7,7 @@ use crate::api::{ApiClient, ApiKey, ClientError, ClientOptions, Target};
 use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile};
 use crate::production::is_production_url;
 use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::send::Destination;
 
 /// The name an ad-hoc `--base-url` target goes by.
 pub const CUSTOM_PROFILE: &str = "custom";
@@ -72,12 +73,42 @@ pub fn choose(choice: &TargetChoice, config: &Config) -> Result<Profile, TargetE
     Ok(profile)
 }
 
+/// The identity of the embedded sandbox, whatever port it has this time.
+pub const EMBEDDED_SANDBOX: &str = "embedded sandbox";
+
+/// A target's stable identity: what the duplicate guard is scoped to and what a retry
+/// with the same key must match. The embedded sandbox is one target across restarts (its
+/// memory is kept in the data directory); anything else is its method and canonical URL.
+pub fn identity(profile: &Profile, target: &Target) -> String {
+    match profile.endpoint {
+        Endpoint::Sandbox => EMBEDDED_SANDBOX.to_string(),
+        Endpoint::Remote { .. } => {
+            let endpoint = target.endpoint();
+            let canonical = url::Url::parse(&endpoint).map_or(endpoint, |u| u.to_string());
+            format!("{} {canonical}", target.method)
+        }
+    }
+}
+
 /// A profile opened for sending.
 #[derive(Debug, Clone)]
 pub struct Opened {
     pub profile: Profile,
     pub target: Target,
     pub client: ApiClient,
+}
+
+impl Opened {
+    /// Where sends go through this profile, and who sends them.
+    pub fn destination(&self, operator: &str) -> Destination {
+        Destination {
+            client: self.client.clone(),
+            profile: self.profile.name.clone(),
+            target: identity(&self.profile, &self.target),
+            production: self.profile.production,
+            operator: operator.to_string(),
+        }
+    }
 }
 
 /// Opens profiles, keeping one embedded sandbox and each key read once per session.

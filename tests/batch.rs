@@ -431,16 +431,28 @@ fn a_mixed_file_gets_one_result_per_line_and_history_holds_exactly_the_sent_rows
     let stats = sb.stats();
     assert_eq!(stats.verifications, u64::try_from(initiated).unwrap());
 
-    // Run again as a preview: the initiated rows are known, nothing is sent.
+    // Run again as a preview: the initiated rows are known; rows whose outcome is not
+    // settled (transient, server error) are held by this batch, to resume, not to send
+    // again with new keys; only refused rows would be sent. Nothing is sent.
     let requests_before = stats.requests;
     let preview =
         run(sending(data.path(), &sb.base_url()).args(["batch", path_arg(&file), "--preview"]))
             .expect(0);
+    let unsettled = wants
+        .values()
+        .filter(|(_, w)| matches!(w, Want::Status(s) if *s == 429 || *s >= 500))
+        .count();
     let summary = format!(
-        "500 row(s): {} to send, 4 invalid, 1 duplicate, {initiated} already initiated",
-        sent - initiated
+        "500 row(s): {} to send, 4 invalid, 1 duplicate, {initiated} already initiated, \
+         {unsettled} held by another submission",
+        sent - initiated - unsettled
     );
     assert!(preview.stderr.contains(&summary), "{}", preview.stderr);
+    assert!(
+        preview.stderr.contains("holds rows of this input and is not finished: resume it with `kyc-console batch --resume b-"),
+        "{}",
+        preview.stderr
+    );
     assert!(
         preview.stderr.contains("already initiated (#"),
         "{}",
@@ -562,9 +574,9 @@ fn a_batch_killed_midway_is_resumed_and_initiates_every_row_exactly_once() {
         run(sending(data.path(), sb.base_url()).args(["batch", "--resume", batch_id, "--yes"]))
             .expect(0);
     assert!(
-        resumed
-            .stderr
-            .contains(&format!("{unfinished} of 200 row(s) have no outcome yet")),
+        resumed.stderr.contains(&format!(
+            "{unfinished} of 200 row(s) have no settled outcome"
+        )),
         "{}",
         resumed.stderr
     );

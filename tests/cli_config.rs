@@ -914,6 +914,7 @@ fn a_production_profile_needs_yes_for_every_send() {
         "replay",
         &id,
         "--yes",
+        "--allow-duplicate",
     ])
     .expect(0);
     assert_eq!(sb.requests(), 2);
@@ -987,8 +988,21 @@ fn keys_from_a_command_or_the_file_are_in_no_file_and_no_output() {
         1,
     );
     assert!(bad.stdout.contains("400"), "{}", bad.stdout);
-    scan(&["--profile", "lit", "replay", &ok_id], 0);
-    scan(&["--profile", "cmd", "replay", &ok_id, "--json"], 0);
+    scan(
+        &["--profile", "lit", "replay", &ok_id, "--allow-duplicate"],
+        0,
+    );
+    scan(
+        &[
+            "--profile",
+            "cmd",
+            "replay",
+            &ok_id,
+            "--json",
+            "--allow-duplicate",
+        ],
+        0,
+    );
     let shown = scan(&["show", &ok_id, "--json"], 0).json();
     assert_eq!(shown["user_id"], user.as_str());
     scan(&["show", &ok_id], 0);

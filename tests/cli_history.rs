@@ -396,7 +396,21 @@ fn show_of_an_unknown_id_exits_1() {
 #[test]
 fn replay_of_a_success_is_a_new_submission_beside_the_original() {
     let h = History::new();
-    let run = h.run(&["replay", &h.ok.to_string()]).expect(0);
+    // A success holds its user and type: replaying it asks for --allow-duplicate first.
+    let refused = h.run(&["replay", &h.ok.to_string()]).expect(2);
+    assert!(
+        refused.stderr.contains(&format!(
+            "submission #{} (initiated, verification kyc-",
+            h.ok
+        )) && refused.stderr.contains("--allow-duplicate")
+            && refused.stderr.contains("nothing was sent"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(h.rows(&[]).len(), 3, "nothing recorded");
+    let run = h
+        .run(&["replay", &h.ok.to_string(), "--allow-duplicate"])
+        .expect(0);
     let line = |label: &str| {
         run.stdout
             .lines()
@@ -528,8 +542,12 @@ fn the_api_key_is_in_no_file_and_no_output() {
         1,
         &mut outputs,
     );
-    scan(&["replay", &ok_id], 0, &mut outputs);
-    scan(&["replay", &ok_id, "--json"], 0, &mut outputs);
+    scan(&["replay", &ok_id, "--allow-duplicate"], 0, &mut outputs);
+    scan(
+        &["replay", &ok_id, "--json", "--allow-duplicate"],
+        0,
+        &mut outputs,
+    );
     let shown = scan(&["show", &ok_id, "--json"], 0, &mut outputs).json();
     assert_eq!(shown["base_url"], base_url.as_str());
     scan(&["show", &ok_id], 0, &mut outputs);

@@ -13,56 +13,68 @@ mod runner;
 use chrono::Utc;
 
 pub use input::{InputError, InputRow, read_input};
-pub use plan::{Check, Defaults, Plan, PlannedRow, plan};
+pub use plan::{Check, Defaults, Plan, PlanCounts, PlannedRow, plan};
 pub use results::{ResultLine, result_lines, write_results};
 pub use runner::{BatchEvent, Control, Job, RunSummary, run};
 
-use crate::api::ApiClient;
-use crate::history::{BatchInfo, HistoryError, HistoryStore, NewBatch};
-use crate::submit::{self, Origin};
+use crate::history::{BatchInfo, Earlier, HistoryError, HistoryStore, NewBatch};
+use crate::send::Destination;
 
 /// Concurrent requests unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// Records the batch and every valid row (each with its own idempotency key) in one
-/// transaction; returns the batch id and the rows to send, in input order.
+/// A batch as recorded: its id, the rows claimed (to send, in input order), and the rows
+/// another submission held when the batch was recorded (not recorded, never sent here).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub batch_id: String,
+    pub jobs: Vec<Job>,
+    pub skipped: Vec<(u32, Earlier)>,
+}
+
+/// Records the batch and claims every valid row (each with its own idempotency key) in
+/// one transaction. A row whose user and type another submission holds on this target
+/// (in flight, unknown, initiated, or in another unfinished batch, maybe recorded by
+/// another process since the preview) is skipped, not recorded.
 pub fn record(
     store: &dyn HistoryStore,
-    client: &ApiClient,
-    origin: &Origin,
+    to: &Destination,
     plan: &Plan,
     source: &str,
-) -> Result<(String, Vec<Job>), HistoryError> {
+) -> Result<Recorded, HistoryError> {
     let batch = NewBatch {
         id: format!("b-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         created_at: Utc::now(),
-        operator: origin.operator.clone(),
-        profile: origin.profile.clone(),
+        operator: to.operator.clone(),
+        profile: to.profile.clone(),
         source: source.to_string(),
     };
     let rows: Vec<_> = plan
         .to_send()
         .filter_map(|row| {
             let request = row.request.as_ref()?;
-            let mut new = submit::prepare(client, origin, request, None, Some(batch.id.clone()));
-            new.batch_line = Some(row.line);
-            Some(new)
+            Some(to.new_submission(request, None, Some((batch.id.clone(), row.line))))
         })
         .collect();
-    let ids = store.create_batch(&batch, &rows)?;
-    let jobs = ids
-        .into_iter()
-        .zip(rows.iter())
-        .map(|(id, row)| Job {
-            id,
-            line: row.batch_line.unwrap_or(0),
-        })
-        .collect();
-    Ok((batch.id, jobs))
+    let claims = store.create_batch(&batch, &rows)?;
+    let mut jobs = Vec::with_capacity(rows.len());
+    let mut skipped = Vec::new();
+    for (claim, row) in claims.into_iter().zip(rows.iter()) {
+        let line = row.batch_line.unwrap_or(0);
+        match claim {
+            Ok(id) => jobs.push(Job { id, line }),
+            Err(earlier) => skipped.push((line, earlier)),
+        }
+    }
+    Ok(Recorded {
+        batch_id: batch.id,
+        jobs,
+        skipped,
+    })
 }
 
-/// The rows of a recorded batch that have no outcome yet: never sent, or interrupted.
-/// Sending them again with their own keys cannot initiate any of them twice.
+/// The rows of a recorded batch whose outcome is not settled (see
+/// [`BatchInfo::unfinished`]), to send again, each with its own key.
 pub fn unfinished_jobs(info: &BatchInfo) -> Vec<Job> {
     info.unfinished()
         .map(|r| Job {

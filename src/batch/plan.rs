@@ -1,12 +1,13 @@
 //! What a batch would do, row by row, before anything is sent: valid, invalid (with the
-//! reason), a duplicate of an earlier line, or already initiated according to history.
+//! reason), a duplicate of an earlier line, already initiated according to history, or
+//! held by an earlier submission (in flight, unknown, or queued in an unfinished batch).
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::input::InputRow;
-use crate::domain::{InitiateRequest, KycType, RedirectUri, UserId};
+use crate::domain::{InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
 
 /// What the preview says of a row.
@@ -19,8 +20,14 @@ pub enum Check {
     Invalid { reason: String },
     /// The same user and type appear on an earlier line.
     Duplicate { first_line: u32 },
-    /// History already holds a success for this user and type.
+    /// History already holds a success for this user and type on this target.
     AlreadyInitiated { submission: SubmissionId },
+    /// An earlier submission holds this user and type: queued or sent in an unfinished
+    /// batch, in flight, or of unknown outcome. Resuming or retrying it settles it.
+    Held {
+        submission: SubmissionId,
+        batch: Option<String>,
+    },
 }
 
 impl Check {
@@ -33,6 +40,14 @@ impl Check {
             Check::AlreadyInitiated { submission } => {
                 format!("already initiated (#{submission})")
             }
+            Check::Held {
+                submission,
+                batch: Some(batch),
+            } => format!("in batch {batch} (#{submission}), not finished"),
+            Check::Held {
+                submission,
+                batch: None,
+            } => format!("held by #{submission}: in flight or outcome unknown"),
         }
     }
 }
@@ -66,27 +81,55 @@ impl Plan {
         self.rows.iter().filter(|r| r.check == Check::Valid)
     }
 
-    /// How many rows of each kind: valid, invalid, duplicate, already initiated.
-    pub fn counts(&self) -> (usize, usize, usize, usize) {
-        let mut c = (0, 0, 0, 0);
+    /// How many rows of each kind.
+    pub fn counts(&self) -> PlanCounts {
+        let mut c = PlanCounts::default();
         for r in &self.rows {
             match r.check {
-                Check::Valid => c.0 += 1,
-                Check::Invalid { .. } => c.1 += 1,
-                Check::Duplicate { .. } => c.2 += 1,
-                Check::AlreadyInitiated { .. } => c.3 += 1,
+                Check::Valid => c.valid += 1,
+                Check::Invalid { .. } => c.invalid += 1,
+                Check::Duplicate { .. } => c.duplicate += 1,
+                Check::AlreadyInitiated { .. } => c.initiated += 1,
+                Check::Held { .. } => c.held += 1,
             }
         }
         c
     }
+
+    /// Unfinished batches that hold rows of this input, in order of first mention: resume
+    /// them rather than send their rows again.
+    pub fn holding_batches(&self) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for r in &self.rows {
+            if let Check::Held {
+                batch: Some(batch), ..
+            } = &r.check
+                && !found.contains(batch)
+            {
+                found.push(batch.clone());
+            }
+        }
+        found
+    }
+}
+
+/// A plan's rows by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanCounts {
+    pub valid: usize,
+    pub invalid: usize,
+    pub duplicate: usize,
+    pub initiated: usize,
+    pub held: usize,
 }
 
 /// Validates every row with the form's rules, finds duplicates and asks history for
-/// earlier successes.
+/// earlier submissions on this target that hold a row's user and type.
 pub fn plan(
     rows: &[InputRow],
     defaults: &Defaults,
     store: &dyn HistoryStore,
+    target: &str,
 ) -> Result<Plan, HistoryError> {
     let mut seen: HashMap<(String, KycType), u32> = HashMap::new();
     let mut planned = Vec::with_capacity(rows.len());
@@ -100,9 +143,18 @@ pub fn plan(
                     Check::Duplicate {
                         first_line: *first_line,
                     }
-                } else if let Some(submission) = store.find_initiated(&key.0, key.1)? {
+                } else if let Some(earlier) = store.earlier(&key.0, key.1, target)? {
                     seen.insert(key, row.line);
-                    Check::AlreadyInitiated { submission }
+                    if earlier.outcome == Some(OutcomeKind::Initiated) {
+                        Check::AlreadyInitiated {
+                            submission: earlier.id,
+                        }
+                    } else {
+                        Check::Held {
+                            submission: earlier.id,
+                            batch: earlier.batch_id,
+                        }
+                    }
                 } else {
                     seen.insert(key, row.line);
                     Check::Valid
@@ -159,7 +211,7 @@ mod tests {
             kyc_type: KycType::Shipping,
             redirect_uri: None,
         };
-        let plan = plan(&rows, &defaults, &MemoryStore::new()).unwrap();
+        let plan = plan(&rows, &defaults, &MemoryStore::new(), "t").unwrap();
         let checks: Vec<_> = plan
             .rows
             .iter()
@@ -189,6 +241,10 @@ mod tests {
             plan.rows[5].request.as_ref().map(|r| r.kyc_type),
             Some(KycType::Shipping)
         );
-        assert_eq!(plan.counts(), (3, 2, 1, 0));
+        let c = plan.counts();
+        assert_eq!(
+            (c.valid, c.invalid, c.duplicate, c.initiated, c.held),
+            (3, 2, 1, 0, 0)
+        );
     }
 }

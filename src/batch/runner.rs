@@ -10,9 +10,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{ApiClient, Attempt, Exchange, RateLimit};
+use crate::api::{Attempt, Exchange, RateLimit};
 use crate::history::{HistoryStore, SubmissionId};
-use crate::submit::{self, Progress};
+use crate::send::{self, Consent, Destination, Progress};
 
 /// What the operator wants the runner to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,9 +105,10 @@ impl Budget {
     }
 }
 
-/// Sends the jobs, at most `concurrency` at once.
+/// Sends the jobs, at most `concurrency` at once. The batch was confirmed as a whole
+/// (production included) before it was recorded, so each row goes without asking again.
 pub async fn run(
-    client: &ApiClient,
+    to: &Destination,
     store: Arc<dyn HistoryStore>,
     jobs: Vec<Job>,
     concurrency: usize,
@@ -152,7 +153,7 @@ pub async fn run(
                 id: job.id,
             });
             tasks.spawn(send_row(
-                client.clone(),
+                to.clone(),
                 store.clone(),
                 job,
                 budget.clone(),
@@ -183,7 +184,7 @@ pub async fn run(
 }
 
 async fn send_row(
-    client: ApiClient,
+    to: Destination,
     store: Arc<dyn HistoryStore>,
     job: Job,
     budget: Arc<Mutex<Budget>>,
@@ -200,7 +201,11 @@ async fn send_row(
         }
     };
     // Each row is recorded already: send it with its own key (a first send or a resume).
-    let event = match submit::send_again(&client, store, job.id, &never, progress).await {
+    let consent = Consent {
+        production: true,
+        duplicate: false,
+    };
+    let event = match send::send_again(&to, store, job.id, consent, &never, progress).await {
         Ok(exchange) => BatchEvent::RowFinished {
             line,
             id: job.id,

@@ -24,6 +24,25 @@ pub enum OutcomeKind {
 }
 
 impl OutcomeKind {
+    /// Every kind, for stores that list them.
+    pub const ALL: [OutcomeKind; 5] = [
+        Self::Initiated,
+        Self::Rejected,
+        Self::ServerError,
+        Self::Transient,
+        Self::Unknown,
+    ];
+
+    /// Whether a submission that ended so may have started a verification (or did): a new
+    /// one for the same user and type would then be a duplicate. Only a refusal is sure
+    /// to have started nothing.
+    pub fn may_have_started(self) -> bool {
+        match self {
+            Self::Rejected => false,
+            Self::Initiated | Self::ServerError | Self::Transient | Self::Unknown => true,
+        }
+    }
+
     /// Classifies an HTTP status code.
     pub fn from_status(status: u16) -> OutcomeKind {
         match status {

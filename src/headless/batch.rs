@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
+use super::hints;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::batch::{self, BatchEvent, Check, Control, Defaults, Plan};
 use crate::cli::{BatchArgs, GlobalArgs};
@@ -16,7 +17,7 @@ use crate::domain::{KycType, OutcomeKind, RedirectUri};
 use crate::history::export::outcome_text;
 use crate::history::{BatchInfo, HistoryStore};
 use crate::paths::Paths;
-use crate::present::format_duration;
+use crate::present::{describe_earlier, format_duration};
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::session::Session;
 
@@ -32,8 +33,8 @@ pub async fn batch(global: &GlobalArgs, paths: &Paths, args: &BatchArgs) -> Exit
         }
     };
     let code = match &args.resume {
-        Some(id) => resume(&session, args, id).await,
-        None => start(&session, args).await,
+        Some(id) => resume(global, &session, args, id).await,
+        None => start(global, &session, args).await,
     };
     session.close().await;
     code
@@ -44,7 +45,7 @@ fn invalid(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_INVALID)
 }
 
-async fn start(session: &Session, args: &BatchArgs) -> ExitCode {
+async fn start(global: &GlobalArgs, session: &Session, args: &BatchArgs) -> ExitCode {
     let Some(file) = &args.file else {
         return invalid("give a FILE (or - for standard input), or --resume BATCH_ID");
     };
@@ -77,59 +78,92 @@ async fn start(session: &Session, args: &BatchArgs) -> ExitCode {
         kyc_type,
         redirect_uri,
     };
-    let plan = match batch::plan(&rows, &defaults, session.store.as_ref()) {
+    let plan = match batch::plan(&rows, &defaults, session.store.as_ref(), &session.to.target) {
         Ok(p) => p,
         Err(e) => return invalid(e),
     };
     eprint!("{}", describe_plan(&plan, &source, session));
-    let (valid, invalid_rows, ..) = plan.counts();
+    for held in plan.holding_batches() {
+        eprintln!(
+            "batch {held} holds rows of this input and is not finished: resume it with `{}`",
+            hints::command(global, session, &format!("batch --resume {held}"))
+        );
+    }
+    let counts = plan.counts();
     if args.preview {
         return ExitCode::SUCCESS;
     }
-    if valid == 0 && invalid_rows == 0 {
-        // Re-running a finished file: every row is already initiated (or repeated).
-        eprintln!("nothing to send: every row is already initiated or a duplicate");
+    if counts.valid == 0 && counts.invalid == 0 {
+        // Re-running a finished file: every row is already initiated, held, or repeated.
+        eprintln!(
+            "nothing to send: every row is already initiated, held by another submission, or a duplicate"
+        );
         return ExitCode::SUCCESS;
     }
-    if valid == 0 {
+    if counts.valid == 0 {
         return invalid("no valid row to send");
     }
-    if let Err(code) = confirm(session, args, valid).await {
+    if let Err(code) = confirm(session, args, counts.valid).await {
         return code;
     }
-    let (batch_id, jobs) = match batch::record(
-        session.store.as_ref(),
-        &session.client,
-        &session.origin,
-        &plan,
-        &source,
-    ) {
+    let recorded = match batch::record(session.store.as_ref(), &session.to, &plan, &source) {
         Ok(v) => v,
         Err(e) => return invalid(format!("cannot record the batch: {e}")),
     };
+    let batch_id = recorded.batch_id;
+    for (line, earlier) in &recorded.skipped {
+        eprintln!(
+            "line {line}: skipped, held since the preview by {}",
+            describe_earlier(earlier)
+        );
+    }
     eprintln!(
         "batch {batch_id}: {} row(s) recorded with their idempotency keys; if interrupted, \
-         finish it with `kyc-console batch --resume {batch_id}`",
-        jobs.len()
+         finish it with `{}`",
+        recorded.jobs.len(),
+        hints::command(global, session, &format!("batch --resume {batch_id}"))
     );
-    send(session, args, &batch_id, jobs, Some(&plan)).await
+    let skipped = recorded.skipped.len();
+    send(
+        global,
+        session,
+        args,
+        &batch_id,
+        recorded.jobs,
+        Some(&plan),
+        skipped,
+    )
+    .await
 }
 
-async fn resume(session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
+async fn resume(global: &GlobalArgs, session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
     let info = match session.store.batch(id) {
         Ok(info) => info,
         Err(e) => return invalid(e),
     };
-    if info.batch.profile != session.profile.name {
+    let target = info
+        .rows
+        .first()
+        .map(|r| r.id)
+        .map(|first| session.store.get(first));
+    if let Some(Ok(first)) = target
+        && first.new.target != session.to.target
+    {
+        let flags = hints::target_flags(
+            global,
+            &info.batch.profile,
+            &first.new.base_url,
+            &session.config.default_profile,
+        );
         return invalid(format!(
-            "batch {id} was sent with profile {}, not {}: add --profile {}",
-            info.batch.profile, session.profile.name, info.batch.profile
+            "batch {id} was sent to {} (profile {}), not to {}: run `kyc-console batch --resume {id}{flags}`",
+            first.new.target, info.batch.profile, session.to.target
         ));
     }
     let jobs = batch::unfinished_jobs(&info);
     eprintln!(
-        "batch {id}: {} of {} row(s) have no outcome yet; each is sent again with its own \
-         idempotency key, so none can be initiated twice",
+        "batch {id}: {} of {} row(s) have no settled outcome (never sent, cut off, or unknown); \
+         each is sent again with its own idempotency key, so none can be initiated twice",
         jobs.len(),
         info.rows.len()
     );
@@ -138,7 +172,7 @@ async fn resume(session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
     {
         return code;
     }
-    send(session, args, id, jobs, None).await
+    send(global, session, args, id, jobs, None, 0).await
 }
 
 /// Asks before sending: y/N, or the profile's name for production.
@@ -210,11 +244,16 @@ async fn ask(question: String) -> String {
 
 /// The preview: counts, then every row that will not be sent and why.
 pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
-    let (valid, invalid, duplicate, already) = plan.counts();
+    let c = plan.counts();
     let mut out = format!(
-        "{source}: {} row(s): {valid} to send, {invalid} invalid, {duplicate} duplicate, {already} already initiated\n\
+        "{source}: {} row(s): {} to send, {} invalid, {} duplicate, {} already initiated, {} held by another submission\n\
          target: profile {} ({}){}\n",
         plan.rows.len(),
+        c.valid,
+        c.invalid,
+        c.duplicate,
+        c.initiated,
+        c.held,
         session.profile.name,
         session.profile.describe_target(),
         if session.profile.production {
@@ -244,11 +283,13 @@ pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
 }
 
 async fn send(
+    global: &GlobalArgs,
     session: &Session,
     args: &BatchArgs,
     batch_id: &str,
     jobs: Vec<batch::Job>,
     plan: Option<&Plan>,
+    skipped: usize,
 ) -> ExitCode {
     let total = jobs.len();
     let (control_tx, control_rx) = watch::channel(Control::Run);
@@ -262,7 +303,7 @@ async fn send(
     let started = Instant::now();
     let mut counts: BTreeMap<OutcomeKind, usize> = BTreeMap::new();
     let summary = batch::run(
-        &session.client,
+        &session.to,
         session.store.clone(),
         jobs,
         args.concurrency,
@@ -312,17 +353,24 @@ async fn send(
             Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
         }
     }
+    let resume = hints::command(global, session, &format!("batch --resume {batch_id}"));
     eprint!(
         "{}",
-        summary_text(&info, started.elapsed(), summary.dispatched, batch_id)
+        summary_text(
+            &info,
+            started.elapsed(),
+            summary.dispatched,
+            batch_id,
+            &resume
+        )
     );
     let all_initiated = info
         .rows
         .iter()
         .all(|r| r.outcome == Some(OutcomeKind::Initiated));
     // Invalid rows were never sent, so never initiated either.
-    let any_invalid = plan.is_some_and(|p| p.counts().1 > 0);
-    if all_initiated && summary.not_sent == 0 && !any_invalid {
+    let any_invalid = plan.is_some_and(|p| p.counts().invalid > 0);
+    if all_initiated && summary.not_sent == 0 && !any_invalid && skipped == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
@@ -349,8 +397,15 @@ fn counts_text(counts: &BTreeMap<OutcomeKind, usize>) -> String {
         .join(", ")
 }
 
-/// The closing summary: every row's state, the rate, how to resume.
-fn summary_text(info: &BatchInfo, took: Duration, dispatched: usize, batch_id: &str) -> String {
+/// The closing summary: every row's state, the rate, and the command that settles what is
+/// left (rows never sent and rows of unknown outcome alike).
+fn summary_text(
+    info: &BatchInfo,
+    took: Duration,
+    dispatched: usize,
+    batch_id: &str,
+    resume: &str,
+) -> String {
     let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
     for row in &info.rows {
         *by_outcome.entry(outcome_text(row)).or_default() += 1;
@@ -367,11 +422,12 @@ fn summary_text(info: &BatchInfo, took: Duration, dispatched: usize, batch_id: &
         parts.join(", "),
         format_duration(took)
     );
-    let unfinished = info.unfinished().count();
-    if unfinished > 0 {
+    let unsent = info.unfinished().filter(|r| !r.dispatched).count();
+    let unknown = info.unfinished().count() - unsent;
+    if unsent + unknown > 0 {
         let _ = writeln!(
             out,
-            "{unfinished} row(s) have no outcome: `kyc-console batch --resume {batch_id}` sends them with their own keys"
+            "{unknown} row(s) of unknown outcome and {unsent} never sent: `{resume}` sends them again, each with its own key (none can be initiated twice)"
         );
     }
     out

@@ -5,19 +5,14 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{
-    EXIT_FAILED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, describe_submission, emit,
-    exchange_json, exit_for, open_for_sending, progress_printer, submission_json,
-};
+use super::{EXIT_FAILED, EXIT_INVALID, describe_submission, emit, submission_json};
 use crate::api::to_curl;
-use crate::cli::{GlobalArgs, HistoryArgs, IdArgs, ShowArgs};
-use crate::domain::{OutcomeKind, UserId};
+use crate::cli::{HistoryArgs, ShowArgs};
+use crate::domain::UserId;
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
 use crate::paths::Paths;
 use crate::present::format_duration;
-use crate::session::Session;
-use crate::submit;
 
 /// Parses `--since`: a date (midnight UTC) or an RFC 3339 instant.
 pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
@@ -31,7 +26,7 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("--since {text:?}: use a date like 2026-11-27 or an instant like 2026-11-27T09:30:00Z"))
 }
 
-fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
+pub(super) fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
     SqliteStore::open_in(&paths.data_dir).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(EXIT_FAILED)
@@ -137,7 +132,7 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
+pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
     store.get(id).map_err(|e| {
         eprintln!("error: {e}; `kyc-console history` lists them");
         ExitCode::from(EXIT_FAILED)
@@ -162,121 +157,4 @@ pub fn show(paths: &Paths, args: &ShowArgs) -> ExitCode {
         emit(&describe_submission(&submission));
     }
     ExitCode::SUCCESS
-}
-
-/// `kyc-console replay ID`: the stored request as a new submission, beside the original.
-pub async fn replay(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let session = match open_for_sending(global, paths, args.yes).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let code = replay_in(&session, args).await;
-    session.close().await;
-    code
-}
-
-async fn replay_in(session: &Session, args: &IdArgs) -> ExitCode {
-    let original = match load(&session.store, args.id) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let request = match original.request() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!(
-                "error: submission #{} cannot be rebuilt ({e}); nothing was sent",
-                original.id
-            );
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let cancel = cancel_on_ctrl_c();
-    let new = submit::prepare(
-        &session.client,
-        &session.origin,
-        &request,
-        Some(original.id),
-        None,
-    );
-    let sent = submit::send_new(
-        &session.client,
-        session.store.clone(),
-        new,
-        &cancel,
-        progress_printer(!args.json),
-    )
-    .await;
-    let (id, exchange) = match sent {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
-    let before = original.exchange();
-    if args.json {
-        let mut new = exchange_json(&exchange, &session.origin.profile, &[]);
-        new["submission_id"] = json!(id);
-        emit(&format!(
-            "{:#}\n",
-            json!({"original": submission_json(&original), "replay": new})
-        ));
-    } else {
-        let line = |label: &str, id: i64, outcome: Option<OutcomeKind>, title: String| {
-            format!(
-                "{label:<9} #{id:<6} {:<14} {title}\n",
-                outcome.map_or("no outcome", OutcomeKind::label)
-            )
-        };
-        emit(&line(
-            "original",
-            original.id,
-            original.outcome,
-            before.explanation().title,
-        ));
-        emit(&line(
-            "replay",
-            id,
-            Some(exchange.outcome()),
-            exchange.explanation().title,
-        ));
-        emit("\n");
-        emit(&describe_exchange(&exchange));
-    }
-    ExitCode::from(exit_for(&exchange))
-}
-
-/// `kyc-console retry ID`: the same request with its own key, to learn an unknown outcome.
-pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let session = match open_for_sending(global, paths, args.yes).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let cancel = cancel_on_ctrl_c();
-    let sent = submit::send_again(
-        &session.client,
-        session.store.clone(),
-        args.id,
-        &cancel,
-        progress_printer(!args.json),
-    )
-    .await;
-    let code = match sent {
-        Ok(exchange) => {
-            if args.json {
-                let mut out = exchange_json(&exchange, &session.origin.profile, &[]);
-                out["submission_id"] = json!(args.id);
-                emit(&format!("{out:#}\n"));
-            } else {
-                emit(&describe_exchange(&exchange));
-            }
-            exit_for(&exchange)
-        }
-        Err(e) => {
-            eprintln!("error: {e}\nnothing was sent");
-            EXIT_FAILED
-        }
-    };
-    session.close().await;
-    ExitCode::from(code)
 }

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    EXIT_FAILED, EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for,
-    open_for_sending, progress_printer,
+    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for, hints,
+    open_for_sending, progress_printer, refusal,
 };
 use crate::cli::{GlobalArgs, InitiateArgs};
 use crate::domain::{FormField, InitiateRequest, KycType, RedirectUri, UserId};
 use crate::paths::Paths;
-use crate::submit;
+use crate::send::{self, Consent};
 
 /// A field the operator got wrong, with what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let session = match open_for_sending(global, paths, args.yes).await {
+    let session = match open_for_sending(global, paths).await {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -92,36 +92,38 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
         }
     }
     let cancel = cancel_on_ctrl_c();
-    let show_progress = !args.json;
-    let new = submit::prepare(&session.client, &session.origin, &request, None, None);
-    let sent = submit::send_new(
-        &session.client,
+    let consent = Consent {
+        production: args.yes,
+        duplicate: args.allow_duplicate,
+    };
+    let sent = send::send_new(
+        &session.to,
         session.store.clone(),
-        new,
+        &request,
+        None,
+        consent,
         &cancel,
-        progress_printer(show_progress),
+        progress_printer(!args.json),
     )
     .await;
     let code = match sent {
         Ok((id, exchange)) => {
             if args.json {
-                let mut out = exchange_json(&exchange, &session.origin.profile, &notes);
+                let mut out = exchange_json(&exchange, &session.profile.name, &notes);
                 out["submission_id"] = json!(id);
                 emit(&format!("{out:#}\n"));
             } else {
                 emit(&describe_exchange(&exchange));
                 emit(&format!(
-                    "  {:<13} #{id} (kyc-console show {id})\n",
-                    "history"
+                    "  {:<13} #{id} ({})\n",
+                    "history",
+                    hints::command(global, &session, &format!("show {id}"))
                 ));
             }
-            exit_for(&exchange)
+            ExitCode::from(exit_for(&exchange))
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILED
-        }
+        Err(e) => refusal(global, &session, &e),
     };
     session.close().await;
-    ExitCode::from(code)
+    code
 }

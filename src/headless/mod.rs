@@ -5,12 +5,16 @@
 mod batch;
 /// `config path` and `config check`.
 mod config_cmd;
+/// Commands printed for the operator to run next, working as printed.
+mod hints;
 /// `history`, `show`, `replay`, `retry`.
 mod history;
 /// `initiate`.
 mod initiate;
 /// Printing a finished submission.
 mod report;
+/// `replay` and `retry`.
+mod resend;
 /// `sandbox`.
 mod sandbox;
 
@@ -18,15 +22,17 @@ use tokio_util::sync::CancellationToken;
 
 use std::process::ExitCode;
 
-use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
+use crate::present::describe_earlier;
+use crate::send::Progress;
+use crate::send::{Question, SendError};
 use crate::session::Session;
-use crate::submit::Progress;
 
 pub use batch::batch;
 pub use config_cmd::config;
-pub use history::{history, replay, retry, show};
+pub use history::{history, show};
 pub use initiate::{InputError, initiate, validate};
 pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
+pub use resend::{replay, retry};
 pub use sandbox::sandbox;
 
 /// Exit code when the verification was initiated.
@@ -66,24 +72,46 @@ pub fn progress_printer(show: bool) -> impl FnMut(Progress) {
     }
 }
 
-/// Opens a session to send with, refusing a production profile without `--yes`; every
-/// refusal is printed and becomes the exit code.
+/// Opens a session to send with; a failure is printed and becomes the exit code.
 pub async fn open_for_sending(
     global: &crate::cli::GlobalArgs,
     paths: &crate::paths::Paths,
-    yes: bool,
 ) -> Result<Session, ExitCode> {
-    let session = Session::open(&global.session_options(), paths)
+    Session::open(&global.session_options(), paths)
         .await
         .map_err(|e| {
             eprintln!("error: {e}\nnothing was sent");
             ExitCode::from(EXIT_INVALID)
-        })?;
-    if let Err(code) = production_guard(&session, yes) {
-        session.close().await;
-        return Err(code);
+        })
+}
+
+/// Prints why the send path sent nothing (or could not go on), with what to do, and
+/// gives the exit code: 2 for a question the flags did not answer.
+pub fn refusal(global: &crate::cli::GlobalArgs, session: &Session, error: &SendError) -> ExitCode {
+    match error {
+        SendError::Ask(Question::Production { profile, target }) => {
+            eprintln!(
+                "error: profile {profile} is PRODUCTION ({target}): add --yes to send there, or \
+                 choose another with --profile\nnothing was sent"
+            );
+            ExitCode::from(EXIT_INVALID)
+        }
+        SendError::Ask(Question::Duplicate(earlier)) => {
+            eprintln!(
+                "error: {} already holds this user and type on {}\n  look at it with `{}`; \
+                 add --allow-duplicate to start another verification anyway\nnothing was sent",
+                describe_earlier(earlier),
+                session.to.target,
+                hints::command(global, session, &format!("show {}", earlier.id))
+            );
+            ExitCode::from(EXIT_INVALID)
+        }
+        // Every refusal comes before the first byte.
+        other => {
+            eprintln!("error: {other}\nnothing was sent");
+            ExitCode::from(EXIT_FAILED)
+        }
     }
-    Ok(session)
 }
 
 /// 0 when the exchange initiated the verification, else 1.
@@ -93,21 +121,6 @@ pub fn exit_for(exchange: &crate::api::Exchange) -> u8 {
     } else {
         EXIT_FAILED
     }
-}
-
-/// Refuses to send to a production profile without `--yes`.
-pub fn production_guard(session: &Session, yes: bool) -> Result<(), ExitCode> {
-    let needed = confirmation(session.profile.production, SendKind::One);
-    let given = yes && accepts(needed, &session.profile.name, Answer::Yes);
-    if needed != Confirmation::None && !given {
-        eprintln!(
-            "error: profile {} is PRODUCTION ({}): add --yes to send there, or choose another with --profile\nnothing was sent",
-            session.profile.name,
-            session.profile.describe_target()
-        );
-        return Err(ExitCode::from(EXIT_INVALID));
-    }
-    Ok(())
 }
 
 /// Writes to stdout, ignoring a closed pipe (`| head`) instead of panicking.

@@ -3,8 +3,8 @@
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
-    Submission, SubmissionId, UnfinishedBatch,
+    BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
+    NewSubmission, Submission, SubmissionId, UnfinishedBatch,
 };
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
@@ -27,6 +27,59 @@ impl MemoryStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The guard's look-up over the items (already locked, so a claim is atomic here too).
+    fn earlier_in(
+        items: &[(Submission, HistoryRow)],
+        user_id: &str,
+        kyc_type: KycType,
+        target: &str,
+    ) -> Option<Earlier> {
+        items.iter().rev().find_map(|(s, row)| {
+            let holds = s.new.user_id == user_id
+                && s.new.kyc_type == kyc_type
+                && s.new.target == target
+                && s.outcome.is_none_or(OutcomeKind::may_have_started);
+            holds.then(|| Earlier {
+                id: s.id,
+                created_at: s.new.created_at,
+                operator: s.new.operator.clone(),
+                profile: s.new.profile.clone(),
+                outcome: s.outcome,
+                dispatched: row.dispatched,
+                verification_id: row.verification_id.clone(),
+                batch_id: s.new.batch_id.clone(),
+            })
+        })
+    }
+
+    fn insert(
+        items: &mut Vec<(Submission, HistoryRow)>,
+        new: &NewSubmission,
+    ) -> Result<SubmissionId, HistoryError> {
+        let id = SubmissionId::try_from(items.len() + 1)
+            .map_err(|e| HistoryError::Storage(e.to_string()))?;
+        let submission = Submission {
+            id,
+            new: new.clone(),
+            attempts: Vec::new(),
+            outcome: None,
+            dispatched: false,
+        };
+        let row = submission.row();
+        items.push((submission, row));
+        Ok(id)
+    }
+
+    fn claim(
+        items: &mut Vec<(Submission, HistoryRow)>,
+        new: &NewSubmission,
+    ) -> Result<Claim, HistoryError> {
+        match Self::earlier_in(items, &new.user_id, new.kyc_type, &new.target) {
+            Some(found) => Ok(Err(found)),
+            None => Self::insert(items, new).map(Ok),
+        }
+    }
+
     fn update(
         &self,
         id: SubmissionId,
@@ -45,31 +98,24 @@ impl MemoryStore {
 
 impl HistoryStore for MemoryStore {
     fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError> {
-        let mut items = self.lock();
-        let id = SubmissionId::try_from(items.len() + 1)
-            .map_err(|e| HistoryError::Storage(e.to_string()))?;
-        let submission = Submission {
-            id,
-            new: new.clone(),
-            attempts: Vec::new(),
-            outcome: None,
-            dispatched: false,
-        };
-        let row = submission.row();
-        items.push((submission, row));
-        Ok(id)
+        Self::insert(&mut self.lock(), new)
+    }
+
+    fn create_unless_duplicate(&self, new: &NewSubmission) -> Result<Claim, HistoryError> {
+        Self::claim(&mut self.lock(), new)
     }
 
     fn create_batch(
         &self,
         batch: &NewBatch,
         rows: &[NewSubmission],
-    ) -> Result<Vec<SubmissionId>, HistoryError> {
+    ) -> Result<Vec<Claim>, HistoryError> {
         self.batches
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(batch.clone());
-        rows.iter().map(|r| self.create(r)).collect()
+        let mut items = self.lock();
+        rows.iter().map(|r| Self::claim(&mut items, r)).collect()
     }
 
     fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError> {
@@ -118,21 +164,13 @@ impl HistoryStore for MemoryStore {
         self.update(id, |s| s.dispatched = true)
     }
 
-    fn find_initiated(
+    fn earlier(
         &self,
         user_id: &str,
         kyc_type: KycType,
-    ) -> Result<Option<SubmissionId>, HistoryError> {
-        Ok(self
-            .lock()
-            .iter()
-            .rev()
-            .find(|(s, _)| {
-                s.new.user_id == user_id
-                    && s.new.kyc_type == kyc_type
-                    && s.outcome == Some(OutcomeKind::Initiated)
-            })
-            .map(|(s, _)| s.id))
+        target: &str,
+    ) -> Result<Option<Earlier>, HistoryError> {
+        Ok(Self::earlier_in(&self.lock(), user_id, kyc_type, target))
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {

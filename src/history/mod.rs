@@ -24,6 +24,9 @@ pub struct NewSubmission {
     pub operator: String,
     pub profile: String,
     pub base_url: String,
+    /// The target's stable identity (e.g. `embedded sandbox`, `POST https://…/v1/kycs`):
+    /// the scope of the duplicate guard, and what a retry with the same key must match.
+    pub target: String,
     pub user_id: String,
     pub kyc_type: KycType,
     pub redirect_uri: Option<String>,
@@ -68,11 +71,34 @@ pub struct BatchInfo {
 }
 
 impl BatchInfo {
-    /// Rows with no final outcome: to send (again) with their own keys on resume.
+    /// Rows whose outcome is not settled: never sent, cut off, or ended unknown (a network
+    /// failure, a timeout, a transient answer). Sending them again, each with its own key,
+    /// cannot initiate any of them twice.
     pub fn unfinished(&self) -> impl Iterator<Item = &HistoryRow> {
-        self.rows.iter().filter(|r| r.outcome.is_none())
+        self.rows
+            .iter()
+            .filter(|r| r.outcome.is_none_or(OutcomeKind::retryable))
     }
 }
+
+/// An earlier submission for the same user and type on the same target, which a new one
+/// would duplicate: initiated, in flight, queued in a batch, or of unknown outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Earlier {
+    pub id: SubmissionId,
+    pub created_at: DateTime<Utc>,
+    pub operator: String,
+    pub profile: String,
+    /// `None` while in flight, queued, or cut off before its outcome was recorded.
+    pub outcome: Option<OutcomeKind>,
+    pub dispatched: bool,
+    pub verification_id: Option<String>,
+    /// The batch holding it, if any.
+    pub batch_id: Option<String>,
+}
+
+/// A batch row as recorded: its id, or the earlier submission that holds its user.
+pub type Claim = Result<SubmissionId, Earlier>;
 
 /// A stored submission with every attempt so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -242,24 +268,34 @@ pub trait HistoryStore: Send + Sync {
     fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
         new.iter().map(|n| self.create(n)).collect()
     }
-    /// Records a batch and all its rows at once, before anything is sent.
+    /// Records a submission unless an earlier one for the same user, type and target may
+    /// have started a verification; checked and recorded in one transaction, so two
+    /// processes sharing the store cannot both record one.
+    fn create_unless_duplicate(
+        &self,
+        new: &NewSubmission,
+    ) -> Result<Result<SubmissionId, Earlier>, HistoryError>;
+    /// Records a batch and claims its rows at once, before anything is sent: a row whose
+    /// user an earlier submission holds (see [`HistoryStore::earlier`]) is not recorded.
     fn create_batch(
         &self,
         batch: &NewBatch,
         rows: &[NewSubmission],
-    ) -> Result<Vec<SubmissionId>, HistoryError>;
+    ) -> Result<Vec<Claim>, HistoryError>;
     /// A batch and its rows, by line.
     fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError>;
     /// This profile's batches that still have rows without an outcome, newest first.
     fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError>;
     /// Notes that sending starts, so "never sent" and "outcome unknown" stay apart.
     fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError>;
-    /// The newest success for this user and type, if any.
-    fn find_initiated(
+    /// The newest submission for this user and type on this target that may have started
+    /// a verification (or is about to), if any.
+    fn earlier(
         &self,
         user_id: &str,
         kyc_type: KycType,
-    ) -> Result<Option<SubmissionId>, HistoryError>;
+        target: &str,
+    ) -> Result<Option<Earlier>, HistoryError>;
     /// Records one finished attempt.
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
     /// Records the final outcome.

@@ -1,9 +1,12 @@
 //! What a submission means, as data: the CLI prints it as text and the console lays it out
 //! with styles, so the two cannot drift apart. No terminal, no arguments, no printing here.
 
+/// Naming an earlier submission that holds a user and type.
+mod earlier;
 mod format;
 mod submission;
 
+pub use earlier::describe_earlier;
 pub use format::{
     format_duration, local_clock, local_clock_millis, local_datetime, plural, utc_millis,
 };

@@ -297,6 +297,7 @@ mod tests {
                 operator: "ops".into(),
                 profile: "sandbox".into(),
                 base_url: "http://127.0.0.1:1/".into(),
+                target: "embedded sandbox".into(),
                 user_id: "usr-1".into(),
                 kyc_type: KycType::Full,
                 redirect_uri: None,

@@ -123,7 +123,9 @@ impl BatchScreen {
                     .map_or_else(String::new, |q| q.kyc_type.as_str().to_string()),
                 state: RowState::Check(r.check.clone()),
                 submission: match r.check {
-                    Check::AlreadyInitiated { submission } => Some(submission),
+                    Check::AlreadyInitiated { submission } | Check::Held { submission, .. } => {
+                        Some(submission)
+                    }
                     _ => None,
                 },
             })
@@ -131,7 +133,7 @@ impl BatchScreen {
         // Rows that will not be sent come first: they are what the operator must read.
         self.rows
             .sort_by_key(|r| (r.state == RowState::Check(Check::Valid), r.line));
-        self.to_send = plan.counts().0;
+        self.to_send = plan.counts().valid;
         self.plan = Some(plan);
         self.source = source;
         self.stage = Stage::Preview;

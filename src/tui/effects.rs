@@ -10,16 +10,15 @@ use tokio_util::sync::CancellationToken;
 use super::clipboard::Clipboard;
 use super::effects_batch;
 use super::message::{Effect, Msg};
-use super::state::{RouteId, TargetInfo};
+use super::state::{PendingSend, RouteId, TargetInfo};
 use super::update::TOAST_FOR;
-use crate::api::ApiClient;
+use crate::api::Exchange;
 use crate::batch::{Control, DEFAULT_CONCURRENCY};
 use crate::config::Profile;
 use crate::domain::InitiateRequest;
 use crate::history::export;
 use crate::history::{HistoryError, HistoryStore, SubmissionId};
-use crate::submit::Origin;
-use crate::submit::{self, Progress};
+use crate::send::{self, Consent, Destination, Progress, SendError};
 use crate::target::{Opened, Targets};
 use tokio::sync::watch;
 
@@ -27,7 +26,7 @@ use tokio::sync::watch;
 pub type SharedTargets = Arc<tokio::sync::Mutex<Targets>>;
 
 /// Every target opened this session, by the id the state refers to it with.
-type Routes = Arc<Mutex<HashMap<RouteId, Opened>>>;
+type Routes = Arc<Mutex<HashMap<RouteId, Destination>>>;
 
 /// Cancel handles of submissions in flight, by idempotency key; each task removes its own.
 type Cancels = Arc<Mutex<HashMap<String, CancellationToken>>>;
@@ -71,7 +70,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Effects {
     pub fn new(services: Services, tx: UnboundedSender<Msg>) -> Effects {
-        let routes = HashMap::from([(RouteId::default(), services.opened)]);
+        let first = services.opened.destination(&services.operator);
+        let routes = HashMap::from([(RouteId::default(), first)]);
         Effects {
             routes: Arc::new(Mutex::new(routes)),
             operator: services.operator,
@@ -86,26 +86,20 @@ impl Effects {
         }
     }
 
-    /// The client for a route and who sends through it; `None` tells the loop why not.
-    fn route(&self, route: RouteId) -> Result<(ApiClient, Origin), String> {
+    /// Where a route sends; the error says why it cannot.
+    fn route(&self, route: RouteId) -> Result<Destination, String> {
         lock(&self.routes)
             .get(&route)
-            .map(|opened| {
-                let origin = Origin {
-                    operator: self.operator.clone(),
-                    profile: opened.profile.name.clone(),
-                };
-                (opened.client.clone(), origin)
-            })
+            .cloned()
             .ok_or_else(|| "the profile to send to is not open".to_string())
     }
 
     /// A batch run with a fresh steering channel, kept to pause and stop it.
-    fn batch_task(&mut self, client: ApiClient) -> effects_batch::BatchTask {
+    fn batch_task(&mut self, to: Destination) -> effects_batch::BatchTask {
         let (control, watcher) = watch::channel(Control::Run);
         self.batch_control = Some(control);
         effects_batch::BatchTask {
-            client,
+            to,
             store: self.store.clone(),
             control: watcher,
             concurrency: DEFAULT_CONCURRENCY,
@@ -129,13 +123,15 @@ impl Effects {
                 request,
                 resend_of,
                 route,
-            } => self.submit(request, resend_of, route),
+                consent,
+            } => self.submit(request, resend_of, route, consent),
             Effect::Retry {
                 id,
                 user_id,
                 idempotency_key,
                 route,
-            } => self.retry(id, user_id, idempotency_key, route),
+                consent,
+            } => self.retry(id, user_id, idempotency_key, route, consent),
             Effect::Cancel(key) => {
                 if let Some(token) = lock(&self.cancels).get(&key) {
                     token.cancel();
@@ -225,7 +221,7 @@ impl Effects {
                             let info = TargetInfo::from_opened(&opened, &operator);
                             let mut routes = lock(&routes);
                             let route = RouteId(u64::try_from(routes.len()).unwrap_or(u64::MAX));
-                            routes.insert(route, opened);
+                            routes.insert(route, opened.destination(&operator));
                             Msg::ProfileSwitched { info, route }
                         }
                         Err(e) => Msg::ProfileFailed {
@@ -238,21 +234,36 @@ impl Effects {
             Effect::BatchLoadUnfinished { profile } => {
                 effects_batch::load_unfinished(self.store.clone(), profile, self.tx.clone());
             }
-            Effect::BatchPlan { text, defaults } => {
-                effects_batch::plan(self.store.clone(), text, defaults, self.tx.clone());
-            }
+            Effect::BatchPlan {
+                text,
+                defaults,
+                route,
+            } => match self.route(route) {
+                Ok(to) => {
+                    effects_batch::plan(
+                        self.store.clone(),
+                        text,
+                        defaults,
+                        to.target,
+                        self.tx.clone(),
+                    );
+                }
+                Err(e) => {
+                    let _ = self.tx.send(Msg::BatchFailed(e));
+                }
+            },
             Effect::BatchStart {
                 plan,
                 source,
                 route,
             } => match self.route(route) {
-                Ok((client, origin)) => self.batch_task(client).start(origin, plan, source),
+                Ok(to) => self.batch_task(to).start(plan, source),
                 Err(e) => {
                     let _ = self.tx.send(Msg::BatchFailed(e));
                 }
             },
             Effect::BatchResume { batch_id, route } => match self.route(route) {
-                Ok((client, _)) => self.batch_task(client).resume(batch_id),
+                Ok(to) => self.batch_task(to).resume(batch_id),
                 Err(e) => {
                     let _ = self.tx.send(Msg::BatchFailed(e));
                 }
@@ -277,37 +288,46 @@ impl Effects {
         request: InitiateRequest,
         resend_of: Option<SubmissionId>,
         route: RouteId,
+        consent: Consent,
     ) {
-        let key = crate::api::new_idempotency_key();
-        let (client, origin) = match self.route(route) {
-            Ok(found) => found,
+        let to = match self.route(route) {
+            Ok(to) => to,
             Err(error) => {
                 let _ = self.tx.send(Msg::CreateFailed {
-                    idempotency_key: key,
+                    idempotency_key: String::new(),
                     error,
                 });
                 return;
             }
         };
-        let new = submit::prepare(&client, &origin, &request, resend_of, None);
-        let key = new.idempotency_key.clone();
-        let user_id = new.user_id.clone();
-        let token = self.track(&key);
+        // Until it is recorded with its key, its cancel handle goes by a name of its own.
+        let marker = format!("new-{}", uuid::Uuid::new_v4());
+        let token = self.track(&marker);
         let store = self.store.clone();
         let tx = self.tx.clone();
         let cancels = self.cancels.clone();
+        let user_id = request.user_id.to_string();
         tokio::spawn(async move {
-            let progress = forward(&tx, user_id, key.clone());
-            let result = submit::send_new(&client, store, new, &token, progress).await;
-            lock(&cancels).remove(&key);
-            finish(&tx, key, result);
+            let progress = forward(&tx, &cancels, &marker, user_id);
+            let result =
+                send::send_new(&to, store, &request, resend_of, consent, &token, progress).await;
+            lock(&cancels).remove(&marker);
+            let pending = PendingSend::New { request, resend_of };
+            finish(&tx, &cancels, pending, consent, result);
         });
     }
 
     /// Sends a recorded submission again with its own key.
-    fn retry(&mut self, id: SubmissionId, user_id: String, key: String, route: RouteId) {
-        let client = match self.route(route) {
-            Ok((client, _)) => client,
+    fn retry(
+        &mut self,
+        id: SubmissionId,
+        user_id: String,
+        key: String,
+        route: RouteId,
+        consent: Consent,
+    ) {
+        let to = match self.route(route) {
+            Ok(to) => to,
             Err(error) => {
                 let _ = self.tx.send(Msg::CreateFailed {
                     idempotency_key: key,
@@ -321,10 +341,21 @@ impl Effects {
         let tx = self.tx.clone();
         let cancels = self.cancels.clone();
         tokio::spawn(async move {
-            let progress = forward(&tx, user_id, key.clone());
-            let result = submit::send_again(&client, store, id, &token, progress).await;
+            let progress = forward(&tx, &cancels, &key, user_id.clone());
+            let result = send::send_again(&to, store, id, consent, &token, progress).await;
             lock(&cancels).remove(&key);
-            finish(&tx, key, result.map(|exchange| (id, exchange)));
+            let pending = PendingSend::Again {
+                id,
+                user_id,
+                idempotency_key: key,
+            };
+            finish(
+                &tx,
+                &cancels,
+                pending,
+                consent,
+                result.map(|exchange| (id, exchange)),
+            );
         });
     }
 
@@ -336,20 +367,33 @@ impl Effects {
     }
 }
 
-/// Turns a submission's progress into messages for the loop.
+/// Turns a submission's progress into messages for the loop. Once recorded, its cancel
+/// handle is filed under its idempotency key, which the state knows it by.
 fn forward(
     tx: &UnboundedSender<Msg>,
+    cancels: &Cancels,
+    marker: &str,
     user_id: String,
-    key: String,
 ) -> impl FnMut(Progress) + use<> {
     let tx = tx.clone();
+    let cancels = cancels.clone();
+    let marker = marker.to_string();
     move |progress| {
         let msg = match progress {
-            Progress::Recorded(id) => Msg::Created {
+            Progress::Recorded {
                 id,
-                user_id: user_id.clone(),
-                idempotency_key: key.clone(),
-            },
+                idempotency_key,
+            } => {
+                let mut map = lock(&cancels);
+                if let Some(token) = map.remove(&marker) {
+                    map.insert(idempotency_key.clone(), token);
+                }
+                Msg::Created {
+                    id,
+                    user_id: user_id.clone(),
+                    idempotency_key,
+                }
+            }
             Progress::Started { id, number } => Msg::AttemptStarted { id, number },
             Progress::Finished { id, attempt } => Msg::AttemptFinished { id, attempt },
             Progress::StoreFailed(e) => Msg::StoreFailed(e.to_string()),
@@ -358,19 +402,31 @@ fn forward(
     }
 }
 
+/// The send's end as a message: its outcome, a question to ask, or why nothing was sent.
 fn finish(
     tx: &UnboundedSender<Msg>,
-    key: String,
-    result: Result<(SubmissionId, crate::api::Exchange), submit::SubmitError>,
+    cancels: &Cancels,
+    send: PendingSend,
+    consent: Consent,
+    result: Result<(SubmissionId, Exchange), SendError>,
 ) {
-    let _ = tx.send(match result {
-        Ok((id, exchange)) => Msg::Finished {
-            id,
-            exchange: Box::new(exchange),
+    let msg = match result {
+        Ok((id, exchange)) => {
+            lock(cancels).remove(&exchange.idempotency_key);
+            Msg::Finished {
+                id,
+                exchange: Box::new(exchange),
+            }
+        }
+        Err(SendError::Ask(question)) => Msg::Asked {
+            send,
+            consent,
+            question,
         },
         Err(e) => Msg::CreateFailed {
-            idempotency_key: key,
+            idempotency_key: String::new(),
             error: e.to_string(),
         },
-    });
+    };
+    let _ = tx.send(msg);
 }

@@ -7,10 +7,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
 use super::message::Msg;
-use crate::api::ApiClient;
 use crate::batch::{self, Control, Defaults, Job, Plan};
 use crate::history::HistoryStore;
-use crate::submit::Origin;
+use crate::send::Destination;
 
 /// Lists this profile's unfinished batches.
 pub fn load_unfinished(store: Arc<dyn HistoryStore>, profile: String, tx: UnboundedSender<Msg>) {
@@ -22,11 +21,13 @@ pub fn load_unfinished(store: Arc<dyn HistoryStore>, profile: String, tx: Unboun
     });
 }
 
-/// Reads the pasted text (or the file it names) and checks every row.
+/// Reads the pasted text (or the file it names) and checks every row against history
+/// on the target the batch would go to.
 pub fn plan(
     store: Arc<dyn HistoryStore>,
     text: String,
     defaults: Defaults,
+    target: String,
     tx: UnboundedSender<Msg>,
 ) {
     tokio::task::spawn_blocking(move || {
@@ -50,7 +51,7 @@ pub fn plan(
         let result = batch::read_input(&bytes)
             .map_err(|e| format!("{source}: {e}"))
             .and_then(|rows| {
-                batch::plan(&rows, &defaults, store.as_ref()).map_err(|e| e.to_string())
+                batch::plan(&rows, &defaults, store.as_ref(), &target).map_err(|e| e.to_string())
             });
         let _ = tx.send(Msg::BatchPlanned { source, result });
     });
@@ -58,7 +59,7 @@ pub fn plan(
 
 /// What a batch run needs: where to send, the history, and the operator's steering.
 pub struct BatchTask {
-    pub client: ApiClient,
+    pub to: Destination,
     pub store: Arc<dyn HistoryStore>,
     pub control: watch::Receiver<Control>,
     pub concurrency: usize,
@@ -67,20 +68,23 @@ pub struct BatchTask {
 
 impl BatchTask {
     /// Records the batch, then sends it.
-    pub fn start(self, origin: Origin, plan: Plan, source: String) {
+    pub fn start(self, plan: Plan, source: String) {
         tokio::spawn(async move {
             let recorded = {
                 let store = self.store.clone();
-                let client = self.client.clone();
+                let to = self.to.clone();
                 tokio::task::spawn_blocking(move || {
-                    batch::record(store.as_ref(), &client, &origin, &plan, &source)
+                    batch::record(store.as_ref(), &to, &plan, &source)
                 })
                 .await
             };
             let jobs = match recorded {
-                Ok(Ok((batch_id, jobs))) => {
-                    let _ = self.tx.send(Msg::BatchRecorded { batch_id });
-                    jobs
+                Ok(Ok(recorded)) => {
+                    let _ = self.tx.send(Msg::BatchRecorded {
+                        batch_id: recorded.batch_id,
+                        skipped: recorded.skipped,
+                    });
+                    recorded.jobs
                 }
                 Ok(Err(e)) => {
                     let _ = self.tx.send(Msg::BatchFailed(format!(
@@ -124,7 +128,7 @@ impl BatchTask {
     async fn run(self, jobs: Vec<Job>) {
         let tx = self.tx.clone();
         let summary = batch::run(
-            &self.client,
+            &self.to,
             self.store,
             jobs,
             self.concurrency,

@@ -1,13 +1,14 @@
 //! What comes back to the loop from effects, and what `update` asks the loop to do.
 
-use super::state::{RouteId, TargetInfo};
+use super::state::{PendingSend, RouteId, TargetInfo};
 use crate::api::{Attempt, Exchange};
 use crate::batch::{BatchEvent, Control, Defaults, Plan, RunSummary};
 use crate::domain::InitiateRequest;
 use crate::history::export::ExportFormat;
 use crate::history::{
-    BatchInfo, HistoryFilter, HistoryRow, Submission, SubmissionId, UnfinishedBatch,
+    BatchInfo, Earlier, HistoryFilter, HistoryRow, Submission, SubmissionId, UnfinishedBatch,
 };
+use crate::send::{Consent, Question};
 
 /// Results of effects, delivered to `update` by the loop.
 #[derive(Debug, Clone)]
@@ -59,6 +60,15 @@ pub enum Msg {
     /// The batch and its rows are recorded; sending starts.
     BatchRecorded {
         batch_id: String,
+        /// Rows another submission held when the batch was recorded: not sent here.
+        skipped: Vec<(u32, Earlier)>,
+    },
+    /// The send path asks before going on: the operator answers, and the send is made
+    /// again with that answer.
+    Asked {
+        send: PendingSend,
+        consent: Consent,
+        question: Question,
     },
     /// A recorded batch was loaded to resume.
     BatchResumed(Box<BatchInfo>),
@@ -84,6 +94,7 @@ pub enum Effect {
         request: InitiateRequest,
         resend_of: Option<SubmissionId>,
         route: RouteId,
+        consent: Consent,
     },
     /// Send a recorded submission again with its own idempotency key.
     Retry {
@@ -91,6 +102,7 @@ pub enum Effect {
         user_id: String,
         idempotency_key: String,
         route: RouteId,
+        consent: Consent,
     },
     /// Cancel the submission sent with this idempotency key.
     Cancel(String),
@@ -117,6 +129,7 @@ pub enum Effect {
     BatchPlan {
         text: String,
         defaults: Defaults,
+        route: RouteId,
     },
     BatchStart {
         plan: Plan,

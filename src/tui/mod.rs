@@ -54,14 +54,7 @@ pub enum ConsoleError {
 /// The terminal is restored on every path out, panics included.
 pub async fn run_console(options: &SessionOptions, paths: &Paths) -> Result<(), ConsoleError> {
     let session = Session::open(options, paths).await?;
-    let info = state::TargetInfo::from_opened(
-        &crate::target::Opened {
-            profile: session.profile.clone(),
-            target: session.target.clone(),
-            client: session.client.clone(),
-        },
-        &session.origin.operator,
-    );
+    let info = state::TargetInfo::from_opened(&session.opened, &session.to.operator);
     let choices = session
         .config
         .profiles
@@ -82,12 +75,8 @@ pub async fn run_console(options: &SessionOptions, paths: &Paths) -> Result<(), 
     };
     let targets = Arc::new(tokio::sync::Mutex::new(session.targets));
     let services = app::Services {
-        opened: crate::target::Opened {
-            profile: session.profile.clone(),
-            target: session.target.clone(),
-            client: session.client.clone(),
-        },
-        operator: session.origin.operator.clone(),
+        opened: session.opened.clone(),
+        operator: session.to.operator.clone(),
         store: session.store.clone(),
         data_dir: paths.data_dir.clone(),
         clipboard: Box::new(clipboard::TerminalClipboard),

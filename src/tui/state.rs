@@ -10,7 +10,8 @@ use crate::domain::{
     FormField, InitiateRequest, KycType, Normalisation, OutcomeKind, RedirectUri,
     RedirectUriWarning, UserId,
 };
-use crate::history::{HistoryFilter, HistoryRow, Submission, SubmissionId};
+use crate::history::{Earlier, HistoryFilter, HistoryRow, Submission, SubmissionId};
+use crate::send::Consent;
 
 use super::batch_state::{BatchScreen, RowState, Stage};
 use super::keymap::Mode;
@@ -217,13 +218,32 @@ pub struct Detail {
     pub resent: bool,
 }
 
+/// A send waiting for the operator's answer to a question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingSend {
+    /// A new submission.
+    New {
+        request: InitiateRequest,
+        resend_of: Option<SubmissionId>,
+    },
+    /// A recorded one, again with its own key.
+    Again {
+        id: SubmissionId,
+        user_id: String,
+        idempotency_key: String,
+    },
+}
+
 /// A question that must be answered before anything else happens.
 #[derive(Debug, Clone)]
 pub enum Confirm {
-    /// Send this request to production?
-    Production {
-        request: InitiateRequest,
-        resend_of: Option<SubmissionId>,
+    /// Send this to production?
+    Production(PendingSend),
+    /// Start another verification although an earlier submission holds the user and type?
+    Duplicate {
+        send: PendingSend,
+        consent: Consent,
+        earlier: Box<Earlier>,
     },
     /// Quit while submissions are in flight or batch rows queued? A running batch is
     /// paused while this is asked, and resumed on no.

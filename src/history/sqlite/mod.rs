@@ -2,8 +2,13 @@
 //! share it, and a file only its owner can read. The API key never reaches a column: the
 //! request is stored as recorded by the client, key masked.
 
+/// The duplicate guard's look-up and claims.
+mod claims;
+/// Filters as SQL, counts and windows.
 mod query;
+/// Between rows and the history's types.
 mod rows;
+/// Schema and migrations.
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -16,13 +21,13 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use self::rows::{
     ATTEMPT_COLUMNS, BATCH_COLUMNS, ROW_COLUMNS, SUBMISSION_COLUMNS, attempt_from_row,
     batch_from_row, failure_name, history_row, insert_attempt, insert_submission, opt_u64,
-    outcome_name, stamp, submission_from_row, unfinished_from_row,
+    outcome_list, outcome_name, stamp, submission_from_row, unfinished_from_row,
 };
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
 use crate::history::{
-    BatchInfo, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch, NewSubmission,
-    Submission, SubmissionId, UnfinishedBatch,
+    BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
+    NewSubmission, Submission, SubmissionId, UnfinishedBatch,
 };
 
 /// The file name inside the data directory.
@@ -129,6 +134,19 @@ impl HistoryStore for SqliteStore {
         }
         tx.commit().map_err(storage)?;
         Ok(ids)
+    }
+
+    fn create_unless_duplicate(
+        &self,
+        new: &NewSubmission,
+    ) -> Result<Result<SubmissionId, Earlier>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        let claimed = claims::claim(&tx, new).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(claimed)
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
@@ -244,7 +262,7 @@ impl HistoryStore for SqliteStore {
         &self,
         batch: &NewBatch,
         rows: &[NewSubmission],
-    ) -> Result<Vec<SubmissionId>, HistoryError> {
+    ) -> Result<Vec<Claim>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -260,12 +278,12 @@ impl HistoryStore for SqliteStore {
             ],
         )
         .map_err(storage)?;
-        let mut ids = Vec::with_capacity(rows.len());
+        let mut claims = Vec::with_capacity(rows.len());
         for row in rows {
-            ids.push(insert_submission(&tx, row).map_err(storage)?);
+            claims.push(claims::claim(&tx, row).map_err(storage)?);
         }
         tx.commit().map_err(storage)?;
-        Ok(ids)
+        Ok(claims)
     }
 
     fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError> {
@@ -294,12 +312,16 @@ impl HistoryStore for SqliteStore {
 
     fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError> {
         let conn = self.conn();
+        let unsettled = format!(
+            "(s.outcome IS NULL OR s.outcome IN {})",
+            outcome_list(OutcomeKind::retryable)
+        );
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT b.id, b.created_at, b.source, count(s.id), sum(s.outcome IS NULL) \
+            .prepare_cached(&format!(
+                "SELECT b.id, b.created_at, b.source, count(s.id), sum({unsettled}) \
                  FROM batches b JOIN submissions s ON s.batch_id = b.id WHERE b.profile = ?1 \
-                 GROUP BY b.id HAVING sum(s.outcome IS NULL) > 0 ORDER BY b.created_at DESC LIMIT 20",
-            )
+                 GROUP BY b.id HAVING sum({unsettled}) > 0 ORDER BY b.created_at DESC LIMIT 20"
+            ))
             .map_err(storage)?;
         let rows = stmt
             .query_map([profile], unfinished_from_row)
@@ -323,17 +345,12 @@ impl HistoryStore for SqliteStore {
         Ok(())
     }
 
-    fn find_initiated(
+    fn earlier(
         &self,
         user_id: &str,
         kyc_type: KycType,
-    ) -> Result<Option<SubmissionId>, HistoryError> {
-        self.conn()
-            .query_row(
-                "SELECT max(id) FROM submissions WHERE user_id = ?1 AND kyc_type = ?2 AND outcome = 'initiated'",
-                params![user_id, kyc_type.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(storage)
+        target: &str,
+    ) -> Result<Option<Earlier>, HistoryError> {
+        claims::earlier(&self.conn(), user_id, kyc_type, target).map_err(storage)
     }
 }

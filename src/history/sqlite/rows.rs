@@ -46,7 +46,7 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
 /// What [`submission_from_row`] reads, in its order.
 pub(super) const SUBMISSION_COLUMNS: &str = "created_at, operator, profile, base_url, method, url, user_id, kyc_type, redirect_uri, \
      idempotency_key, request_headers, request_body, resend_of, batch_id, outcome, batch_line, \
-     dispatched_at IS NOT NULL";
+     dispatched_at IS NOT NULL, target";
 
 /// A submission as recorded, its outcome, and whether sending started.
 pub(super) fn submission_from_row(
@@ -59,6 +59,7 @@ pub(super) fn submission_from_row(
             operator: r.get(1)?,
             profile: r.get(2)?,
             base_url: r.get(3)?,
+            target: r.get(17)?,
             user_id: r.get(6)?,
             kyc_type: KycType::parse(&r.get::<_, String>(7)?).unwrap_or(KycType::Full),
             redirect_uri: r.get(8)?,
@@ -88,7 +89,7 @@ pub(super) fn insert_submission(
     conn.execute(
         "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
          kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id, \
-         batch_line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         batch_line, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             stamp(new.created_at),
             new.operator,
@@ -105,6 +106,7 @@ pub(super) fn insert_submission(
             new.resend_of,
             new.batch_id,
             new.batch_line,
+            new.target,
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -250,17 +252,27 @@ pub(super) fn unfinished_from_row(r: &Row) -> rusqlite::Result<UnfinishedBatch> 
 }
 
 /// A time as stored: fixed-width, so text order is time order.
+/// An SQL list of the stored names of the kinds `keep` picks, e.g. `('initiated','unknown')`.
+pub(super) fn outcome_list(keep: impl Fn(OutcomeKind) -> bool) -> String {
+    let names: Vec<String> = OutcomeKind::ALL
+        .into_iter()
+        .filter(|k| keep(*k))
+        .map(|k| format!("'{}'", outcome_name(k)))
+        .collect();
+    format!("({})", names.join(","))
+}
+
 pub(super) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn time(s: &str) -> DateTime<Utc> {
+pub(super) fn time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
-fn outcome_from(s: &str) -> Option<OutcomeKind> {
+pub(super) fn outcome_from(s: &str) -> Option<OutcomeKind> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 

@@ -77,6 +77,18 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX submissions_initiated ON submissions(user_id, kyc_type, outcome);
         "#,
         ),
+        // Where each submission went, as a stable identity: the embedded sandbox is one
+        // target whatever its port; anything else is its method and endpoint.
+        M::up(
+            r#"
+        ALTER TABLE submissions ADD COLUMN target TEXT NOT NULL DEFAULT '';
+        UPDATE submissions SET target = CASE
+            WHEN profile = 'sandbox' AND (base_url LIKE 'http://127.0.0.1:%' OR base_url LIKE 'http://localhost:%')
+                THEN 'embedded sandbox'
+            ELSE method || ' ' || url END;
+        CREATE INDEX submissions_pair ON submissions(user_id, kyc_type, target, id);
+        "#,
+        ),
     ])
 }
 

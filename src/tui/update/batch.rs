@@ -57,6 +57,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                 vec![Effect::BatchPlan {
                     text: b.text.clone(),
                     defaults,
+                    route,
                 }]
             }
         }
@@ -252,11 +253,22 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 b.error = Some(e);
             }
         },
-        Msg::BatchRecorded { batch_id } => {
+        Msg::BatchRecorded { batch_id, skipped } => {
             b.batch_id = Some(batch_id);
             for row in &mut b.rows {
                 if row.state == RowState::Check(Check::Valid) {
                     row.state = RowState::Queued;
+                }
+            }
+            // Rows another submission claimed since the preview are not this batch's.
+            for (line, earlier) in skipped {
+                b.to_send = b.to_send.saturating_sub(1);
+                if let Some(row) = b.row_mut(line) {
+                    row.submission = Some(earlier.id);
+                    row.state = RowState::Check(Check::Held {
+                        submission: earlier.id,
+                        batch: earlier.batch_id,
+                    });
                 }
             }
             b.started = Some(now);

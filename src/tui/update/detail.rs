@@ -10,7 +10,7 @@ use crate::domain::OutcomeKind;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
-use crate::tui::state::{Detail, Focus, LastResult, Overlay, State};
+use crate::tui::state::{Detail, Focus, Overlay, PendingSend, State};
 
 /// An action while the detail (or its loading placeholder) is on screen.
 pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
@@ -98,7 +98,11 @@ fn resend(state: &mut State) -> Vec<Effect> {
             if let Some(Overlay::Detail(d)) = &mut state.overlay {
                 d.resent = true;
             }
-            let mut effects = start_or_confirm(state, request, Some(id));
+            let send = PendingSend::New {
+                request,
+                resend_of: Some(id),
+            };
+            let mut effects = start_or_confirm(state, send);
             effects.extend(toast(
                 state,
                 "resent as a new submission with a new idempotency key",
@@ -136,16 +140,12 @@ fn retry_same_key(state: &mut State) -> Vec<Effect> {
             true,
         );
     }
-    let user_id = s.new.user_id.clone();
-    let effect = Effect::Retry {
+    let send = PendingSend::Again {
         id: s.id,
-        user_id: user_id.clone(),
+        user_id: s.new.user_id.clone(),
         idempotency_key: s.new.idempotency_key.clone(),
-        route: state.route,
     };
-    state.starting += 1;
-    state.last_result = Some(LastResult::Sending { user_id });
-    let mut effects = vec![effect];
+    let mut effects = start_or_confirm(state, send);
     effects.extend(toast(
         state,
         "retrying with the same idempotency key: the platform will not start it twice",

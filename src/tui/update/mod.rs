@@ -107,6 +107,7 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         msg @ (Msg::Created { .. }
         | Msg::CreateFailed { .. }
+        | Msg::Asked { .. }
         | Msg::AttemptStarted { .. }
         | Msg::AttemptFinished { .. }
         | Msg::Finished { .. }) => sending::message(state, msg),

@@ -2,8 +2,9 @@
 //! starts.
 
 use super::common::{close_overlay, open_overlay, reload_history, toast};
-use super::sending::{cancel, start_submit};
+use super::sending::{cancel, start_send};
 use crate::batch::Control;
+use crate::send::Consent;
 use crate::tui::action::Action;
 use crate::tui::keymap::Mode;
 use crate::tui::message::{Effect, Msg};
@@ -47,10 +48,25 @@ fn confirm(state: &mut State, action: Action) -> Vec<Effect> {
     };
     close_overlay(state);
     match (question, yes) {
-        (Confirm::Production { request, resend_of }, true) => {
-            start_submit(state, request, resend_of)
+        (Confirm::Production(send), true) => {
+            let consent = Consent {
+                production: true,
+                ..Consent::default()
+            };
+            start_send(state, send, consent)
         }
-        (Confirm::Production { .. }, false) => toast(state, "not sent", false),
+        (
+            Confirm::Duplicate {
+                send, mut consent, ..
+            },
+            true,
+        ) => {
+            consent.duplicate = true;
+            start_send(state, send, consent)
+        }
+        (Confirm::Production(_) | Confirm::Duplicate { .. }, false) => {
+            toast(state, "not sent", false)
+        }
         (Confirm::Quit { .. }, true) => {
             state.quit = true;
             Vec::new()

@@ -5,16 +5,23 @@ use tui_input::Input;
 
 use super::common::{detail, open_overlay, reload_history, toast};
 use crate::api::Exchange;
-use crate::domain::{InitiateRequest, OutcomeKind, UserId};
+use crate::domain::{OutcomeKind, UserId};
 use crate::history::SubmissionId;
 use crate::production::{Confirmation, SendKind, confirmation};
+use crate::send::{Consent, Question};
 use crate::tui::message::{Effect, Msg};
-use crate::tui::state::{Confirm, Focus, LastResult, Live, Overlay, State};
+use crate::tui::state::{Confirm, Focus, LastResult, Live, Overlay, PendingSend, State};
 
 /// Sends what the form holds, or points at the first field that is wrong.
 pub fn submit_form(state: &mut State) -> Vec<Effect> {
     match state.form.request() {
-        Ok(request) => start_or_confirm(state, request, None),
+        Ok(request) => start_or_confirm(
+            state,
+            PendingSend::New {
+                request,
+                resend_of: None,
+            },
+        ),
         Err((field, message)) => {
             state.focus = Focus::of_field(field);
             toast(
@@ -26,38 +33,51 @@ pub fn submit_form(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// Sends at once, or asks first when the target is production.
-pub fn start_or_confirm(
-    state: &mut State,
-    request: InitiateRequest,
-    resend_of: Option<SubmissionId>,
-) -> Vec<Effect> {
+/// Sends at once, or asks first when the target is production (the core's rule; the send
+/// path checks the answer again).
+pub fn start_or_confirm(state: &mut State, send: PendingSend) -> Vec<Effect> {
     match confirmation(state.target.production, SendKind::One) {
-        Confirmation::None => start_submit(state, request, resend_of),
+        Confirmation::None => start_send(state, send, Consent::default()),
         Confirmation::Yes | Confirmation::ProfileName => {
-            open_overlay(
-                state,
-                Overlay::Confirm(Confirm::Production { request, resend_of }),
-            );
+            open_overlay(state, Overlay::Confirm(Confirm::Production(send)));
             Vec::new()
         }
     }
 }
 
-pub fn start_submit(
-    state: &mut State,
-    request: InitiateRequest,
-    resend_of: Option<SubmissionId>,
-) -> Vec<Effect> {
+/// Asks the send path to send, with what the operator has agreed to.
+pub fn start_send(state: &mut State, send: PendingSend, consent: Consent) -> Vec<Effect> {
     state.starting += 1;
-    state.last_result = Some(LastResult::Sending {
-        user_id: request.user_id.to_string(),
-    });
-    vec![Effect::Submit {
-        request,
-        resend_of,
-        route: state.route,
-    }]
+    let route = state.route;
+    match send {
+        PendingSend::New { request, resend_of } => {
+            state.last_result = Some(LastResult::Sending {
+                user_id: request.user_id.to_string(),
+            });
+            vec![Effect::Submit {
+                request,
+                resend_of,
+                route,
+                consent,
+            }]
+        }
+        PendingSend::Again {
+            id,
+            user_id,
+            idempotency_key,
+        } => {
+            state.last_result = Some(LastResult::Sending {
+                user_id: user_id.clone(),
+            });
+            vec![Effect::Retry {
+                id,
+                user_id,
+                idempotency_key,
+                route,
+                consent,
+            }]
+        }
+    }
 }
 
 /// Asks to cancel the selected submission (history) or the newest one (form). Cancelling
@@ -161,6 +181,24 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.starting = state.starting.saturating_sub(1);
             state.last_result = None;
             toast(state, &format!("not sent: {error}"), true)
+        }
+        Msg::Asked {
+            send,
+            consent,
+            question,
+        } => {
+            state.starting = state.starting.saturating_sub(1);
+            state.last_result = None;
+            let confirm = match question {
+                Question::Duplicate(earlier) => Confirm::Duplicate {
+                    send,
+                    consent,
+                    earlier,
+                },
+                Question::Production { .. } => Confirm::Production(send),
+            };
+            open_overlay(state, Overlay::Confirm(confirm));
+            Vec::new()
         }
         Msg::AttemptStarted { id, number } => {
             if let Some(live) = state.live.get_mut(&id) {

@@ -515,6 +515,7 @@ fn help_and_answered_questions_return_to_the_detail_they_were_opened_from() {
             operator: "op".into(),
             profile: "production".into(),
             base_url: "http://127.0.0.1:1/v1".into(),
+            target: "embedded sandbox".into(),
             user_id: GOOD.into(),
             kyc_type: KycType::Full,
             redirect_uri: None,

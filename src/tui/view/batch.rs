@@ -130,10 +130,18 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         Constraint::Length(2),
     ])
     .areas(area);
-    let (valid, invalid, duplicate, already) = b
+    let counts = b
         .plan
         .as_ref()
-        .map_or((0, 0, 0, 0), crate::batch::Plan::counts);
+        .map(crate::batch::Plan::counts)
+        .unwrap_or_default();
+    let (valid, invalid, duplicate, already, held) = (
+        counts.valid,
+        counts.invalid,
+        counts.duplicate,
+        counts.initiated,
+        counts.held,
+    );
     frame.render_widget(
         Paragraph::new(vec![
             Line::styled(
@@ -156,6 +164,11 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
                 Span::styled(
                     format!("{already} already initiated"),
                     if already > 0 { t.warn() } else { t.muted() },
+                ),
+                Span::raw(", "),
+                Span::styled(
+                    format!("{held} held elsewhere"),
+                    if held > 0 { t.warn() } else { t.muted() },
                 ),
             ]),
             Line::styled(

@@ -5,15 +5,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use crate::present::describe_earlier;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name, key_names};
 use crate::tui::layout::centered;
-use crate::tui::state::{Confirm, State};
+use crate::tui::state::{Confirm, PendingSend, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
     let t = state.theme;
     let (title, mut lines) = match confirm {
-        Confirm::Production { request, .. } => {
+        Confirm::Production(send) => {
             let mut lines = vec![
                 Line::from(vec![
                     Span::styled(" PRODUCTION ", t.production_badge()),
@@ -23,15 +24,55 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
                     )),
                 ]),
                 Line::raw(""),
-                Line::raw("This starts a real verification for a real user:"),
-                Line::styled(format!("  {}", state.target.endpoint), t.bold()),
             ];
-            let body = serde_json::to_string_pretty(&request.to_json()).unwrap_or_default();
-            lines.extend(
-                body.lines()
-                    .map(|l| Line::styled(format!("  {l}"), t.bold())),
-            );
+            match send {
+                PendingSend::New { request, .. } => {
+                    lines.push(Line::raw(
+                        "This starts a real verification for a real user:",
+                    ));
+                    lines.push(Line::styled(
+                        format!("  {}", state.target.endpoint),
+                        t.bold(),
+                    ));
+                    let body = serde_json::to_string_pretty(&request.to_json()).unwrap_or_default();
+                    lines.extend(
+                        body.lines()
+                            .map(|l| Line::styled(format!("  {l}"), t.bold())),
+                    );
+                }
+                PendingSend::Again { id, user_id, .. } => {
+                    lines.push(Line::raw(format!(
+                        "This sends #{id} for {user_id} again with its own idempotency key:"
+                    )));
+                    lines.push(Line::raw(
+                        "it starts the verification if the first try never arrived, never twice.",
+                    ));
+                }
+            }
             (" Send to PRODUCTION? ", lines)
+        }
+        Confirm::Duplicate { send, earlier, .. } => {
+            let who = match send {
+                PendingSend::New { request, .. } => {
+                    format!("{} ({})", request.user_id, request.kyc_type.as_str())
+                }
+                PendingSend::Again { user_id, .. } => user_id.clone(),
+            };
+            (
+                " Start another verification? ",
+                vec![
+                    Line::from(vec![
+                        Span::raw("An earlier submission holds "),
+                        Span::styled(who, t.bold()),
+                        Span::raw(format!(" on {}:", state.target.profile)),
+                    ]),
+                    Line::styled(format!("  {}", describe_earlier(earlier)), t.bold()),
+                    Line::raw(
+                        "Sending again may start a second verification for this user. To learn \
+                         an unknown outcome, open it and retry it with its own key instead.",
+                    ),
+                ],
+            )
         }
         Confirm::Quit {
             in_flight,
@@ -96,11 +137,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
             Block::default()
                 .borders(Borders::ALL)
                 .title(title)
-                .border_style(if matches!(confirm, Confirm::Production { .. }) {
-                    t.error()
-                } else {
-                    t.focus_border()
-                }),
+                .border_style(
+                    if matches!(confirm, Confirm::Production(_) | Confirm::Duplicate { .. }) {
+                        t.error()
+                    } else {
+                        t.focus_border()
+                    },
+                ),
         ),
         popup,
     );

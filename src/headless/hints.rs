@@ -1,0 +1,109 @@
+//! Commands the CLI prints for the operator to run next, written to work as printed: they
+//! name the target the way it was chosen (a profile, or a base URL and its key variable)
+//! and the settings and data directory given, so a copy and paste reaches the same place.
+
+use crate::cli::GlobalArgs;
+use crate::session::Session;
+use crate::target::CUSTOM_PROFILE;
+
+/// `kyc-console REST` with the flags that reach the session's target and files.
+pub fn command(global: &GlobalArgs, session: &Session, rest: &str) -> String {
+    let target = target_flags(
+        global,
+        &session.profile.name,
+        session.opened.target.base_url.as_ref(),
+        &session.config.default_profile,
+    );
+    format!("kyc-console {rest}{target}{}", file_flags(global))
+}
+
+/// The flags that choose a target: nothing for the default profile, `--profile NAME`
+/// for another, `--base-url URL --api-key-env NAME` for an ad-hoc one.
+pub fn target_flags(
+    global: &GlobalArgs,
+    profile: &str,
+    base_url: &str,
+    default_profile: &str,
+) -> String {
+    if profile == CUSTOM_PROFILE {
+        let key = global
+            .api_key_env
+            .as_deref()
+            .unwrap_or("VARIABLE_WITH_THE_KEY");
+        format!(
+            " --base-url {} --api-key-env {}",
+            quote(base_url),
+            quote(key)
+        )
+    } else if profile != default_profile || global.profile.is_some() {
+        format!(" --profile {}", quote(profile))
+    } else {
+        String::new()
+    }
+}
+
+/// `--config` and `--data-dir` as given.
+fn file_flags(global: &GlobalArgs) -> String {
+    let mut out = String::new();
+    if let Some(config) = &global.config {
+        out.push_str(&format!(
+            " --config {}",
+            quote(&config.display().to_string())
+        ));
+    }
+    if let Some(dir) = &global.data_dir {
+        out.push_str(&format!(
+            " --data-dir {}",
+            quote(&dir.display().to_string())
+        ));
+    }
+    out
+}
+
+/// A shell word: as is when plain, else in single quotes.
+fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_only_when_the_shell_needs_it() {
+        assert_eq!(
+            quote("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080/v1"
+        );
+        assert_eq!(quote("/tmp/my data"), "'/tmp/my data'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+
+    #[test]
+    fn an_ad_hoc_target_is_named_by_url_and_key_variable() {
+        let global = GlobalArgs {
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            api_key_env: Some("KEY".into()),
+            ..GlobalArgs::default()
+        };
+        assert_eq!(
+            target_flags(&global, CUSTOM_PROFILE, "http://127.0.0.1:9/v1", "sandbox"),
+            " --base-url http://127.0.0.1:9/v1 --api-key-env KEY"
+        );
+        let plain = GlobalArgs::default();
+        assert_eq!(target_flags(&plain, "sandbox", "x", "sandbox"), "");
+        assert_eq!(
+            target_flags(&plain, "staging", "x", "sandbox"),
+            " --profile staging"
+        );
+    }
+}

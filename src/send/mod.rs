@@ -1,0 +1,290 @@
+//! The one send path. Every front-end (the form, resend, load-and-send, `replay`, `retry`,
+//! `initiate`, each batch row) sends through here, and only asks the questions it raises:
+//! the production guard and the duplicate guard are answered in [`Consent`]; the record is
+//! written (and, for a new submission, the pair claimed) before the first byte leaves; a
+//! retry goes only to the target the submission was recorded for; every attempt and the
+//! outcome are recorded as they come.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::api::{ApiClient, Attempt, AttemptEvent, Exchange, RequestRecord, new_idempotency_key};
+use crate::domain::InitiateRequest;
+use crate::history::{Earlier, HistoryError, HistoryStore, NewSubmission, SubmissionId};
+use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
+
+/// Where a send goes and who sends it.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub client: ApiClient,
+    /// The profile's name, recorded with each submission.
+    pub profile: String,
+    /// The target's stable identity (see `target::identity`).
+    pub target: String,
+    pub production: bool,
+    /// Who sends, recorded with each submission.
+    pub operator: String,
+}
+
+/// What the operator agreed to beyond a plain send: the answers to [`Question`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Consent {
+    /// Yes to sending to production.
+    pub production: bool,
+    /// Yes to a new submission although an earlier one holds the user and type.
+    pub duplicate: bool,
+}
+
+/// A question the send path needs answered before it sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// The target is production.
+    Production { profile: String, target: String },
+    /// An earlier submission for the same user and type on this target may have
+    /// started a verification.
+    Duplicate(Box<Earlier>),
+}
+
+/// What happens while a submission runs.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Recorded in history: sending starts now.
+    Recorded {
+        id: SubmissionId,
+        idempotency_key: String,
+    },
+    Started {
+        id: SubmissionId,
+        number: u32,
+    },
+    Finished {
+        id: SubmissionId,
+        attempt: Box<Attempt>,
+    },
+    /// Recording an attempt or the outcome failed (the send itself went on).
+    StoreFailed(HistoryError),
+}
+
+/// Why nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("{}", describe_question(.0))]
+    Ask(Question),
+    #[error("not sent: {0}")]
+    History(#[from] HistoryError),
+    #[error(
+        "submission {id} was sent to {sent_to}, not to {target}: send it again to its own target"
+    )]
+    OtherTarget {
+        id: SubmissionId,
+        sent_to: String,
+        target: String,
+    },
+    #[error(
+        "submission {0} already has a final outcome: {1}; resend it as a new submission instead"
+    )]
+    Finished(SubmissionId, String),
+}
+
+fn describe_question(question: &Question) -> String {
+    match question {
+        Question::Production { profile, target } => {
+            format!("profile {profile} is PRODUCTION ({target}): it needs a confirmation")
+        }
+        Question::Duplicate(earlier) => format!(
+            "{} already holds this user and type on this target",
+            crate::present::describe_earlier(earlier)
+        ),
+    }
+}
+
+impl Destination {
+    /// Refuses production without its confirmation.
+    fn guard_production(&self, consent: Consent) -> Result<(), SendError> {
+        let needed = confirmation(self.production, SendKind::One);
+        if needed == Confirmation::None
+            || (consent.production && accepts(needed, &self.profile, Answer::Yes))
+        {
+            return Ok(());
+        }
+        Err(SendError::Ask(Question::Production {
+            profile: self.profile.clone(),
+            target: self.target.clone(),
+        }))
+    }
+
+    /// A new submission's record, with a fresh idempotency key.
+    pub fn new_submission(
+        &self,
+        request: &InitiateRequest,
+        resend_of: Option<SubmissionId>,
+        batch: Option<(String, u32)>,
+    ) -> NewSubmission {
+        let key = new_idempotency_key();
+        let (batch_id, batch_line) = batch.unzip();
+        NewSubmission {
+            created_at: Utc::now(),
+            operator: self.operator.clone(),
+            profile: self.profile.clone(),
+            base_url: self.client.target().base_url.to_string(),
+            target: self.target.clone(),
+            user_id: request.user_id.to_string(),
+            kyc_type: request.kyc_type,
+            redirect_uri: request
+                .redirect_uri
+                .as_ref()
+                .map(|u| u.as_str().to_string()),
+            request: self.client.describe(request, &key),
+            idempotency_key: key,
+            resend_of,
+            batch_id,
+            batch_line,
+        }
+    }
+}
+
+/// Sends a new submission: asks for production, claims the pair and records it before the
+/// first byte (or names the earlier submission that holds it), then sends.
+pub async fn send_new(
+    to: &Destination,
+    store: Arc<dyn HistoryStore>,
+    request: &InitiateRequest,
+    resend_of: Option<SubmissionId>,
+    consent: Consent,
+    cancel: &CancellationToken,
+    mut on: impl FnMut(Progress),
+) -> Result<(SubmissionId, Exchange), SendError> {
+    to.guard_production(consent)?;
+    let new = to.new_submission(request, resend_of, None);
+    let id = {
+        let store = store.clone();
+        let new = new.clone();
+        let recorded = tokio::task::spawn_blocking(move || {
+            if consent.duplicate {
+                store.create(&new).map(Ok)
+            } else {
+                store.create_unless_duplicate(&new)
+            }
+        })
+        .await
+        .map_err(|e| HistoryError::Storage(e.to_string()))??;
+        recorded.map_err(|earlier| SendError::Ask(Question::Duplicate(Box::new(earlier))))?
+    };
+    on(Progress::Recorded {
+        id,
+        idempotency_key: new.idempotency_key.clone(),
+    });
+    let exchange = run(
+        to,
+        store,
+        id,
+        new.request,
+        &new.idempotency_key,
+        cancel,
+        1,
+        on,
+    )
+    .await;
+    Ok((id, exchange))
+}
+
+/// Sends a recorded submission again with its own idempotency key: after a crash, an
+/// unknown outcome, or a batch row's turn, this learns the real outcome without starting
+/// a second verification. Only to the target it was recorded for.
+pub async fn send_again(
+    to: &Destination,
+    store: Arc<dyn HistoryStore>,
+    id: SubmissionId,
+    consent: Consent,
+    cancel: &CancellationToken,
+    mut on: impl FnMut(Progress),
+) -> Result<Exchange, SendError> {
+    to.guard_production(consent)?;
+    let submission = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.get(id))
+            .await
+            .map_err(|e| HistoryError::Storage(e.to_string()))??
+    };
+    if let Some(outcome) = submission.outcome
+        && !outcome.retryable()
+    {
+        return Err(SendError::Finished(id, outcome.label().to_string()));
+    }
+    if submission.new.target != to.target {
+        return Err(SendError::OtherTarget {
+            id,
+            sent_to: submission.new.target,
+            target: to.target.clone(),
+        });
+    }
+    on(Progress::Recorded {
+        id,
+        idempotency_key: submission.new.idempotency_key.clone(),
+    });
+    let first = u32::try_from(submission.attempts.len()).unwrap_or(u32::MAX - 1) + 1;
+    let key = submission.new.idempotency_key.clone();
+    let mut exchange = run(
+        to,
+        store,
+        id,
+        submission.new.request,
+        &key,
+        cancel,
+        first,
+        on,
+    )
+    .await;
+    let mut attempts = submission.attempts;
+    attempts.append(&mut exchange.attempts);
+    exchange.attempts = attempts;
+    Ok(exchange)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    to: &Destination,
+    store: Arc<dyn HistoryStore>,
+    id: SubmissionId,
+    record: RequestRecord,
+    key: &str,
+    cancel: &CancellationToken,
+    first_number: u32,
+    mut on: impl FnMut(Progress),
+) -> Exchange {
+    let client = &to.client;
+    // Every line logged while sending names the submission; never the key or the body.
+    let span = tracing::info_span!("submission", id);
+    tracing::info!(parent: &span, url = %record.url, first_attempt = first_number, "sending");
+    // Recorded before the first byte: after a crash this tells "never sent" from "unknown".
+    if let Err(e) = store.mark_dispatched(id) {
+        on(Progress::StoreFailed(e));
+    }
+    let exchange = client
+        .submit_recorded(record, key, cancel, first_number, |event| match event {
+            AttemptEvent::Started { number } => on(Progress::Started { id, number }),
+            AttemptEvent::Finished(attempt) => {
+                if let Err(e) = store.record_attempt(id, &attempt) {
+                    on(Progress::StoreFailed(e));
+                }
+                on(Progress::Finished { id, attempt });
+            }
+        })
+        .instrument(span.clone())
+        .await;
+    tracing::info!(
+        parent: &span,
+        outcome = %exchange.outcome(),
+        status = exchange.final_response().map(|r| r.status),
+        request_id = exchange.final_response().and_then(|r| r.request_id.as_deref()),
+        attempts = exchange.attempts.len(),
+        "finished"
+    );
+    if let Err(e) = store.finish(id, exchange.outcome()) {
+        on(Progress::StoreFailed(e));
+    }
+    exchange
+}
