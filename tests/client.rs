@@ -377,6 +377,14 @@ async fn custom(
         ),
         "teapot" => (StatusCode::IM_A_TEAPOT, "I'm a teapot\nshort and stout\n").into_response(),
         "hang" => std::future::pending().await,
+        s if s.starts_with("redirect-") => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(
+                "location",
+                format!("http://127.0.0.1:{}/kycs", &s["redirect-".len()..]),
+            )],
+        )
+            .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -656,12 +664,34 @@ async fn the_record_never_holds_the_key() {
     assert!(everything.contains(KEY_MASK));
 }
 
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[tokio::test]
+async fn a_redirect_is_shown_not_followed() {
+    // Followed, the request would go on to a closed port and look as if never sent.
+    let (base, mut arrived) = custom_server().await;
+    let port = closed_port();
+    let client = client_at(
+        &format!("{base}/redirect-{port}"),
+        options(RetryPolicy::none()),
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        arrived.recv().await.as_deref(),
+        Some(format!("redirect-{port}").as_str())
+    );
+    let response = exchange.final_response().expect("the redirect itself");
+    assert_eq!(response.status, 307);
+    assert_eq!(exchange.outcome(), OutcomeKind::Rejected);
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_a_network_failure() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let client = client_at(&format!("http://127.0.0.1:{port}/v1"), options(fast(1)));
     let (exchange, _) = submit(&client, UserId::random()).await;
     assert_eq!(exchange.attempts.len(), 2, "no response is retried");

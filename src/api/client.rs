@@ -132,6 +132,10 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .user_agent(user_agent())
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // A redirect is shown as it came (see `OutcomeKind::from_status`), never followed:
+            // following it would carry the key header to wherever it points, and a failure to
+            // connect there would look as if nothing had been sent.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(ApiClient {
             http,
