@@ -671,6 +671,147 @@ fn closed_port() -> u16 {
 }
 
 #[tokio::test]
+async fn a_refused_connection_is_not_sent() {
+    let port = closed_port();
+    let client = client_at(&format!("http://127.0.0.1:{port}/v1"), options(fast(1)));
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        exchange.attempts.len(),
+        2,
+        "a refused connection is retried"
+    );
+    for attempt in &exchange.attempts {
+        assert!(
+            matches!(
+                &attempt.result,
+                AttemptResult::Failed { failure: FailureKind::NotSent, message } if !message.is_empty()
+            ),
+            "{:?}",
+            attempt.result
+        );
+        assert_eq!(attempt.outcome(), OutcomeKind::NotSent);
+        assert_eq!(attempt.short(), "could not connect");
+    }
+    let plan = exchange.attempts[0].retry.as_ref().expect("a retry plan");
+    assert!(plan.reason.contains("could not connect"), "{}", plan.reason);
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert_eq!(exchange.outcome().label(), "not sent");
+    assert!(exchange.nothing_sent());
+    assert!(exchange.final_response().is_none());
+    let explanation = exchange.explanation();
+    assert_eq!(explanation.title, "not sent (could not connect)");
+    assert!(
+        explanation.meaning.contains("nothing reached the platform"),
+        "{}",
+        explanation.meaning
+    );
+    assert!(
+        explanation.action.starts_with("safe to send again"),
+        "{}",
+        explanation.action
+    );
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_not_sent() {
+    // `.invalid` never resolves (RFC 6761), on any network or none.
+    let client = client_at(
+        "http://kyc-console-test.invalid/v1",
+        options(RetryPolicy::none()),
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[0].result
+    );
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_not_sent() {
+    // A plain-text server speaking to a TLS client: the handshake fails before any request.
+    let (base, mut arrived) = custom_server().await;
+    let base = base.replacen("http://", "https://", 1);
+    let client = client_at(&format!("{base}/ok"), options(RetryPolicy::none()));
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[0].result
+    );
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert!(arrived.try_recv().is_err(), "no request reached the server");
+}
+
+#[tokio::test]
+async fn refused_after_a_stalled_attempt_is_unknown() {
+    // Accepts one connection, reads the request, never answers, and stops listening: the
+    // first attempt reaches it and times out, the retry finds the port closed.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (got_request, request_arrived) = tokio::sync::oneshot::channel::<bool>();
+    let (release, stalled) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt as _;
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        drop(listener);
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = got_request.send(seen.starts_with(b"POST "));
+        let _ = stalled.await;
+        drop(socket);
+    });
+    let client = client_at(
+        &format!("http://{addr}/v1"),
+        ClientOptions {
+            timeout: Duration::from_millis(300),
+            retry: fast(1),
+            ..ClientOptions::default()
+        },
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert!(request_arrived.await.expect("the server saw a connection"));
+    let _ = release.send(());
+    assert_eq!(exchange.attempts.len(), 2, "{:#?}", exchange.attempts);
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::Timeout)
+    );
+    assert_eq!(
+        failure_of(&exchange.attempts[1].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[1].result
+    );
+    assert_eq!(exchange.attempts[1].outcome(), OutcomeKind::NotSent);
+    assert!(!exchange.nothing_sent());
+    assert_eq!(
+        exchange.outcome(),
+        OutcomeKind::Unknown,
+        "attempt 1 may have arrived"
+    );
+    let explanation = exchange.explanation();
+    assert!(explanation.title.contains("unknown"), "{explanation:?}");
+    assert!(
+        explanation.meaning.contains("attempt 1 (timed out)"),
+        "{explanation:?}"
+    );
+    assert!(
+        explanation.action.contains("same idempotency key"),
+        "{explanation:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_redirect_is_shown_not_followed() {
     // Followed, the request would go on to a closed port and look as if never sent.
     let (base, mut arrived) = custom_server().await;
@@ -687,33 +828,6 @@ async fn a_redirect_is_shown_not_followed() {
     let response = exchange.final_response().expect("the redirect itself");
     assert_eq!(response.status, 307);
     assert_eq!(exchange.outcome(), OutcomeKind::Rejected);
-}
-
-#[tokio::test]
-async fn a_refused_connection_is_a_network_failure() {
-    let port = closed_port();
-    let client = client_at(&format!("http://127.0.0.1:{port}/v1"), options(fast(1)));
-    let (exchange, _) = submit(&client, UserId::random()).await;
-    assert_eq!(exchange.attempts.len(), 2, "no response is retried");
-    for attempt in &exchange.attempts {
-        assert!(
-            matches!(
-                &attempt.result,
-                AttemptResult::Failed { failure: FailureKind::Network, message } if !message.is_empty()
-            ),
-            "{:?}",
-            attempt.result
-        );
-    }
-    assert_eq!(exchange.outcome(), OutcomeKind::Unknown);
-    assert!(exchange.final_response().is_none());
-    let explanation = exchange.explanation();
-    assert!(
-        explanation.title.contains("network"),
-        "{}",
-        explanation.title
-    );
-    assert!(explanation.action.contains("same idempotency key"));
 }
 
 #[tokio::test]
