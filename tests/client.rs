@@ -812,6 +812,76 @@ async fn refused_after_a_stalled_attempt_is_unknown() {
 }
 
 #[tokio::test]
+async fn a_not_sent_submission_is_unknown_while_it_is_sent_again() {
+    use kyc_console::history::{HistoryStore, MemoryStore};
+    use kyc_console::submit::{self, Origin};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let port = closed_port();
+    let client = client_at(
+        &format!("http://127.0.0.1:{port}/v1"),
+        options(RetryPolicy::none()),
+    );
+    let store: Arc<dyn HistoryStore> = Arc::new(MemoryStore::new());
+    let origin = Origin {
+        operator: "tester".into(),
+        profile: "custom".into(),
+    };
+    let new = submit::prepare(&client, &origin, &request_for(UserId::random()), None, None);
+    let never = CancellationToken::new();
+    let (id, exchange) = submit::send_new(&client, store.clone(), new, &never, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::NotSent));
+
+    // The platform is back on the same port: it holds the request until told to answer.
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("rebind");
+    let (arrived, request_arrived) = tokio::sync::oneshot::channel::<()>();
+    let (answer, told) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !(seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.ends_with(b"}")) {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = arrived.send(());
+        let _ = told.await;
+        let body = r#"{"id":"kyc-back","status":"pending"}"#;
+        let reply = format!(
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = socket.write_all(reply.as_bytes()).await;
+        let _ = socket.shutdown().await;
+    });
+    let resend = {
+        let client = client.clone();
+        let store = store.clone();
+        tokio::spawn(async move {
+            submit::send_again(&client, store, id, &CancellationToken::new(), |_| {}).await
+        })
+    };
+    request_arrived
+        .await
+        .expect("the resend reached the server");
+    // Had the console stopped here, "not sent" would be false: it reads unknown meanwhile.
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::Unknown));
+    answer.send(()).unwrap();
+    let exchange = resend.await.unwrap().unwrap();
+    assert_eq!(exchange.outcome(), OutcomeKind::Initiated);
+    let numbers: Vec<u32> = exchange.attempts.iter().map(|a| a.number).collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::Initiated));
+}
+
+#[tokio::test]
 async fn a_redirect_is_shown_not_followed() {
     // Followed, the request would go on to a closed port and look as if never sent.
     let (base, mut arrived) = custom_server().await;
