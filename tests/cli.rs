@@ -295,3 +295,63 @@ fn the_log_file_never_holds_the_key() {
     assert!(log.contains("attempt finished"), "the log is empty:\n{log}");
     assert!(!log.contains(SANDBOX_API_KEY), "the API key is in the log");
 }
+
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// `initiate` sent to `base_url` with a key from the environment.
+fn initiate_at(dir: &TempDir, base_url: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::from_std(common::sending(dir.path(), base_url));
+    cmd.arg("initiate").args(args);
+    cmd
+}
+
+#[test]
+fn a_refused_connection_is_not_sent_and_safe_to_send_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base_url = format!("http://127.0.0.1:{}/v1", closed_port());
+    let run = run(initiate_at(
+        &dir,
+        &base_url,
+        &["--user-id", &random_user(), "--type", "full"],
+    ));
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("✗ not sent"), "{}", run.stdout);
+    assert!(run.stdout.contains("safe to send again"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("nothing reached the platform"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("unknown"), "{}", run.stdout);
+
+    let run = self::run(initiate_at(
+        &dir,
+        &base_url,
+        &["--user-id", &random_user(), "--type", "full", "--json"],
+    ));
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    let out = run.json();
+    assert_eq!(out["outcome"], "not_sent");
+    assert_eq!(out["sent"], false);
+    assert!(out["status"].is_null());
+    assert!(
+        out["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("safe to send again")),
+        "{out:#}"
+    );
+    let attempts = out["attempts"].as_array().expect("attempts");
+    assert!(attempts.len() > 1, "retried: {out:#}");
+    assert!(
+        attempts.iter().all(|a| a["failure"] == "not_sent"),
+        "{out:#}"
+    );
+}

@@ -484,6 +484,134 @@ fn retry_of_a_finished_submission_exits_1_and_sends_nothing() {
     );
 }
 
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// `<command> --json` sent to `base_url`, as its exit code and report.
+fn send_json(dir: &Path, base_url: &str, args: &[&str]) -> (i32, Value) {
+    let mut cmd = assert_cmd::Command::from_std(common::sending(dir, base_url));
+    cmd.args(args).arg("--json");
+    let run = run(cmd);
+    let out = run.json();
+    (run.code, out)
+}
+
+fn numbers(report: &Value) -> Vec<u64> {
+    report["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["number"].as_u64().expect("a number"))
+        .collect()
+}
+
+/// Runs SQL on the history file, as a console stopped at the wrong moment would leave it.
+fn tamper(dir: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.join(kyc_console::history::HISTORY_FILE))
+        .expect("the history file opens");
+    conn.execute_batch(sql).expect("the SQL runs");
+}
+
+#[test]
+fn a_not_sent_submission_retried_while_unreachable_stays_not_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base_url = format!("http://127.0.0.1:{}/v1", closed_port());
+    let user = random_user();
+    let (code, first) = send_json(
+        dir.path(),
+        &base_url,
+        &["initiate", "--user-id", &user, "--type", "full"],
+    );
+    assert_eq!(code, 1, "{first:#}");
+    assert_eq!(first["outcome"], "not_sent");
+    let id = first["submission_id"].as_i64().expect("submission_id");
+    let sent = numbers(&first).len() as u64;
+
+    let (code, again) = send_json(dir.path(), &base_url, &["retry", &id.to_string()]);
+    assert_eq!(code, 1, "{again:#}");
+    assert_eq!(again["outcome"], "not_sent", "{again:#}");
+    assert_eq!(again["idempotency_key"], first["idempotency_key"]);
+    let all: Vec<u64> = (1..=2 * sent).collect();
+    assert_eq!(numbers(&again), all, "every attempt, numbered on");
+
+    let rows = kyc(dir.path(), &["history", "--json"]).expect(0).json();
+    assert_eq!(rows[0]["outcome"], "not sent");
+    assert_eq!(rows[0]["failure"], "could not connect");
+    let shown = kyc(dir.path(), &["show", &id.to_string()]).expect(0);
+    assert!(
+        shown.stdout.contains("safe to send again"),
+        "{}",
+        shown.stdout
+    );
+
+    // A resend stopped mid-request leaves "unknown" (set before it sent anything) over
+    // attempts that all say "not sent": its own attempt was lost, so the next retry skips
+    // its number, and the outcome can no longer be "not sent".
+    tamper(
+        dir.path(),
+        &format!("UPDATE submissions SET outcome = 'unknown' WHERE id = {id}"),
+    );
+    let (code, after) = send_json(dir.path(), &base_url, &["retry", &id.to_string()]);
+    assert_eq!(code, 1, "{after:#}");
+    assert_eq!(after["outcome"], "unknown", "{after:#}");
+    let lost = 2 * sent + 1;
+    assert!(!numbers(&after).contains(&lost), "{after:#}");
+    assert_eq!(numbers(&after).last(), Some(&(3 * sent + 1)));
+    let meaning = after["meaning"].as_str().expect("meaning");
+    assert!(
+        meaning.contains(&format!("attempt {lost} (never recorded")),
+        "{meaning}"
+    );
+}
+
+#[test]
+fn a_retry_after_a_stop_mid_request_is_never_not_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base_url = format!("http://127.0.0.1:{}/v1", closed_port());
+    let (code, first) = send_json(
+        dir.path(),
+        &base_url,
+        &["initiate", "--user-id", &random_user(), "--type", "full"],
+    );
+    assert_eq!(code, 1, "{first:#}");
+    let id = first["submission_id"].as_i64().expect("submission_id");
+    // As if the console had been killed during attempt 1: dispatched, nothing else known.
+    tamper(
+        dir.path(),
+        &format!(
+            "DELETE FROM attempts WHERE submission_id = {id};
+             UPDATE submissions SET outcome = NULL, failure = NULL, attempts = 0,
+                 latency_ms = NULL, finished_at = NULL WHERE id = {id};"
+        ),
+    );
+    let rows = kyc(dir.path(), &["history", "--json"]).expect(0).json();
+    assert_eq!(rows[0]["outcome"], "unknown (no outcome recorded)");
+
+    let (code, again) = send_json(dir.path(), &base_url, &["retry", &id.to_string()]);
+    assert_eq!(code, 1, "{again:#}");
+    assert_eq!(
+        again["outcome"], "unknown",
+        "attempt 1 may have arrived: {again:#}"
+    );
+    assert_eq!(again["sent"], true);
+    assert_eq!(numbers(&again)[0], 2, "{again:#}");
+    assert!(
+        again["attempts"]
+            .as_array()
+            .expect("attempts")
+            .iter()
+            .all(|a| a["failure"] == "not_sent"),
+        "{again:#}"
+    );
+    let title = again["title"].as_str().expect("title");
+    assert!(title.contains("unknown"), "{title}");
+    let rows = kyc(dir.path(), &["history", "--json"]).expect(0).json();
+    assert_eq!(rows[0]["outcome"], "unknown");
+}
+
 #[test]
 fn initiate_as_json_names_its_submission() {
     let h = History::new();

@@ -377,6 +377,14 @@ async fn custom(
         ),
         "teapot" => (StatusCode::IM_A_TEAPOT, "I'm a teapot\nshort and stout\n").into_response(),
         "hang" => std::future::pending().await,
+        s if s.starts_with("redirect-") => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(
+                "location",
+                format!("http://127.0.0.1:{}/kycs", &s["redirect-".len()..]),
+            )],
+        )
+            .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -656,34 +664,244 @@ async fn the_record_never_holds_the_key() {
     assert!(everything.contains(KEY_MASK));
 }
 
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
 #[tokio::test]
-async fn a_refused_connection_is_a_network_failure() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+async fn a_refused_connection_is_not_sent() {
+    let port = closed_port();
     let client = client_at(&format!("http://127.0.0.1:{port}/v1"), options(fast(1)));
     let (exchange, _) = submit(&client, UserId::random()).await;
-    assert_eq!(exchange.attempts.len(), 2, "no response is retried");
+    assert_eq!(
+        exchange.attempts.len(),
+        2,
+        "a refused connection is retried"
+    );
     for attempt in &exchange.attempts {
         assert!(
             matches!(
                 &attempt.result,
-                AttemptResult::Failed { failure: FailureKind::Network, message } if !message.is_empty()
+                AttemptResult::Failed { failure: FailureKind::NotSent, message } if !message.is_empty()
             ),
             "{:?}",
             attempt.result
         );
+        assert_eq!(attempt.outcome(), OutcomeKind::NotSent);
+        assert_eq!(attempt.short(), "could not connect");
     }
-    assert_eq!(exchange.outcome(), OutcomeKind::Unknown);
+    let plan = exchange.attempts[0].retry.as_ref().expect("a retry plan");
+    assert!(plan.reason.contains("could not connect"), "{}", plan.reason);
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert_eq!(exchange.outcome().label(), "not sent");
+    assert!(exchange.nothing_sent());
     assert!(exchange.final_response().is_none());
     let explanation = exchange.explanation();
+    assert_eq!(explanation.title, "not sent (could not connect)");
     assert!(
-        explanation.title.contains("network"),
+        explanation.meaning.contains("nothing reached the platform"),
         "{}",
-        explanation.title
+        explanation.meaning
     );
-    assert!(explanation.action.contains("same idempotency key"));
+    assert!(
+        explanation.action.starts_with("safe to send again"),
+        "{}",
+        explanation.action
+    );
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_not_sent() {
+    // `.invalid` never resolves (RFC 6761), on any network or none.
+    let client = client_at(
+        "http://kyc-console-test.invalid/v1",
+        options(RetryPolicy::none()),
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[0].result
+    );
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_not_sent() {
+    // A plain-text server speaking to a TLS client: the handshake fails before any request.
+    let (base, mut arrived) = custom_server().await;
+    let base = base.replacen("http://", "https://", 1);
+    let client = client_at(&format!("{base}/ok"), options(RetryPolicy::none()));
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[0].result
+    );
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert!(arrived.try_recv().is_err(), "no request reached the server");
+}
+
+#[tokio::test]
+async fn refused_after_a_stalled_attempt_is_unknown() {
+    // Accepts one connection, reads the request, never answers, and stops listening: the
+    // first attempt reaches it and times out, the retry finds the port closed.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (got_request, request_arrived) = tokio::sync::oneshot::channel::<bool>();
+    let (release, stalled) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt as _;
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        drop(listener);
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = got_request.send(seen.starts_with(b"POST "));
+        let _ = stalled.await;
+        drop(socket);
+    });
+    let client = client_at(
+        &format!("http://{addr}/v1"),
+        ClientOptions {
+            timeout: Duration::from_millis(300),
+            retry: fast(1),
+            ..ClientOptions::default()
+        },
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert!(request_arrived.await.expect("the server saw a connection"));
+    let _ = release.send(());
+    assert_eq!(exchange.attempts.len(), 2, "{:#?}", exchange.attempts);
+    assert_eq!(
+        failure_of(&exchange.attempts[0].result),
+        Some(FailureKind::Timeout)
+    );
+    assert_eq!(
+        failure_of(&exchange.attempts[1].result),
+        Some(FailureKind::NotSent),
+        "{:?}",
+        exchange.attempts[1].result
+    );
+    assert_eq!(exchange.attempts[1].outcome(), OutcomeKind::NotSent);
+    assert!(!exchange.nothing_sent());
+    assert_eq!(
+        exchange.outcome(),
+        OutcomeKind::Unknown,
+        "attempt 1 may have arrived"
+    );
+    let explanation = exchange.explanation();
+    assert!(explanation.title.contains("unknown"), "{explanation:?}");
+    assert!(
+        explanation.meaning.contains("attempt 1 (timed out)"),
+        "{explanation:?}"
+    );
+    assert!(
+        explanation.action.contains("same idempotency key"),
+        "{explanation:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_not_sent_submission_is_unknown_while_it_is_sent_again() {
+    use kyc_console::history::{HistoryStore, MemoryStore};
+    use kyc_console::send::{self, Consent, Destination};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let port = closed_port();
+    let client = client_at(
+        &format!("http://127.0.0.1:{port}/v1"),
+        options(RetryPolicy::none()),
+    );
+    let store: Arc<dyn HistoryStore> = Arc::new(MemoryStore::new());
+    let to = Destination {
+        client: client.clone(),
+        profile: "custom".into(),
+        target: format!("POST http://127.0.0.1:{port}/v1/kycs"),
+        production: false,
+        operator: "tester".into(),
+    };
+    let never = CancellationToken::new();
+    let request = request_for(UserId::random());
+    let consent = Consent::default();
+    let (id, exchange) =
+        send::send_new(&to, store.clone(), &request, None, consent, &never, |_| {})
+            .await
+            .unwrap();
+    assert_eq!(exchange.outcome(), OutcomeKind::NotSent);
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::NotSent));
+
+    // The platform is back on the same port: it holds the request until told to answer.
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("rebind");
+    let (arrived, request_arrived) = tokio::sync::oneshot::channel::<()>();
+    let (answer, told) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !(seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.ends_with(b"}")) {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = arrived.send(());
+        let _ = told.await;
+        let body = r#"{"id":"kyc-back","status":"pending"}"#;
+        let reply = format!(
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = socket.write_all(reply.as_bytes()).await;
+        let _ = socket.shutdown().await;
+    });
+    let resend = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            send::send_again(&to, store, id, consent, &CancellationToken::new(), |_| {}).await
+        })
+    };
+    request_arrived
+        .await
+        .expect("the resend reached the server");
+    // Had the console stopped here, "not sent" would be false: it reads unknown meanwhile.
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::Unknown));
+    answer.send(()).unwrap();
+    let exchange = resend.await.unwrap().unwrap();
+    assert_eq!(exchange.outcome(), OutcomeKind::Initiated);
+    let numbers: Vec<u32> = exchange.attempts.iter().map(|a| a.number).collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::Initiated));
+}
+
+#[tokio::test]
+async fn a_redirect_is_shown_not_followed() {
+    // Followed, the request would go on to a closed port and look as if never sent.
+    let (base, mut arrived) = custom_server().await;
+    let port = closed_port();
+    let client = client_at(
+        &format!("{base}/redirect-{port}"),
+        options(RetryPolicy::none()),
+    );
+    let (exchange, _) = submit(&client, UserId::random()).await;
+    assert_eq!(
+        arrived.recv().await.as_deref(),
+        Some(format!("redirect-{port}").as_str())
+    );
+    let response = exchange.final_response().expect("the redirect itself");
+    assert_eq!(response.status, 307);
+    assert_eq!(exchange.outcome(), OutcomeKind::Rejected);
 }
 
 #[tokio::test]

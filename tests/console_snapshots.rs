@@ -277,6 +277,34 @@ fn four_503s(n: u32, start: DateTime<Utc>) -> Vec<Attempt> {
         .collect()
 }
 
+fn refused() -> AttemptResult {
+    AttemptResult::Failed {
+        failure: FailureKind::NotSent,
+        message: "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)".to_string(),
+    }
+}
+
+/// Four refused connections with backoff between them: nothing ever left.
+fn four_refusals(start: DateTime<Utc>) -> Vec<Attempt> {
+    let waits = [400, 900, 1700];
+    let mut started = start;
+    (1..=4)
+        .map(|i| {
+            let wait = waits.get(usize::try_from(i - 1).unwrap()).copied();
+            let a = attempt(
+                i,
+                started,
+                1,
+                refused(),
+                wait.and_then(|w| retry(w, "could not connect, backoff")),
+            );
+            started +=
+                chrono::Duration::milliseconds(1 + i64::try_from(wait.unwrap_or(0)).unwrap());
+            a
+        })
+        .collect()
+}
+
 /// Four timeouts of 30 s with backoff between them.
 fn four_timeouts(start: DateTime<Utc>) -> Vec<Attempt> {
     let waits = [400, 900, 1700];
@@ -775,6 +803,23 @@ fn unknown_after_timeouts() {
         let (mut c, id) = sent(size);
         c.complete(id, four_timeouts(at(47)));
         c.snapshot("unknown_timeout");
+    }
+}
+
+#[test]
+fn not_sent_after_refused_connections() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, four_refusals(at(47)));
+        assert_eq!(c.store.get(id).unwrap().outcome, Some(OutcomeKind::NotSent));
+        c.snapshot("not_sent_refused");
+        // Yellow like the other outcomes worth sending again, in the result and the row.
+        let buffer = c.buffer();
+        let pane = layout(whole(&buffer)).history;
+        let (x, y) = find(&buffer, pane, "not sent, 4 tries").expect("the row");
+        assert_eq!(buffer[(x, y)].fg, Color::Yellow, "{size:?}");
+        let (x, y) = find(&buffer, whole(&buffer), "✗ not sent").expect("the result");
+        assert_eq!(buffer[(x, y)].fg, Color::Yellow, "{size:?}");
     }
 }
 

@@ -580,6 +580,105 @@ fn every_attempt_field_survives_a_round_trip() {
     assert_eq!(got.row().attempts, 6);
 }
 
+#[test]
+fn a_not_sent_submission_round_trips_beside_rows_of_older_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    let refused = "connection refused";
+    let mut first = failed(1, base_time(), 0, FailureKind::NotSent, refused);
+    first.retry = Some(RetryPlan {
+        wait: Duration::from_millis(300),
+        reason: "could not connect, backoff".into(),
+    });
+    let attempts = [
+        first,
+        failed(2, base_time() + ms(300), 1, FailureKind::NotSent, refused),
+    ];
+    let new = submission("usr-unreachable", "sandbox", base_time());
+    let id = store.create(&new).unwrap();
+    let memory_id = memory.create(&new).unwrap();
+    for (s, id) in [(&store as &dyn HistoryStore, id), (&memory, memory_id)] {
+        s.mark_dispatched(id).unwrap();
+        for a in &attempts {
+            s.record_attempt(id, a).unwrap();
+        }
+        s.finish(id, OutcomeKind::NotSent).unwrap();
+    }
+    // As a previous version recorded a refused connection: unknown, after a network error.
+    let old = store
+        .create(&submission(
+            "usr-old-refusal",
+            "sandbox",
+            base_time() + ms(1),
+        ))
+        .unwrap();
+    store
+        .record_attempt(
+            old,
+            &failed(1, base_time(), 0, FailureKind::Network, refused),
+        )
+        .unwrap();
+    store.finish(old, OutcomeKind::Unknown).unwrap();
+
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let got = store.get(id).unwrap();
+    assert_eq!(got.outcome, Some(OutcomeKind::NotSent));
+    assert_eq!(got.attempts, attempts);
+    assert_eq!(got.exchange().outcome(), OutcomeKind::NotSent);
+    let row = got.row();
+    assert_eq!(row.outcome, Some(OutcomeKind::NotSent));
+    assert_eq!(row.failure, Some(FailureKind::NotSent));
+    assert_eq!(row.status, None);
+    assert_eq!(row.verification_id, None);
+    let mut in_memory = memory.get(memory_id).unwrap().row();
+    in_memory.id = id;
+    assert_eq!(row, in_memory);
+
+    // On disk under their own names; the older names read as before.
+    let conn = Connection::open(dir.path().join(HISTORY_FILE)).unwrap();
+    let (outcome, failure): (String, String) = conn
+        .query_row(
+            "SELECT outcome, failure FROM submissions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (outcome.as_str(), failure.as_str()),
+        ("not_sent", "not_sent")
+    );
+    let failures: Vec<String> = conn
+        .prepare("SELECT failure FROM attempts WHERE submission_id = ?1 ORDER BY number")
+        .unwrap()
+        .query_map([id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(failures, ["not_sent", "not_sent"]);
+    let old_row = store.get(old).unwrap().row();
+    assert_eq!(old_row.outcome, Some(OutcomeKind::Unknown));
+    assert_eq!(old_row.failure, Some(FailureKind::Network));
+
+    // Listed as an error, exported in words.
+    let errors = HistoryFilter {
+        errors_only: true,
+        ..HistoryFilter::default()
+    };
+    assert_eq!(ids(&store.window(&errors, 0, 10).unwrap()), [old, id]);
+    let path = dir.path().join("not-sent.json");
+    export(&store, &HistoryFilter::default(), ExportFormat::Json, &path).unwrap();
+    let items = read_json(&path);
+    let item = items.iter().find(|i| i["id"] == id).unwrap();
+    assert_eq!(item["outcome"], "not sent");
+    assert_eq!(item["failure"], "could not connect");
+    assert_eq!(item["attempts"], 2);
+    let item = items.iter().find(|i| i["id"] == old).unwrap();
+    assert_eq!(item["outcome"], "unknown");
+    assert_eq!(item["failure"], "network error");
+}
+
 // --- the large history: windows and filters ------------------------------------------------
 
 /// What the test itself knows about one row of the large history.

@@ -132,6 +132,10 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .user_agent(user_agent())
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // A redirect is shown as it came (see `OutcomeKind::from_status`), never followed:
+            // following it would carry the key header to wherever it points, and a failure to
+            // connect there would look as if nothing had been sent.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(ApiClient {
             http,
@@ -319,11 +323,7 @@ impl ApiClient {
         match tokio::time::timeout(self.options.timeout, send).await {
             Ok(Ok(captured)) => AttemptResult::Response(captured),
             Ok(Err(e)) => AttemptResult::Failed {
-                failure: if e.is_timeout() {
-                    FailureKind::Timeout
-                } else {
-                    FailureKind::Network
-                },
+                failure: failure_kind(&e),
                 message: error_chain(&e),
             },
             Err(_) => AttemptResult::Failed {
@@ -334,6 +334,21 @@ impl ApiClient {
                 ),
             },
         }
+    }
+}
+
+/// Why an attempt got no response. `is_connect` is checked first: it covers every failure
+/// of hyper's connector (name resolution, TCP connect, TLS handshake, a proxy's tunnel, the
+/// connect timeout) and of taking a connection from the pool, all before the request is
+/// written to any connection, so nothing of it left the machine. A failure on a connection
+/// that was made (reset, closed, stalled) may come after the request went out.
+fn failure_kind(e: &reqwest::Error) -> FailureKind {
+    if e.is_connect() {
+        FailureKind::NotSent
+    } else if e.is_timeout() {
+        FailureKind::Timeout
+    } else {
+        FailureKind::Network
     }
 }
 

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    BodySummary, Explanation, FailureKind, OutcomeKind, explain_failure, explain_status, read_body,
+    BodySummary, Explanation, FailureKind, OutcomeKind, explain_failure, explain_status,
+    explain_unsent_after, read_body,
 };
 
 /// The request as sent, with the API key masked: safe to show, store and export.
@@ -114,6 +115,10 @@ impl Attempt {
     pub fn outcome(&self) -> OutcomeKind {
         match &self.result {
             AttemptResult::Response(r) => OutcomeKind::from_status(r.status),
+            AttemptResult::Failed {
+                failure: FailureKind::NotSent,
+                ..
+            } => OutcomeKind::NotSent,
             AttemptResult::Failed { .. } => OutcomeKind::Unknown,
         }
     }
@@ -155,8 +160,29 @@ impl Exchange {
         self.attempts.last()
     }
 
+    /// What the submission came to. The last attempt decides, except that "not sent" needs
+    /// every attempt to have failed before sending ([`Exchange::nothing_sent`]). When an
+    /// earlier attempt reached the platform or may have (an answer, a lost connection, a
+    /// timeout, a cancellation), a last attempt that could not connect leaves the outcome
+    /// unknown, as a lost connection would.
     pub fn outcome(&self) -> OutcomeKind {
-        self.last().map_or(OutcomeKind::Unknown, Attempt::outcome)
+        match self.last().map(Attempt::outcome) {
+            None => OutcomeKind::Unknown,
+            Some(OutcomeKind::NotSent) if !self.nothing_sent() => OutcomeKind::Unknown,
+            Some(kind) => kind,
+        }
+    }
+
+    /// True when no byte of any attempt can have left the machine: every attempt could not
+    /// connect, and they are numbered from 1 without a gap. A missing number is an attempt
+    /// that was in flight when the console stopped, and was never recorded.
+    pub fn nothing_sent(&self) -> bool {
+        !self.attempts.is_empty()
+            && self
+                .attempts
+                .iter()
+                .zip(1..)
+                .all(|(a, n)| a.number == n && a.outcome() == OutcomeKind::NotSent)
     }
 
     pub fn final_response(&self) -> Option<&CapturedResponse> {
@@ -164,9 +190,32 @@ impl Exchange {
     }
 
     pub fn explanation(&self) -> Explanation {
-        self.last()
-            .map(Attempt::explanation)
-            .unwrap_or_else(|| explain_failure(FailureKind::Interrupted))
+        match self.last() {
+            None => explain_failure(FailureKind::Interrupted),
+            Some(last) if last.outcome() == OutcomeKind::NotSent && !self.nothing_sent() => {
+                explain_unsent_after(&self.latest_maybe_sent())
+            }
+            Some(last) => last.explanation(),
+        }
+    }
+
+    /// The latest attempt that may have reached the platform, in a few words.
+    fn latest_maybe_sent(&self) -> String {
+        let mut latest = None;
+        let mut expected = 1;
+        for a in &self.attempts {
+            if a.number > expected {
+                latest = Some(format!(
+                    "attempt {} (never recorded: the console stopped)",
+                    a.number - 1
+                ));
+            }
+            if a.outcome() != OutcomeKind::NotSent {
+                latest = Some(format!("attempt {} ({})", a.number, a.short()));
+            }
+            expected = a.number.saturating_add(1);
+        }
+        latest.unwrap_or_else(|| "an earlier attempt".to_string())
     }
 
     /// Time from the first attempt's start to the last one's end, waits included.
@@ -194,5 +243,129 @@ pub mod millis {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(number: u32, result: AttemptResult) -> Attempt {
+        Attempt {
+            number,
+            started_at: DateTime::<Utc>::UNIX_EPOCH,
+            latency: Duration::from_millis(5),
+            result,
+            retry: None,
+        }
+    }
+
+    fn failed(number: u32, failure: FailureKind) -> Attempt {
+        attempt(
+            number,
+            AttemptResult::Failed {
+                failure,
+                message: "connection refused".into(),
+            },
+        )
+    }
+
+    fn answered(number: u32, status: u16) -> Attempt {
+        attempt(
+            number,
+            AttemptResult::Response(CapturedResponse {
+                status,
+                headers: Vec::new(),
+                body: Vec::new(),
+                body_truncated: false,
+                request_id: None,
+                rate_limit: RateLimit::default(),
+            }),
+        )
+    }
+
+    fn exchange(attempts: Vec<Attempt>) -> Exchange {
+        Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                url: "http://127.0.0.1:9/v1/kycs".into(),
+                headers: Vec::new(),
+                body: "{}".into(),
+            },
+            idempotency_key: "k".into(),
+            attempts,
+        }
+    }
+
+    #[test]
+    fn every_attempt_unsent_is_not_sent() {
+        let e = exchange(vec![
+            failed(1, FailureKind::NotSent),
+            failed(2, FailureKind::NotSent),
+        ]);
+        assert!(e.nothing_sent());
+        assert_eq!(e.outcome(), OutcomeKind::NotSent);
+        assert_eq!(e.explanation(), explain_failure(FailureKind::NotSent));
+        assert_eq!(e.attempts[0].outcome(), OutcomeKind::NotSent);
+        assert_eq!(e.attempts[0].short(), "could not connect");
+    }
+
+    #[test]
+    fn unsent_after_an_attempt_that_may_have_arrived_is_unknown() {
+        for (earlier, named) in [
+            (failed(1, FailureKind::Timeout), "attempt 1 (timed out)"),
+            (failed(1, FailureKind::Network), "attempt 1 (network error)"),
+            (answered(1, 503), "attempt 1 (503)"),
+        ] {
+            let e = exchange(vec![earlier, failed(2, FailureKind::NotSent)]);
+            assert!(!e.nothing_sent());
+            assert_eq!(e.outcome(), OutcomeKind::Unknown, "{named}");
+            let why = e.explanation();
+            assert!(why.title.contains("unknown"), "{why:?}");
+            assert!(why.meaning.contains(named), "{why:?}");
+        }
+        // The latest one that may have arrived is named.
+        let e = exchange(vec![
+            failed(1, FailureKind::NotSent),
+            failed(2, FailureKind::Timeout),
+            failed(3, FailureKind::NotSent),
+        ]);
+        assert_eq!(e.outcome(), OutcomeKind::Unknown);
+        assert!(e.explanation().meaning.contains("attempt 2 (timed out)"));
+    }
+
+    #[test]
+    fn a_missing_attempt_number_may_have_arrived() {
+        let e = exchange(vec![failed(2, FailureKind::NotSent)]);
+        assert!(!e.nothing_sent());
+        assert_eq!(e.outcome(), OutcomeKind::Unknown);
+        assert!(
+            e.explanation()
+                .meaning
+                .contains("attempt 1 (never recorded")
+        );
+        let e = exchange(vec![
+            failed(1, FailureKind::NotSent),
+            failed(3, FailureKind::NotSent),
+        ]);
+        assert_eq!(e.outcome(), OutcomeKind::Unknown);
+        assert!(
+            e.explanation()
+                .meaning
+                .contains("attempt 2 (never recorded")
+        );
+    }
+
+    #[test]
+    fn an_answer_after_unsent_attempts_decides() {
+        let e = exchange(vec![failed(1, FailureKind::NotSent), answered(2, 201)]);
+        assert_eq!(e.outcome(), OutcomeKind::Initiated);
+        let e = exchange(vec![
+            failed(1, FailureKind::NotSent),
+            failed(2, FailureKind::Timeout),
+        ]);
+        assert_eq!(e.outcome(), OutcomeKind::Unknown);
+        assert_eq!(exchange(Vec::new()).outcome(), OutcomeKind::Unknown);
+        assert!(!exchange(Vec::new()).nothing_sent());
     }
 }

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 use crate::domain::OutcomeKind;
 
 /// How a submission is retried. Only transient statuses and failures without a response
-/// are retried, always with the submission's own idempotency key.
+/// (whether or not the request left) are retried, always with the submission's own
+/// idempotency key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (so `max_retries + 1` attempts at most).
@@ -78,10 +79,12 @@ mod tests {
     }
 
     #[test]
-    fn retries_only_transient_and_unknown_up_to_the_limit() {
+    fn retries_only_transient_unknown_and_not_sent_up_to_the_limit() {
         let p = RetryPolicy::default();
         assert!(p.should_retry(1, OutcomeKind::Transient));
         assert!(p.should_retry(3, OutcomeKind::Unknown));
+        assert!(p.should_retry(1, OutcomeKind::NotSent));
+        assert!(!p.should_retry(4, OutcomeKind::NotSent));
         assert!(!p.should_retry(4, OutcomeKind::Transient));
         for kind in [
             OutcomeKind::Rejected,

@@ -19,26 +19,32 @@ pub enum OutcomeKind {
     ServerError,
     /// 429, 502, 503, 504: worth retrying with the same idempotency key.
     Transient,
-    /// No response: network failure, timeout, cancellation, or a crash mid-request.
+    /// No response after the request may have left: a connection lost mid-request, a
+    /// timeout, a cancellation, or a crash.
     Unknown,
+    /// Nothing left the machine: the connection was never made (refused, name not found,
+    /// TLS handshake failed). Sending again, even with a new key, cannot start a second
+    /// verification.
+    NotSent,
 }
 
 impl OutcomeKind {
     /// Every kind, for stores that list them.
-    pub const ALL: [OutcomeKind; 5] = [
+    pub const ALL: [OutcomeKind; 6] = [
         Self::Initiated,
         Self::Rejected,
         Self::ServerError,
         Self::Transient,
         Self::Unknown,
+        Self::NotSent,
     ];
 
     /// Whether a submission that ended so may have started a verification (or did): a new
-    /// one for the same user and type would then be a duplicate. Only a refusal is sure
-    /// to have started nothing.
+    /// one for the same user and type would then be a duplicate. Only a refusal, and a
+    /// send that never left the machine, are sure to have started nothing.
     pub fn may_have_started(self) -> bool {
         match self {
-            Self::Rejected => false,
+            Self::Rejected | Self::NotSent => false,
             Self::Initiated | Self::ServerError | Self::Transient | Self::Unknown => true,
         }
     }
@@ -64,12 +70,14 @@ impl OutcomeKind {
             Self::ServerError => "server error",
             Self::Transient => "transient",
             Self::Unknown => "unknown",
+            Self::NotSent => "not sent",
         }
     }
 
-    /// Whether the client retries this kind by itself (with the same idempotency key).
+    /// Whether the client retries this kind by itself (with the same idempotency key), and
+    /// whether a stored submission with this outcome may be sent again with its key.
     pub fn retryable(self) -> bool {
-        matches!(self, Self::Transient | Self::Unknown)
+        matches!(self, Self::Transient | Self::Unknown | Self::NotSent)
     }
 }
 
@@ -83,8 +91,12 @@ impl fmt::Display for OutcomeKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
-    /// The connection failed or broke.
+    /// The connection failed or broke once the request may have been on its way.
     Network,
+    /// The connection could not be made, so no byte of the request left the machine:
+    /// refused, name not found, TLS handshake failed, or no connection within the connect
+    /// timeout.
+    NotSent,
     /// No complete response within the per-attempt timeout.
     Timeout,
     /// The operator cancelled it.
@@ -98,6 +110,7 @@ impl FailureKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::Network => "network error",
+            Self::NotSent => "could not connect",
             Self::Timeout => "timed out",
             Self::Cancelled => "cancelled",
             Self::Interrupted => "interrupted",
@@ -188,6 +201,17 @@ pub fn explain_status(status: u16) -> Explanation {
 /// Explains a failure to get any response.
 pub fn explain_failure(kind: FailureKind) -> Explanation {
     let (meaning, action) = match kind {
+        FailureKind::NotSent => {
+            return Explanation {
+                title: format!("{} ({})", OutcomeKind::NotSent.label(), kind.label()),
+                meaning: "nothing reached the platform: the connection could not be made \
+                          (connection refused, name not found, or TLS handshake failed)"
+                    .to_string(),
+                action: "safe to send again: nothing was started; if it persists, check the \
+                         profile's base URL and the network"
+                    .to_string(),
+            };
+        }
         FailureKind::Network => (
             "no response: the connection failed, so the outcome is unknown",
             "safe to retry with the same idempotency key: the platform will not start it twice",
@@ -209,6 +233,23 @@ pub fn explain_failure(kind: FailureKind) -> Explanation {
         title: format!("outcome unknown ({})", kind.label()),
         meaning: meaning.to_string(),
         action: action.to_string(),
+    }
+}
+
+/// Explains a submission whose last attempt could not connect while an earlier one,
+/// `earlier` (e.g. "attempt 1 (timed out)"), reached or may have reached the platform.
+pub fn explain_unsent_after(earlier: &str) -> Explanation {
+    Explanation {
+        title: format!(
+            "outcome unknown (last attempt {})",
+            FailureKind::NotSent.label()
+        ),
+        meaning: format!(
+            "the last attempt never reached the platform, but {earlier} did or may have, so the \
+             outcome is unknown"
+        ),
+        action: "safe to retry with the same idempotency key: the platform will not start it twice"
+            .to_string(),
     }
 }
 
@@ -272,6 +313,29 @@ mod tests {
         }
         assert!(!OutcomeKind::ServerError.retryable());
         assert!(OutcomeKind::Transient.retryable());
+        assert!(OutcomeKind::NotSent.retryable());
+    }
+
+    #[test]
+    fn not_sent_is_its_own_kind_with_its_own_names() {
+        assert_eq!(OutcomeKind::NotSent.label(), "not sent");
+        assert_eq!(
+            serde_json::to_value(OutcomeKind::NotSent).unwrap(),
+            "not_sent"
+        );
+        assert_eq!(
+            serde_json::to_value(FailureKind::NotSent).unwrap(),
+            "not_sent"
+        );
+        let e = explain_failure(FailureKind::NotSent);
+        assert_eq!(e.title, "not sent (could not connect)");
+        assert!(e.meaning.contains("nothing reached the platform"), "{e:?}");
+        assert!(e.action.starts_with("safe to send again"), "{e:?}");
+        assert!(!e.title.contains("unknown"));
+        let mixed = explain_unsent_after("attempt 1 (timed out)");
+        assert!(mixed.title.contains("unknown"), "{mixed:?}");
+        assert!(mixed.meaning.contains("attempt 1 (timed out)"), "{mixed:?}");
+        assert!(mixed.action.contains("same idempotency key"), "{mixed:?}");
     }
 
     #[test]

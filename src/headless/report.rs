@@ -62,11 +62,11 @@ fn exchange_text(e: &ExchangeSummary) -> String {
     );
     row(&mut out, "idempotency", &e.idempotency_key);
     if e.tries.len() > 1 {
-        for a in &e.tries {
+        for (i, a) in e.tries.iter().enumerate() {
             let retry = a.wait.as_ref().map_or(String::new(), |w| {
                 format!("  then waited {} ({})", format_duration(w.wait), w.reason)
             });
-            let label = if a.number == 1 { "attempts" } else { "" };
+            let label = if i == 0 { "attempts" } else { "" };
             row(
                 &mut out,
                 label,
@@ -117,7 +117,8 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
         })
         .collect();
     json!({
-        "sent": true,
+        // False, as for invalid input, when nothing reached the platform.
+        "sent": exchange.outcome() != OutcomeKind::NotSent,
         "profile": profile,
         "outcome": exchange.outcome(),
         "status": response.map(|r| r.status),

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::api::{ApiClient, Attempt, AttemptEvent, Exchange, RequestRecord, new_idempotency_key};
-use crate::domain::InitiateRequest;
+use crate::domain::{InitiateRequest, OutcomeKind};
 use crate::history::{Earlier, HistoryError, HistoryStore, NewSubmission, SubmissionId};
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 
@@ -184,6 +184,7 @@ pub async fn send_new(
         new.request,
         &new.idempotency_key,
         cancel,
+        Vec::new(),
         1,
         on,
     )
@@ -221,26 +222,36 @@ pub async fn send_again(
             target: to.target.clone(),
         });
     }
+    // A run that stopped before recording its outcome may have lost an attempt in flight.
+    // It left no outcome, or one its attempts do not give (the "unknown" recorded below
+    // before a "not sent" is sent again). The lost attempt's number stays free, so the
+    // outcome never claims that nothing was sent (see `Exchange::nothing_sent`).
+    let lost = submission.dispatched && submission.outcome != Some(submission.exchange().outcome());
+    if submission.outcome == Some(OutcomeKind::NotSent) {
+        // From here something may go out: "not sent" must not outlive this run if it stops.
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.finish(id, OutcomeKind::Unknown))
+            .await
+            .map_err(|e| HistoryError::Storage(e.to_string()))??;
+    }
     on(Progress::Recorded {
         id,
         idempotency_key: submission.new.idempotency_key.clone(),
     });
-    let first = u32::try_from(submission.attempts.len()).unwrap_or(u32::MAX - 1) + 1;
+    let first = submission.attempts.last().map_or(0, |a| a.number) + 1 + u32::from(lost);
     let key = submission.new.idempotency_key.clone();
-    let mut exchange = run(
+    let exchange = run(
         to,
         store,
         id,
         submission.new.request,
         &key,
         cancel,
+        submission.attempts,
         first,
         on,
     )
     .await;
-    let mut attempts = submission.attempts;
-    attempts.append(&mut exchange.attempts);
-    exchange.attempts = attempts;
     Ok(exchange)
 }
 
@@ -252,6 +263,7 @@ async fn run(
     record: RequestRecord,
     key: &str,
     cancel: &CancellationToken,
+    earlier: Vec<Attempt>,
     first_number: u32,
     mut on: impl FnMut(Progress),
 ) -> Exchange {
@@ -263,7 +275,7 @@ async fn run(
     if let Err(e) = store.mark_dispatched(id) {
         on(Progress::StoreFailed(e));
     }
-    let exchange = client
+    let mut exchange = client
         .submit_recorded(record, key, cancel, first_number, |event| match event {
             AttemptEvent::Started { number } => on(Progress::Started { id, number }),
             AttemptEvent::Finished(attempt) => {
@@ -275,6 +287,8 @@ async fn run(
         })
         .instrument(span.clone())
         .await;
+    // The outcome is read from every attempt, the ones recorded before this run included.
+    exchange.attempts.splice(0..0, earlier);
     tracing::info!(
         parent: &span,
         outcome = %exchange.outcome(),

@@ -101,7 +101,7 @@ impl Theme {
         match kind {
             OutcomeKind::Initiated => self.ok(),
             OutcomeKind::Rejected | OutcomeKind::ServerError => self.error(),
-            OutcomeKind::Transient | OutcomeKind::Unknown => self.warn(),
+            OutcomeKind::Transient | OutcomeKind::Unknown | OutcomeKind::NotSent => self.warn(),
         }
     }
 }

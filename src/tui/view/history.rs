@@ -156,7 +156,8 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
         }
         (None, Some(kind)) => {
             let mut text = kind.label().to_string();
-            if let Some(failure) = row.failure {
+            // "not sent" has one cause, so it names none and keeps the column narrow.
+            if let Some(failure) = row.failure.filter(|_| kind != OutcomeKind::NotSent) {
                 text = format!("{text} ({})", failure.label());
             } else if row.attempts > 1 {
                 text = format!("{text}, {} tries", row.attempts);
