@@ -69,8 +69,8 @@ impl SandboxState {
 
     /// Saves `change` (with a state file, durably) and then counts its outcome: the
     /// verifications and replays. What a request received is counted on arrival, by
-    /// [`Self::count_request`] and [`Self::note_key_request`]. Nothing is counted when the
-    /// change could not be saved; the stored response is the caller's to keep then.
+    /// [`Self::count_request`] and [`Self::note_key_request`]. When the change cannot be
+    /// saved nothing is counted, and the caller must not keep its stored response either.
     pub async fn commit(&self, change: Change) -> Result<(), String> {
         let (verifications, key, key_stats) =
             (change.verifications, change.key.clone(), change.key_stats);
