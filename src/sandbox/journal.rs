@@ -11,11 +11,12 @@
 //! start with no memory and keep the file aside, renamed, rather than overwrite it.
 //! A lock file beside it keeps a second sandbox from using the same file at once.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +31,8 @@ const VERSION: u32 = 1;
 const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Changes written with one fsync at most.
 const MAX_BATCH: usize = 1024;
+/// How long opening waits for another sandbox to let go of the file.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
 /// Lines the file may hold beyond twice what its memory needs before it is rewritten.
 const COMPACT_SLACK: usize = 4096;
 
@@ -285,17 +288,25 @@ fn lock(path: &Path) -> io::Result<File> {
         .truncate(false)
         .open(&lock_path)
         .map_err(|e| context(e, &format!("cannot open {}", lock_path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
-            io::ErrorKind::WouldBlock,
-            format!(
-                "sandbox state file {} is in use by another sandbox",
-                path.display()
-            ),
-        )),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(context(e, &format!("cannot lock {}", lock_path.display())))
+    // A sandbox that just stopped may hold the lock a moment longer: a process being started
+    // at that instant holds a copy of its descriptor until it runs its program.
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let why = format!(
+                    "sandbox state file {} is in use by another sandbox",
+                    path.display()
+                );
+                return Err(io::Error::new(io::ErrorKind::WouldBlock, why));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(context(e, &format!("cannot lock {}", lock_path.display())));
+            }
         }
     }
 }
