@@ -217,6 +217,10 @@ pub struct SandboxArgs {
     /// Wait this long before every answer, like a slow platform.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Keep the sandbox's memory (stored responses, counters) in this file across
+    /// restarts, so a retry with the same idempotency key replays after a restart too.
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// `--rate-window-secs`: a window of zero would restart on every request and never refuse.

@@ -1,15 +1,19 @@
 //! The embedded sandbox against the API contract, spoken to over a real loopback socket
 //! with a plain HTTP client: what curl or another tool would see. Also the standalone
-//! `kyc-console sandbox` command's rate-limit flags.
+//! `kyc-console sandbox` command's rate-limit flags, and the memory a state file keeps
+//! across restarts (a kill -9 included).
 
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{SandboxProcess, kyc};
+use common::{SandboxProcess, bare, kyc};
 
 use kyc_console::domain::{DOCUMENTED_ERRORS, error_on_demand_id};
 use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig};
@@ -778,4 +782,210 @@ async fn concurrent_requests_with_one_key_initiate_once() {
             replays: 1
         }
     );
+}
+
+// --- memory across restarts ------------------------------------------------------------------
+
+fn with_state_file(path: &Path) -> SandboxConfig {
+    SandboxConfig {
+        state_file: Some(path.to_path_buf()),
+        ..config()
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The second run's view of key `key`, first sent with `body` and answered `first_id`:
+/// the same request replays the same verification, another body is refused, and nothing
+/// was initiated twice.
+async fn assert_replayed_after_restart(
+    replay: &Reply,
+    refused: &Reply,
+    first_id: &Value,
+    key_stats: KeyStats,
+    verifications: u64,
+) {
+    assert_eq!(replay.status, 201, "{}", replay.text());
+    assert_eq!(&replay.json()["id"], first_id);
+    assert_eq!(replay.header("x-idempotent-replayed"), Some("true"));
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(
+        key_stats,
+        KeyStats {
+            requests: 3,
+            verifications: 1,
+            replays: 1
+        }
+    );
+    assert_eq!(verifications, 1);
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_replays_from_its_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // The folder does not exist yet: the sandbox creates it.
+    let path = dir.path().join("data").join("sandbox-state.json");
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = body_for(VALID_USER);
+
+    let first = start(with_state_file(&path)).await;
+    assert!(first.warnings().is_empty(), "{:?}", first.warnings());
+    let created = post(&first, Some(&key), &body).await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].clone();
+    first.stop().await;
+
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        for entry in std::fs::read_dir(path.parent().unwrap()).unwrap() {
+            let file = entry.unwrap().path();
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
+    // The file never holds the API key.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(SANDBOX_API_KEY), "{text}");
+
+    let second = start(with_state_file(&path)).await;
+    assert!(second.warnings().is_empty(), "{:?}", second.warnings());
+    assert_eq!(second.key_stats(&key).verifications, 1);
+    let replay = post(&second, Some(&key), &body).await;
+    let other = json!({"userId": VALID_USER, "type": "shipping"});
+    let refused = post(&second, Some(&key), &other).await;
+    assert_eq!(replay.body, created.body);
+    assert_replayed_after_restart(
+        &replay,
+        &refused,
+        &id,
+        second.key_stats(&key),
+        second.stats().verifications,
+    )
+    .await;
+    assert_eq!(second.stats().requests, 3);
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_command_keeps_its_memory_across_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sandbox-state.json");
+    let path_arg = path.to_str().unwrap();
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = body_for(VALID_USER).to_string();
+
+    let first = SandboxProcess::start_with(&["--state-file", path_arg]);
+    assert!(first.banner.contains("memory"), "{}", first.banner);
+    let url = format!("{}/kycs", first.base_url);
+    let created = send(&url, Some(SANDBOX_API_KEY), Some(&key), body.as_bytes()).await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].clone();
+    // Dropping it kills it with SIGKILL: no chance to write anything after the 201.
+    drop(first);
+
+    let second = SandboxProcess::start_with(&["--state-file", path_arg]);
+    let url = format!("{}/kycs", second.base_url);
+    let replay = send(&url, Some(SANDBOX_API_KEY), Some(&key), body.as_bytes()).await;
+    let other = json!({"userId": VALID_USER, "type": "rfi"}).to_string();
+    let refused = send(&url, Some(SANDBOX_API_KEY), Some(&key), other.as_bytes()).await;
+    assert_replayed_after_restart(
+        &replay,
+        &refused,
+        &id,
+        second.key_stats(&key).await,
+        second.stats().await.verifications,
+    )
+    .await;
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_is_kept_aside_and_the_sandbox_starts_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sandbox-state.json");
+    let garbage = b"\xff\xfe\x00 not a state file {{{\n\x01\x02".to_vec();
+    std::fs::write(&path, &garbage).unwrap();
+
+    let sandbox = start(with_state_file(&path)).await;
+    let warnings = sandbox.warnings().join("\n");
+    assert!(warnings.contains("unreadable"), "{warnings}");
+    assert!(warnings.contains("no memory"), "{warnings}");
+    assert_eq!(sandbox.stats().requests, 0);
+    // It serves, and remembers from now on.
+    let key = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        post(&sandbox, Some(&key), &body_for(VALID_USER))
+            .await
+            .status,
+        201
+    );
+    sandbox.stop().await;
+
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(
+        warnings.contains(&aside[0].display().to_string()),
+        "{warnings}"
+    );
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), garbage, "kept as it was");
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+
+    let again = start(with_state_file(&path)).await;
+    assert!(again.warnings().is_empty(), "{:?}", again.warnings());
+    assert_eq!(again.key_stats(&key).verifications, 1);
+    again.stop().await;
+}
+
+#[test]
+fn the_sandbox_command_warns_about_a_corrupt_state_file_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, b"\x00\x01garbage").unwrap();
+    let mut child = bare(dir.path())
+        .args(["sandbox", "--port", "0", "--state-file"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let started = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("press Ctrl-C"));
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(started, "{stderr}");
+    assert!(stderr.contains("warning:"), "{stderr}");
+    assert!(stderr.contains(".corrupt-"), "{stderr}");
+}
+
+#[tokio::test]
+async fn two_sandboxes_cannot_share_a_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sandbox-state.json");
+    let first = start(with_state_file(&path)).await;
+    let Err(e) = Sandbox::start(with_state_file(&path), 0).await else {
+        panic!("a second sandbox started on the same state file");
+    };
+    assert!(e.to_string().contains("in use by another sandbox"), "{e}");
+    first.stop().await;
+    // Free once the first has stopped.
+    start(with_state_file(&path)).await.stop().await;
 }

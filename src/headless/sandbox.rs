@@ -17,22 +17,37 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
         rate_limit: args.rate_limit.max(1),
         rate_window: Duration::from_secs(args.rate_window_secs),
         latency: Duration::from_millis(args.latency_ms),
+        state_file: args.state_file.clone(),
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config, args.port).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "error: cannot listen on 127.0.0.1:{}: {e}\n  pick another with --port N (0 picks a free one)",
-                args.port
-            );
+            match &args.state_file {
+                Some(path) => eprintln!(
+                    "error: cannot start the sandbox on 127.0.0.1:{} with state file {}: {e}",
+                    args.port,
+                    path.display()
+                ),
+                None => eprintln!(
+                    "error: cannot listen on 127.0.0.1:{}: {e}\n  pick another with --port N (0 picks a free one)",
+                    args.port
+                ),
+            }
             return ExitCode::from(EXIT_FAILED);
         }
+    };
+    for warning in sandbox.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let memory = match &args.state_file {
+        Some(path) => format!("kept in {}", path.display()),
+        None => "this process only (--state-file PATH keeps it)".into(),
     };
     emit(&format!(
         "sandbox listening\n  base URL   {base}\n  endpoint   POST {endpoint}/kycs\n  API key    {key} (header x-api-key)\n  \
          rate limit {limit} {per} per key\n  errors     user ids ending 000000000SSS get status SSS \
-         (400 401 403 429 500 502 503 504)\npress Ctrl-C to stop\n",
+         (400 401 403 429 500 502 503 504)\n  memory     {memory}\npress Ctrl-C to stop\n",
         base = sandbox.base_url(),
         endpoint = sandbox.base_url().as_str().trim_end_matches('/'),
         key = sandbox.api_key(),

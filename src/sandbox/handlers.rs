@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
+use super::records::{Change, StoredResponse};
 use super::responses::{self, Reply};
-use super::state::{SandboxState, StoredResponse};
+use super::state::{RateDecision, SandboxState};
 use crate::domain::{
     FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, KycType, RedirectUri, UserId, requested_error,
 };
@@ -73,16 +74,32 @@ async fn initiate(
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
     let api_key = header(&headers, "x-api-key").unwrap_or_default();
     let rate = state.count_request(&api_key);
-    let reply = respond(
-        &state,
-        &method,
-        &headers,
-        &api_key,
-        rate.exceeded,
-        rate.reset_secs,
-        &body,
-    )
-    .await;
+    // In a task of its own: a client that hangs up does not cut the request short between
+    // saving its outcome and counting it.
+    let task = tokio::spawn(async move {
+        let mut change = Change::request();
+        let reply = respond(
+            &state,
+            &method,
+            &headers,
+            &api_key,
+            &rate,
+            &body,
+            &mut change,
+        )
+        .await;
+        match reply {
+            Answer::Ready(reply) => durable(&state, change, reply).await,
+            Answer::Saved(reply) => reply,
+        }
+    });
+    let reply = task.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "sandbox request failed");
+        Reply::json(
+            500,
+            json!({"error": {"code": "internal_error", "message": "An unexpected error occurred"}}),
+        )
+    });
     reply
         .with_header("x-request-id", request_id)
         .with_header("x-ratelimit-limit", rate.limit)
@@ -91,80 +108,109 @@ async fn initiate(
         .into_response()
 }
 
+/// A reply whose change is still to be saved, or one already saved.
+enum Answer {
+    Ready(Reply),
+    Saved(Reply),
+}
+
+/// `reply` once `change` is saved; a 503 (nothing initiated, retry) if it cannot be.
+async fn durable(state: &SandboxState, change: Change, reply: Reply) -> Reply {
+    match state.commit(change).await {
+        Ok(()) => reply,
+        Err(e) => responses::unsaved(&e, state.config.unavailable_retry_after),
+    }
+}
+
 async fn respond(
     state: &SandboxState,
     method: &Method,
     headers: &HeaderMap,
     api_key: &str,
-    rate_exceeded: bool,
-    reset_secs: u64,
+    rate: &RateDecision,
     body: &[u8],
-) -> Reply {
+    change: &mut Change,
+) -> Answer {
     if api_key != state.config.api_key {
-        return responses::unauthenticated();
+        return Answer::Ready(responses::unauthenticated());
     }
-    if rate_exceeded {
-        return responses::rate_limited(reset_secs.max(1));
+    if rate.exceeded {
+        return Answer::Ready(responses::rate_limited(rate.reset_secs.max(1)));
     }
     if *method != Method::POST && *method != Method::PUT {
-        return Reply::problem(
-            405,
-            "Method Not Allowed",
-            "use POST (or PUT) on /v1/kycs",
-            json!([]),
-        )
-        .with_header("allow", "POST, PUT");
+        return Answer::Ready(
+            Reply::problem(
+                405,
+                "Method Not Allowed",
+                "use POST (or PUT) on /v1/kycs",
+                json!([]),
+            )
+            .with_header("allow", "POST, PUT"),
+        );
     }
     let Some(idem) = header(headers, "x-idempotency-key") else {
-        return process(state, None, body).await;
+        return Answer::Ready(process(state, body, change).await);
     };
     if idem.is_empty() || idem.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
-        return Reply::problem(
+        return Answer::Ready(Reply::problem(
             400,
             "Invalid request",
             "x-idempotency-key must be 1 to 64 characters",
             json!([{"pointer": "header:x-idempotency-key", "detail": "1 to 64 characters"}]),
-        );
+        ));
     }
     state.note_key_request(&idem);
+    change.key = Some(idem.clone());
+    change.key_stats.requests = 1;
     let slot = state.slot(api_key, &idem);
     // Holding the slot makes a concurrent retry wait for the first answer, then replay it.
     let mut stored = slot.lock().await;
     if let Some(previous) = stored.as_ref() {
         if previous.method != method.as_str() || previous.body != body {
-            return Reply::problem(
+            return Answer::Ready(Reply::problem(
                 422,
                 "Idempotency key reused",
                 "this x-idempotency-key was already used with a different request",
                 json!([{"pointer": "header:x-idempotency-key", "detail": "reused with another body"}]),
-            );
+            ));
         }
-        state.note_replay(&idem);
+        change.key_stats.replays = 1;
         let reply = Reply {
             status: previous.status,
             content_type: previous.content_type.clone(),
             headers: previous.headers.clone(),
             body: previous.response_body.clone(),
         };
-        return reply.with_header("x-idempotent-replayed", "true");
+        return Answer::Ready(reply.with_header("x-idempotent-replayed", "true"));
     }
-    let reply = process(state, Some(&idem), body).await;
+    let reply = process(state, body, change).await;
     // Transient answers and rate limits are not kept: a retry with the same key must get through.
-    if !matches!(reply.status, 429 | 502 | 503 | 504) {
-        *stored = Some(StoredResponse {
-            method: method.as_str().to_string(),
-            body: body.to_vec(),
-            status: reply.status,
-            content_type: reply.content_type.clone(),
-            headers: reply.headers.clone(),
-            response_body: reply.body.clone(),
-        });
+    if matches!(reply.status, 429 | 502 | 503 | 504) {
+        return Answer::Ready(reply);
     }
-    reply
+    let response = StoredResponse {
+        method: method.as_str().to_string(),
+        body: body.to_vec(),
+        status: reply.status,
+        content_type: reply.content_type.clone(),
+        headers: reply.headers.clone(),
+        response_body: reply.body.clone(),
+    };
+    change.stored = Some(response.clone());
+    // Saved while the slot is held, and kept only once saved: what a retry replays is what
+    // a restarted sandbox would replay too.
+    match state.commit(std::mem::take(change)).await {
+        Ok(()) => {
+            *stored = Some(response);
+            Answer::Saved(reply)
+        }
+        Err(e) => Answer::Saved(responses::unsaved(&e, state.config.unavailable_retry_after)),
+    }
 }
 
-/// Validates the body, then answers on demand or creates the verification.
-async fn process(state: &SandboxState, idem: Option<&str>, body: &[u8]) -> Reply {
+/// Validates the body, then answers on demand or creates the verification (counted in
+/// `change`).
+async fn process(state: &SandboxState, body: &[u8], change: &mut Change) -> Reply {
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
@@ -179,7 +225,10 @@ async fn process(state: &SandboxState, idem: Option<&str>, body: &[u8]) -> Reply
         return responses::on_demand(status, state.config.unavailable_retry_after);
     }
     let id = format!("kyc-{}", uuid::Uuid::new_v4());
-    state.note_verification(idem);
+    change.verifications = 1;
+    if change.key.is_some() {
+        change.key_stats.verifications = 1;
+    }
     Reply::json(
         201,
         json!({

@@ -4,15 +4,24 @@
 //! Rules: one fixed API key (401 otherwise); body validation (400 naming the field);
 //! error on demand for user ids ending `000000000SSS`; idempotent replay (422 when a key is
 //! reused with another body); a per-key rate-limit window; a fresh `x-request-id` always.
+//!
+//! With a state file it keeps its memory (stored responses and counters, not the rate-limit
+//! windows) across restarts, so an outcome left unknown can be settled later: a retry with
+//! the same idempotency key replays the stored response instead of initiating again.
 
 /// The routes.
 mod handlers;
+/// The state file.
+mod journal;
+/// What the sandbox remembers, as plain data.
+mod records;
 /// Bodies and headers shaped like the platform's.
 mod responses;
 /// Rate-limit windows, idempotency memory, counters.
 mod state;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use state::{KeyStats, SandboxStats};
+pub use records::{KeyStats, SandboxStats};
 
 /// The API key the sandbox accepts unless told otherwise; the default profile uses it.
 pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
@@ -28,6 +37,8 @@ pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
 pub const SANDBOX_BASE_PATH: &str = "/v1";
 /// The rate-limit window unless told otherwise: a minute, like the platform's.
 pub const DEFAULT_RATE_WINDOW: Duration = Duration::from_secs(60);
+/// The name of the sandbox's state file in the console's data folder.
+pub const SANDBOX_STATE_FILE: &str = "sandbox-state.json";
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
@@ -45,6 +56,9 @@ pub struct SandboxConfig {
     pub unavailable_retry_after: u64,
     /// Added before every answer to the initiate endpoint, to act like a slow platform.
     pub latency: Duration,
+    /// Where the sandbox keeps its memory across restarts (stored responses and counters);
+    /// `None` keeps it in this process only. Its folder is created (owner only) if missing.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -56,6 +70,7 @@ impl Default for SandboxConfig {
             gateway_timeout_delay: Duration::from_secs(2),
             unavailable_retry_after: 1,
             latency: Duration::ZERO,
+            state_file: None,
         }
     }
 }
@@ -66,14 +81,28 @@ pub struct Sandbox {
     state: Arc<state::SandboxState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    warnings: Vec<String>,
 }
 
 impl Sandbox {
-    /// Starts on `127.0.0.1:port` (0 picks a free port).
+    /// Starts on `127.0.0.1:port` (0 picks a free port), with the memory its state file
+    /// holds if it has one. Fails if it cannot listen, or cannot read or write the state
+    /// file, or another sandbox uses that file. A file it cannot make sense of is not an
+    /// error: it is kept aside, the sandbox starts with no memory, and
+    /// [`Sandbox::warnings`] says so.
     pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Sandbox> {
+        let (journal, memory, warnings) = match config.state_file.clone() {
+            Some(path) => {
+                let opened = tokio::task::spawn_blocking(move || journal::Journal::open(&path))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                (Some(opened.journal), opened.memory, opened.warnings)
+            }
+            None => (None, records::Snapshot::default(), Vec::new()),
+        };
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(state::SandboxState::new(config, addr));
+        let state = Arc::new(state::SandboxState::new(config, addr, journal, memory));
         let app = handlers::router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -90,7 +119,14 @@ impl Sandbox {
             state,
             shutdown: Some(tx),
             task: Some(task),
+            warnings,
         })
+    }
+
+    /// What the operator should know about its state file: a file kept aside as
+    /// unreadable, a last line dropped. Also logged.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The address it listens on.
@@ -126,6 +162,10 @@ impl Sandbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        // Requests still running in their own tasks can no longer save anything; the file
+        // is free for another sandbox once this returns.
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.close()).await;
     }
 }
 

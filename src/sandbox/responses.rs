@@ -82,6 +82,19 @@ pub fn rate_limited(retry_after: u64) -> Reply {
     .with_header("retry-after", retry_after)
 }
 
+/// The sandbox could not save what a request changed: nothing was initiated or kept, and
+/// a retry with the same idempotency key is safe.
+pub fn unsaved(why: &str, retry_after: u64) -> Reply {
+    Reply::json(
+        503,
+        json!({
+            "message": format!("Service Unavailable: the sandbox could not save its state ({why}); nothing was initiated, retry with the same idempotency key"),
+            "errors": [],
+        }),
+    )
+    .with_header("retry-after", retry_after)
+}
+
 /// What a user id ending in `000000000SSS` gets from the sandbox.
 pub fn on_demand(status: u16, retry_after: u64) -> Reply {
     match status {

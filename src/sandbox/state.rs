@@ -1,42 +1,18 @@
 //! The sandbox's memory: rate-limit windows, stored responses for idempotency, counters.
+//! With a state file, every change but the rate-limit windows is written there before the
+//! response that reflects it goes out.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use super::journal::Journal;
+use super::records::{Change, KeyStats, SandboxStats, Snapshot, StoredResponse};
 use super::{SANDBOX_BASE_PATH, SandboxConfig};
 
-/// A response kept for replay.
-#[derive(Debug, Clone)]
-pub struct StoredResponse {
-    pub method: String,
-    pub body: Vec<u8>,
-    pub status: u16,
-    pub content_type: String,
-    pub headers: Vec<(String, String)>,
-    pub response_body: Vec<u8>,
-}
-
-/// Totals over the sandbox's life.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct SandboxStats {
-    pub requests: u64,
-    pub verifications: u64,
-}
-
-/// What the sandbox saw for one idempotency key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct KeyStats {
-    /// Requests that carried the key.
-    pub requests: u64,
-    /// Verifications it created (never more than one).
-    pub verifications: u64,
-    /// Stored responses it replayed.
-    pub replays: u64,
-}
-
 /// The outcome of counting a request against its key's window.
+#[derive(Debug, Clone, Copy)]
 pub struct RateDecision {
     pub limit: u32,
     pub remaining: u32,
@@ -59,14 +35,63 @@ pub struct SandboxState {
     pub config: SandboxConfig,
     addr: SocketAddr,
     inner: Mutex<Inner>,
+    journal: Option<Journal>,
 }
 
 impl SandboxState {
-    pub fn new(config: SandboxConfig, addr: SocketAddr) -> Self {
+    /// A sandbox's state starting from `memory`, saving changes through `journal` if any.
+    /// Stored responses are scoped by the API key the sandbox accepts (the only one that
+    /// gets that far); the file does not hold it.
+    pub fn new(
+        config: SandboxConfig,
+        addr: SocketAddr,
+        journal: Option<Journal>,
+        memory: Snapshot,
+    ) -> Self {
+        let mut inner = Inner {
+            stats: memory.stats,
+            ..Inner::default()
+        };
+        for (key, remembered) in memory.keys {
+            inner.keys.insert(key.clone(), remembered.stats);
+            if let Some(stored) = remembered.stored {
+                let slot = Arc::new(tokio::sync::Mutex::new(Some(stored)));
+                inner.slots.insert((config.api_key.clone(), key), slot);
+            }
+        }
         Self {
             config,
             addr,
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(inner),
+            journal,
+        }
+    }
+
+    /// Saves `change` (with a state file, durably) and then counts its outcome: the
+    /// verifications and replays. What a request received is counted on arrival, by
+    /// [`Self::count_request`] and [`Self::note_key_request`]. When the change cannot be
+    /// saved nothing is counted, and the caller must not keep its stored response either.
+    pub async fn commit(&self, change: Change) -> Result<(), String> {
+        let (verifications, key, key_stats) =
+            (change.verifications, change.key.clone(), change.key_stats);
+        if let Some(journal) = &self.journal {
+            journal.write(change).await?;
+        }
+        let mut inner = self.lock();
+        inner.stats.verifications = inner.stats.verifications.saturating_add(verifications);
+        if let Some(key) = key {
+            inner.keys.entry(key).or_default().add(KeyStats {
+                requests: 0,
+                ..key_stats
+            });
+        }
+        Ok(())
+    }
+
+    /// Closes the state file, if any, once the writes under way are done.
+    pub fn close(&self) {
+        if let Some(journal) = &self.journal {
+            journal.close();
         }
     }
 
@@ -124,22 +149,6 @@ impl SandboxState {
             .entry(idempotency_key.to_string())
             .or_default()
             .requests += 1;
-    }
-
-    pub fn note_replay(&self, idempotency_key: &str) {
-        self.lock()
-            .keys
-            .entry(idempotency_key.to_string())
-            .or_default()
-            .replays += 1;
-    }
-
-    pub fn note_verification(&self, idempotency_key: Option<&str>) {
-        let mut inner = self.lock();
-        inner.stats.verifications += 1;
-        if let Some(key) = idempotency_key {
-            inner.keys.entry(key.to_string()).or_default().verifications += 1;
-        }
     }
 
     pub fn stats(&self) -> SandboxStats {
