@@ -46,7 +46,7 @@ impl Session {
         let config = config::load(options.config.as_deref(), paths)?;
         let profile = target::choose(&options.target, &config)?;
         let store = Arc::new(SqliteStore::open_in(&paths.data_dir)?);
-        let mut targets = Targets::new();
+        let mut targets = Targets::in_data_dir(&paths.data_dir);
         let opened = targets.open(&profile).await?;
         let operator = config.operator.clone().unwrap_or_else(operator_name);
         let to = opened.destination(&operator);

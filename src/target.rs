@@ -2,11 +2,12 @@
 //! starting the embedded sandbox when needed and reading the profile's key once.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::api::{ApiClient, ApiKey, ClientError, ClientOptions, Target};
 use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile};
 use crate::production::is_production_url;
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::{SANDBOX_STATE_FILE, Sandbox, SandboxConfig};
 use crate::send::Destination;
 
 /// The name an ad-hoc `--base-url` target goes by.
@@ -116,11 +117,23 @@ impl Opened {
 pub struct Targets {
     sandbox: Option<Sandbox>,
     keys: HashMap<String, ApiKey>,
+    /// Where the embedded sandbox keeps its memory; none keeps it in the process.
+    sandbox_state: Option<PathBuf>,
 }
 
 impl Targets {
+    /// An opener whose embedded sandbox forgets everything when the process ends.
     pub fn new() -> Targets {
         Targets::default()
+    }
+
+    /// An opener whose embedded sandbox keeps its memory in the data directory: an outcome
+    /// left unknown is replayed after a restart, never initiated again.
+    pub fn in_data_dir(data_dir: &Path) -> Targets {
+        Targets {
+            sandbox_state: Some(data_dir.join(SANDBOX_STATE_FILE)),
+            ..Targets::default()
+        }
     }
 
     /// Opens a profile: its target, its key (read once), and a client for it.
@@ -166,9 +179,23 @@ impl Targets {
 
     async fn sandbox(&mut self) -> Result<&Sandbox, TargetError> {
         if self.sandbox.is_none() {
-            let started = Sandbox::start(SandboxConfig::default(), 0)
-                .await
-                .map_err(TargetError::Sandbox)?;
+            let config = SandboxConfig {
+                state_file: self.sandbox_state.clone(),
+                ..SandboxConfig::default()
+            };
+            let started = match Sandbox::start(config, 0).await {
+                // Another console on this data directory has the file: this one's sandbox
+                // keeps its memory in the process (history still guards against twice).
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tracing::warn!(error = %e, "embedded sandbox memory kept in this process only");
+                    Sandbox::start(SandboxConfig::default(), 0).await
+                }
+                other => other,
+            }
+            .map_err(TargetError::Sandbox)?;
+            for warning in started.warnings() {
+                tracing::warn!(%warning, "embedded sandbox");
+            }
             self.sandbox = Some(started);
         }
         self.sandbox

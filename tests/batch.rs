@@ -10,18 +10,16 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{KEY_VAR, Run, SandboxProcess, TestSandbox, bare, random_user, sending};
+use common::{
+    KEY_VAR, Run, Standalone, TestSandbox, bare, column, count, history, id_list, path_arg,
+    random_user, sending, wait_for_exit, wait_for_outcomes, write_file,
+};
 use kyc_console::domain::error_on_demand_id;
-use kyc_console::history::HISTORY_FILE;
-use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, SandboxConfig, SandboxStats};
+use kyc_console::sandbox::{SANDBOX_API_KEY, SandboxConfig};
 use serde_json::Value;
-
-/// How long any wait for a child process or a condition may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(120);
 
 /// A user id the sandbox answers `status` for, unique by `n`: the sandbox reads only the
 /// last twelve digits, so the first group carries the counter.
@@ -48,144 +46,6 @@ fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
     stdin.write_all(input).expect("stdin is written");
     drop(stdin);
     Run::lossy(child.wait_with_output().expect("the binary ends"))
-}
-
-/// `history --json --limit 1000` as rows, newest first.
-fn history(data: &Path) -> Vec<Value> {
-    match run(bare(data).args(["history", "--json", "--limit", "1000"]))
-        .expect(0)
-        .json()
-    {
-        Value::Array(rows) => rows,
-        other => panic!("not an array: {other}"),
-    }
-}
-
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("the file is written");
-    path
-}
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// Waits for a child with a deadline (killing it and failing if it does not end).
-fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child did not end within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-// --- the history file, read directly ------------------------------------------------------
-
-/// The history file of a data directory, opened without creating it.
-fn db(data: &Path) -> Option<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open_with_flags(
-        data.join(HISTORY_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .ok()?;
-    conn.busy_timeout(Duration::from_secs(10)).ok()?;
-    Some(conn)
-}
-
-/// One integer from the history file, or `None` while it (or its schema) does not exist yet.
-fn try_count(data: &Path, sql: &str) -> Option<i64> {
-    db(data)?.query_row(sql, [], |r| r.get(0)).ok()
-}
-
-fn count(data: &Path, sql: &str) -> i64 {
-    try_count(data, sql).unwrap_or_else(|| panic!("cannot read the history file: {sql}"))
-}
-
-/// Every text value of a one-column query.
-fn column(data: &Path, sql: &str) -> Vec<String> {
-    let conn = db(data).expect("the history file exists");
-    let mut stmt = conn.prepare(sql).expect("a valid query");
-    stmt.query_map([], |r| r.get(0))
-        .expect("the query runs")
-        .collect::<Result<_, _>>()
-        .expect("text values")
-}
-
-/// Polls until the history file holds at least `n` rows with an outcome.
-fn wait_for_outcomes(data: &Path, n: i64, child: &mut Child) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let done = try_count(
-            data,
-            "SELECT count(*) FROM submissions WHERE outcome IS NOT NULL",
-        )
-        .unwrap_or(0);
-        if done >= n {
-            return;
-        }
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            panic!("the batch ended ({status}) before {n} rows had an outcome ({done} had)");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {done} rows had an outcome after {DEADLINE:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-// --- sandboxes -------------------------------------------------------------------------------
-
-/// A standalone sandbox child with a runtime to ask it for its numbers from a plain test.
-struct Standalone {
-    process: SandboxProcess,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Standalone {
-    fn start(latency_ms: u64, rate_limit: u32) -> Standalone {
-        Standalone {
-            process: SandboxProcess::start(latency_ms, Some(rate_limit)),
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime"),
-        }
-    }
-
-    fn base_url(&self) -> &str {
-        &self.process.base_url
-    }
-
-    fn stats(&self) -> SandboxStats {
-        self.runtime.block_on(self.process.stats())
-    }
-
-    /// What the sandbox saw for each idempotency key.
-    fn key_stats(&self, keys: &[String]) -> Vec<KeyStats> {
-        self.runtime.block_on(async {
-            let mut all = Vec::with_capacity(keys.len());
-            for key in keys {
-                all.push(self.process.key_stats(key).await);
-            }
-            all
-        })
-    }
-}
-
-/// A file of `n` fresh user ids, one per line.
-fn id_list(dir: &Path, n: usize) -> (PathBuf, Vec<String>) {
-    let users: Vec<String> = (0..n).map(|_| random_user()).collect();
-    let path = write_file(dir, "ids.txt", (users.join("\n") + "\n").as_bytes());
-    (path, users)
 }
 
 // --- 1. a mixed file -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ const COLUMNS: [&str; 13] = [
     "request_id",
 ];
 
-/// The id `initiate` printed: `history       #7 (kyc-console show 7)`.
+/// The id `initiate` printed: ``history       #7 (`kyc-console show 7`)``.
 fn recorded_id(run: &Run) -> i64 {
     run.stdout
         .lines()

@@ -457,3 +457,59 @@ async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
     c.ctrl('q');
     c.task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_second_verification_for_the_same_user_asks_first_and_no_sends_nothing() {
+    let mut c = Console::start(120, 40).await;
+    let user = UserId::random();
+    c.type_text(user.as_str());
+    c.ctrl('s');
+    c.wait("the first initiated", |o| {
+        count(o, OutcomeKind::Initiated) == 1
+    })
+    .await;
+    // Rapid entry cleared the id: the same one again.
+    c.type_text(user.as_str());
+    c.ctrl('s');
+    let asked = c
+        .wait("the duplicate question", |o| {
+            matches!(
+                o.state.overlay,
+                Some(Overlay::Confirm(Confirm::Duplicate { .. }))
+            )
+        })
+        .await;
+    assert!(
+        asked.screen.contains("submission #1 (initiated"),
+        "{}",
+        asked.screen
+    );
+    c.press(KeyCode::Enter);
+    let declined = c
+        .wait("the question answered no", |o| o.state.overlay.is_none())
+        .await;
+    assert!(declined.screen.contains("not sent"), "{}", declined.screen);
+    assert_eq!(
+        c.sandbox.stats().verifications,
+        1,
+        "no is the default: nothing sent"
+    );
+    assert_eq!(declined.state.in_flight(), 0);
+
+    c.ctrl('s');
+    c.wait("asked again", |o| {
+        matches!(
+            o.state.overlay,
+            Some(Overlay::Confirm(Confirm::Duplicate { .. }))
+        )
+    })
+    .await;
+    c.press(KeyCode::Char('y'));
+    c.wait("the second initiated", |o| {
+        count(o, OutcomeKind::Initiated) == 2
+    })
+    .await;
+    assert_eq!(c.sandbox.stats().verifications, 2);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}

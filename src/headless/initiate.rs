@@ -115,7 +115,7 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
             } else {
                 emit(&describe_exchange(&exchange));
                 emit(&format!(
-                    "  {:<13} #{id} ({})\n",
+                    "  {:<13} #{id} (`{}`)\n",
                     "history",
                     hints::command(global, &session, &format!("show {id}"))
                 ));

@@ -11,7 +11,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use kyc_console::history::HISTORY_FILE;
 use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig, SandboxStats};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -73,6 +75,11 @@ impl Run {
     }
 
     /// A finished run, with any bytes that are not UTF-8 replaced.
+    /// Runs a command to its end.
+    pub fn lossy_of(cmd: &mut std::process::Command) -> Run {
+        Run::lossy(cmd.output().expect("the binary runs"))
+    }
+
     pub fn lossy(output: Output) -> Run {
         Run {
             code: output.status.code().expect("an exit code"),
@@ -205,9 +212,15 @@ impl SandboxProcess {
 
     /// `kyc-console sandbox --port 0 <args>`, once it has said where it listens.
     pub fn start_with(args: &[&str]) -> SandboxProcess {
+        SandboxProcess::start_on(0, args)
+    }
+
+    /// `kyc-console sandbox --port PORT <args>`, once it has said where it listens.
+    pub fn start_on(port: u16, args: &[&str]) -> SandboxProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cmd = bare(dir.path());
-        cmd.args(["sandbox", "--port", "0"]).args(args);
+        let port = port.to_string();
+        cmd.args(["sandbox", "--port", port.as_str()]).args(args);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -259,11 +272,179 @@ impl SandboxProcess {
     }
 }
 
+impl SandboxProcess {
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// --- batches and the history file ------------------------------------------------------------
+
+/// How long any wait for a child process or a condition may take before the test fails.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A free port on loopback (bound, then released for a server to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Every history row of a data directory, as `history --json` prints them.
+pub fn history(data: &Path) -> Vec<Value> {
+    match Run::lossy_of(bare(data).args(["history", "--json", "--limit", "1000"]))
+        .expect(0)
+        .json()
+    {
+        Value::Array(rows) => rows,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("the file is written");
+    path
+}
+
+pub fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// Waits for a child with a deadline (killing it and failing if it does not end).
+pub fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child did not end within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// --- the history file, read directly ------------------------------------------------------
+
+/// The history file of a data directory, opened without creating it.
+pub fn db(data: &Path) -> Option<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        data.join(HISTORY_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    conn.busy_timeout(Duration::from_secs(10)).ok()?;
+    Some(conn)
+}
+
+/// One integer from the history file, or `None` while it (or its schema) does not exist yet.
+pub fn try_count(data: &Path, sql: &str) -> Option<i64> {
+    db(data)?.query_row(sql, [], |r| r.get(0)).ok()
+}
+
+pub fn count(data: &Path, sql: &str) -> i64 {
+    try_count(data, sql).unwrap_or_else(|| panic!("cannot read the history file: {sql}"))
+}
+
+/// Every text value of a one-column query.
+pub fn column(data: &Path, sql: &str) -> Vec<String> {
+    let conn = db(data).expect("the history file exists");
+    let mut stmt = conn.prepare(sql).expect("a valid query");
+    stmt.query_map([], |r| r.get(0))
+        .expect("the query runs")
+        .collect::<Result<_, _>>()
+        .expect("text values")
+}
+
+/// Polls until the history file holds at least `n` rows with an outcome.
+pub fn wait_for_outcomes(data: &Path, n: i64, child: &mut Child) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let done = try_count(
+            data,
+            "SELECT count(*) FROM submissions WHERE outcome IS NOT NULL",
+        )
+        .unwrap_or(0);
+        if done >= n {
+            return;
+        }
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            panic!("the batch ended ({status}) before {n} rows had an outcome ({done} had)");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {done} rows had an outcome after {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// --- sandboxes -------------------------------------------------------------------------------
+
+/// A standalone sandbox child with a runtime to ask it for its numbers from a plain test.
+pub struct Standalone {
+    pub process: SandboxProcess,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Standalone {
+    pub fn start(latency_ms: u64, rate_limit: u32) -> Standalone {
+        Standalone::of(SandboxProcess::start(latency_ms, Some(rate_limit)))
+    }
+
+    /// `kyc-console sandbox --port PORT <args>`.
+    pub fn on_port(port: u16, args: &[&str]) -> Standalone {
+        Standalone::of(SandboxProcess::start_on(port, args))
+    }
+
+    fn of(process: SandboxProcess) -> Standalone {
+        Standalone {
+            process,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.process.base_url
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.runtime.block_on(self.process.stats())
+    }
+
+    /// What the sandbox saw for each idempotency key.
+    pub fn key_stats(&self, keys: &[String]) -> Vec<KeyStats> {
+        self.runtime.block_on(async {
+            let mut all = Vec::with_capacity(keys.len());
+            for key in keys {
+                all.push(self.process.key_stats(key).await);
+            }
+            all
+        })
+    }
+}
+
+/// A file of `n` fresh user ids, one per line.
+pub fn id_list(dir: &Path, n: usize) -> (PathBuf, Vec<String>) {
+    let users: Vec<String> = (0..n).map(|_| random_user()).collect();
+    let path = write_file(dir, "ids.txt", (users.join("\n") + "\n").as_bytes());
+    (path, users)
 }
 
 // --- scanning for secrets --------------------------------------------------------------------
