@@ -33,6 +33,7 @@ fn populate(store: &SqliteStore, rows: usize) {
                 profile: "sandbox".into(),
                 base_url: "http://127.0.0.1:1/v1".into(),
                 target: "embedded sandbox".into(),
+                key_env: None,
                 user_id: user_id.clone(),
                 kyc_type: KycType::ALL[i % 4],
                 redirect_uri: None,

@@ -108,6 +108,10 @@ impl Opened {
             target: identity(&self.profile, &self.target),
             production: self.profile.production,
             operator: operator.to_string(),
+            key_env: match (&self.profile.key, self.profile.name == CUSTOM_PROFILE) {
+                (KeySource::Env(name), true) => Some(name.clone()),
+                _ => None,
+            },
         }
     }
 }

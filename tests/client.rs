@@ -829,6 +829,7 @@ async fn a_not_sent_submission_is_unknown_while_it_is_sent_again() {
         target: format!("POST http://127.0.0.1:{port}/v1/kycs"),
         production: false,
         operator: "tester".into(),
+        key_env: None,
     };
     let never = CancellationToken::new();
     let request = request_for(UserId::random());

@@ -124,6 +124,7 @@ fn new_submission(
         profile: target.profile.clone(),
         base_url: format!("{}/", target.base_url),
         target: TARGET_IDENTITY.to_string(),
+        key_env: None,
         user_id: request.user_id.to_string(),
         kyc_type: request.kyc_type,
         redirect_uri: request

@@ -73,6 +73,7 @@ fn submission(user_id: &str, profile: &str, created_at: DateTime<Utc>) -> NewSub
         profile: profile.into(),
         base_url: "http://127.0.0.1:9/v1".into(),
         target: "POST http://127.0.0.1:9/v1/kycs".into(),
+        key_env: None,
         user_id: user_id.into(),
         kyc_type: KycType::Full,
         redirect_uri: None,

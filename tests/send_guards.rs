@@ -445,3 +445,32 @@ fn an_ad_hoc_target_prints_commands_that_reach_it_again() {
     }
     assert_eq!(sb.stats().verifications, 1);
 }
+
+#[test]
+fn resuming_a_batch_from_another_target_prints_the_command_that_reaches_it() {
+    let sb = Standalone::start(0, 100_000);
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let (file, _) = id_list(files.path(), 3);
+    let sent = Run::lossy_of(sending(data.path(), sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+    ]))
+    .expect(0);
+    let batch_id = column(data.path(), "SELECT id FROM batches").remove(0);
+    assert!(sent.stderr.contains(&batch_id), "{}", sent.stderr);
+
+    // From the default profile (the embedded sandbox), the batch is elsewhere.
+    let elsewhere = kyc(data.path(), &["batch", "--resume", &batch_id, "--yes"]).expect(2);
+    let printed = printed_commands(&elsewhere.stderr);
+    assert_eq!(printed.len(), 1, "{}", elsewhere.stderr);
+    assert!(printed[0].contains("--base-url"), "{}", printed[0]);
+    let resumed = run_printed(&format!("{} --yes", printed[0])).expect(0);
+    assert!(
+        resumed.stderr.contains("0 of 3 row(s)"),
+        "{}",
+        resumed.stderr
+    );
+    assert_eq!(sb.stats().verifications, 3);
+}

@@ -149,14 +149,14 @@ async fn resume(global: &GlobalArgs, session: &Session, args: &BatchArgs, id: &s
     if let Some(Ok(first)) = target
         && first.new.target != session.to.target
     {
-        let flags = hints::target_flags(
-            global,
-            &info.batch.profile,
-            &first.new.base_url,
-            &session.config.default_profile,
-        );
+        let reach = hints::Reach {
+            profile: &info.batch.profile,
+            base_url: &first.new.base_url,
+            key_env: first.new.key_env.as_deref(),
+        };
+        let command = hints::command_to(global, session, &reach, &format!("batch --resume {id}"));
         return invalid(format!(
-            "batch {id} was sent to {} (profile {}), not to {}: run `kyc-console batch --resume {id}{flags}`",
+            "batch {id} was sent to {} (profile {}), not to {}: run `{command}`",
             first.new.target, info.batch.profile, session.to.target
         ));
     }

@@ -8,35 +8,44 @@ use crate::target::CUSTOM_PROFILE;
 
 /// `kyc-console REST` with the flags that reach the session's target and files.
 pub fn command(global: &GlobalArgs, session: &Session, rest: &str) -> String {
-    let target = target_flags(
-        global,
-        &session.profile.name,
-        session.opened.target.base_url.as_ref(),
-        &session.config.default_profile,
-    );
+    let key_env = session.to.key_env.as_deref();
+    let reach = Reach {
+        profile: &session.profile.name,
+        base_url: session.opened.target.base_url.as_ref(),
+        key_env,
+    };
+    command_to(global, session, &reach, rest)
+}
+
+/// How a target was reached: by profile, or (ad hoc) by base URL and key variable.
+pub struct Reach<'a> {
+    pub profile: &'a str,
+    pub base_url: &'a str,
+    pub key_env: Option<&'a str>,
+}
+
+/// `kyc-console REST` with the flags that reach another target (a profile, or an ad-hoc
+/// base URL) and the files given.
+pub fn command_to(global: &GlobalArgs, session: &Session, reach: &Reach<'_>, rest: &str) -> String {
+    let target = target_flags(global, reach, &session.config.default_profile);
     format!("kyc-console {rest}{target}{}", file_flags(global))
 }
 
 /// The flags that choose a target: nothing for the default profile, `--profile NAME`
 /// for another, `--base-url URL --api-key-env NAME` for an ad-hoc one.
-pub fn target_flags(
-    global: &GlobalArgs,
-    profile: &str,
-    base_url: &str,
-    default_profile: &str,
-) -> String {
-    if profile == CUSTOM_PROFILE {
-        let key = global
-            .api_key_env
-            .as_deref()
+pub fn target_flags(global: &GlobalArgs, reach: &Reach<'_>, default_profile: &str) -> String {
+    if reach.profile == CUSTOM_PROFILE {
+        let key = reach
+            .key_env
+            .or(global.api_key_env.as_deref())
             .unwrap_or("VARIABLE_WITH_THE_KEY");
         format!(
             " --base-url {} --api-key-env {}",
-            quote(base_url),
+            quote(reach.base_url),
             quote(key)
         )
-    } else if profile != default_profile || global.profile.is_some() {
-        format!(" --profile {}", quote(profile))
+    } else if reach.profile != default_profile || global.profile.is_some() {
+        format!(" --profile {}", quote(reach.profile))
     } else {
         String::new()
     }
@@ -95,14 +104,24 @@ mod tests {
             api_key_env: Some("KEY".into()),
             ..GlobalArgs::default()
         };
+        let reach = |profile, key_env| Reach {
+            profile,
+            base_url: "http://127.0.0.1:9/v1",
+            key_env,
+        };
         assert_eq!(
-            target_flags(&global, CUSTOM_PROFILE, "http://127.0.0.1:9/v1", "sandbox"),
+            target_flags(&global, &reach(CUSTOM_PROFILE, None), "sandbox"),
             " --base-url http://127.0.0.1:9/v1 --api-key-env KEY"
         );
         let plain = GlobalArgs::default();
-        assert_eq!(target_flags(&plain, "sandbox", "x", "sandbox"), "");
         assert_eq!(
-            target_flags(&plain, "staging", "x", "sandbox"),
+            target_flags(&plain, &reach(CUSTOM_PROFILE, Some("REC")), "sandbox"),
+            " --base-url http://127.0.0.1:9/v1 --api-key-env REC",
+            "the variable recorded with the submission"
+        );
+        assert_eq!(target_flags(&plain, &reach("sandbox", None), "sandbox"), "");
+        assert_eq!(
+            target_flags(&plain, &reach("staging", None), "sandbox"),
             " --profile staging"
         );
     }

@@ -28,7 +28,10 @@ async fn open_for(
     let named = global.profile.is_some() || global.base_url.is_some();
     if !named {
         if original.new.profile == CUSTOM_PROFILE {
-            if global.api_key_env.is_none() {
+            if chosen.api_key_env.is_none() {
+                chosen.api_key_env.clone_from(&original.new.key_env);
+            }
+            if chosen.api_key_env.is_none() {
                 eprintln!(
                     "error: submission #{} went to {} (an ad-hoc target): add --api-key-env NAME \
                      with the variable that holds its key, or name another target with --profile\n\

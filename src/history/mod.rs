@@ -27,6 +27,9 @@ pub struct NewSubmission {
     /// The target's stable identity (e.g. `embedded sandbox`, `POST https://…/v1/kycs`):
     /// the scope of the duplicate guard, and what a retry with the same key must match.
     pub target: String,
+    /// For an ad-hoc target, the name (never the value) of the environment variable its
+    /// key came from, so commands printed later can name it.
+    pub key_env: Option<String>,
     pub user_id: String,
     pub kyc_type: KycType,
     pub redirect_uri: Option<String>,

@@ -298,6 +298,7 @@ mod tests {
                 profile: "sandbox".into(),
                 base_url: "http://127.0.0.1:1/".into(),
                 target: "embedded sandbox".into(),
+                key_env: None,
                 user_id: "usr-1".into(),
                 kyc_type: KycType::Full,
                 redirect_uri: None,

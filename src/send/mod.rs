@@ -27,6 +27,9 @@ pub struct Destination {
     pub production: bool,
     /// Who sends, recorded with each submission.
     pub operator: String,
+    /// For an ad-hoc target, the name of the variable holding its key (recorded so that
+    /// printed commands can name it; the key itself is never recorded).
+    pub key_env: Option<String>,
 }
 
 /// What the operator agreed to beyond a plain send: the answers to [`Question`]s.
@@ -131,6 +134,7 @@ impl Destination {
             profile: self.profile.clone(),
             base_url: self.client.target().base_url.to_string(),
             target: self.target.clone(),
+            key_env: self.key_env.clone(),
             user_id: request.user_id.to_string(),
             kyc_type: request.kyc_type,
             redirect_uri: request

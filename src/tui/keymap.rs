@@ -219,6 +219,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[BatchInput], &[ctrl('u')], Action::BatchClear, "clear", "clear the pasted text"),
     b(&[BatchPreview], &[ENTER, ctrl('s')], Action::BatchSend, "send", "send the valid rows (production asks for the profile's name)"),
     b(&[BatchPreview], &[ch('e')], Action::BatchEdit, "edit", "back to the pasted text"),
+    b(&[BatchPreview], &[ctrl('r')], Action::BatchResume, "", "resume the unfinished batch that holds rows of this list (the preview names it)"),
     b(&[BatchConfirm], &[ENTER], Action::BatchSend, "send", "send if the name matches"),
     b(&[BatchRun], &[ch(' ')], Action::BatchPause, "pause/resume", "pause or resume sending (rows in flight finish)"),
     b(&[BatchRun], &[ch('c')], Action::BatchStop, "stop", "send nothing more; the rest stays not sent, to resume later"),

@@ -46,7 +46,7 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
 /// What [`submission_from_row`] reads, in its order.
 pub(super) const SUBMISSION_COLUMNS: &str = "created_at, operator, profile, base_url, method, url, user_id, kyc_type, redirect_uri, \
      idempotency_key, request_headers, request_body, resend_of, batch_id, outcome, batch_line, \
-     dispatched_at IS NOT NULL, target";
+     dispatched_at IS NOT NULL, target, key_env";
 
 /// A submission as recorded, its outcome, and whether sending started.
 pub(super) fn submission_from_row(
@@ -60,6 +60,7 @@ pub(super) fn submission_from_row(
             profile: r.get(2)?,
             base_url: r.get(3)?,
             target: r.get(17)?,
+            key_env: r.get(18)?,
             user_id: r.get(6)?,
             kyc_type: KycType::parse(&r.get::<_, String>(7)?).unwrap_or(KycType::Full),
             redirect_uri: r.get(8)?,
@@ -89,7 +90,7 @@ pub(super) fn insert_submission(
     conn.execute(
         "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
          kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id, \
-         batch_line, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         batch_line, target, key_env) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             stamp(new.created_at),
             new.operator,
@@ -107,6 +108,7 @@ pub(super) fn insert_submission(
             new.batch_id,
             new.batch_line,
             new.target,
+            new.key_env,
         ],
     )?;
     Ok(conn.last_insert_rowid())

@@ -82,6 +82,7 @@ fn migrations() -> Migrations<'static> {
         M::up(
             r#"
         ALTER TABLE submissions ADD COLUMN target TEXT NOT NULL DEFAULT '';
+        ALTER TABLE submissions ADD COLUMN key_env TEXT;
         UPDATE submissions SET target = CASE
             WHEN profile = 'sandbox' AND (base_url LIKE 'http://127.0.0.1:%' OR base_url LIKE 'http://localhost:%')
                 THEN 'embedded sandbox'

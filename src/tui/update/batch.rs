@@ -98,13 +98,13 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
-        Action::BatchResume => match b.unfinished.first() {
+        Action::BatchResume => match resumable(b) {
             None => {
                 b.error = Some("no interrupted batch for this profile".into());
                 Vec::new()
             }
-            Some(u) => {
-                b.pending_resume = Some(u.id.clone());
+            Some(id) => {
+                b.pending_resume = Some(id);
                 if needs_name {
                     b.stage = Stage::Confirm;
                     b.confirm = tui_input::Input::default();
@@ -162,6 +162,19 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         },
         _ => Vec::new(),
     }
+}
+
+/// The batch to resume: in a preview, the unfinished batch that holds rows of it; else
+/// the profile's newest interrupted one.
+fn resumable(b: &BatchScreen) -> Option<String> {
+    let holding = match b.stage {
+        Stage::Preview => b
+            .plan
+            .as_ref()
+            .and_then(|p| p.holding_batches().into_iter().next()),
+        _ => None,
+    };
+    holding.or_else(|| b.unfinished.first().map(|u| u.id.clone()))
 }
 
 fn start(b: &mut BatchScreen, route: RouteId) -> Vec<Effect> {

@@ -516,6 +516,7 @@ fn help_and_answered_questions_return_to_the_detail_they_were_opened_from() {
             profile: "production".into(),
             base_url: "http://127.0.0.1:1/v1".into(),
             target: "embedded sandbox".into(),
+            key_env: None,
             user_id: GOOD.into(),
             kyc_type: KycType::Full,
             redirect_uri: None,
@@ -650,4 +651,30 @@ fn the_quit_question_pauses_a_running_batch_and_counts_queued_rows_apart() {
     assert!(key(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL).is_empty());
     assert!(press(&mut s, KeyCode::Char('n')).is_empty());
     assert!(s.batch.as_ref().is_some_and(|b| b.paused));
+}
+
+#[test]
+fn in_a_preview_ctrl_r_resumes_the_unfinished_batch_holding_its_rows() {
+    use crate::batch::{Check, Plan, PlannedRow};
+    use crate::tui::batch_state::BatchScreen;
+    let mut s = state(false);
+    let mut b = BatchScreen::new();
+    let plan = Plan {
+        rows: vec![PlannedRow {
+            line: 1,
+            written: GOOD.into(),
+            request: None,
+            check: Check::Held {
+                submission: 4,
+                batch: Some("b-held".into()),
+            },
+        }],
+    };
+    b.show_plan("pasted".into(), plan);
+    s.batch = Some(b);
+    let effects = key(&mut s, KeyCode::Char('r'), KeyModifiers::CONTROL);
+    assert!(
+        matches!(effects.as_slice(), [Effect::BatchResume { batch_id, .. }] if batch_id == "b-held"),
+        "{effects:?}"
+    );
 }

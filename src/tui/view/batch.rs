@@ -202,15 +202,29 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
                 Span::styled(value.to_string(), t.input_focused()),
             ])
         }
-        _ => Line::styled(
-            format!(
-                "{} sends the valid rows · {} edits · {} closes",
-                key_name(Mode::BatchPreview, Action::BatchSend),
-                key_name(Mode::BatchPreview, Action::BatchEdit),
-                key_name(Mode::BatchPreview, Action::Close)
+        _ => match b
+            .plan
+            .as_ref()
+            .and_then(|p| p.holding_batches().into_iter().next())
+        {
+            Some(holding) => Line::styled(
+                format!(
+                    "batch {holding} holds rows of this list, unfinished: {} resumes it · {} sends the valid rows",
+                    key_name(Mode::BatchPreview, Action::BatchResume),
+                    key_name(Mode::BatchPreview, Action::BatchSend),
+                ),
+                t.warn(),
             ),
-            t.muted(),
-        ),
+            None => Line::styled(
+                format!(
+                    "{} sends the valid rows · {} edits · {} closes",
+                    key_name(Mode::BatchPreview, Action::BatchSend),
+                    key_name(Mode::BatchPreview, Action::BatchEdit),
+                    key_name(Mode::BatchPreview, Action::Close)
+                ),
+                t.muted(),
+            ),
+        },
     };
     let mut lines = vec![line];
     if let Some(e) = &b.error {
@@ -265,14 +279,22 @@ fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         ));
     }
     let status = if b.stage == Stage::Done {
-        let left = b
+        let unsent = b
             .rows
             .iter()
             .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
             .count();
-        if left > 0 {
+        // Rows that ended without a settled outcome are resumed too, each with its own key.
+        let unknown = b
+            .rows
+            .iter()
+            .filter(
+                |r| matches!(r.state, RowState::Finished { outcome, .. } if outcome.retryable()),
+            )
+            .count();
+        if unsent + unknown > 0 {
             format!(
-                "stopped: {left} row(s) not sent · {} then {} resumes",
+                "{unknown} row(s) of unknown outcome, {unsent} not sent · {} then {} resends them with their own keys",
                 key_name(Mode::TextField, Action::OpenBatch),
                 key_name(Mode::BatchInput, Action::BatchResume)
             )
