@@ -45,15 +45,14 @@ pub fn start_or_confirm(state: &mut State, send: PendingSend) -> Vec<Effect> {
     }
 }
 
-/// Asks the send path to send, with what the operator has agreed to.
+/// Asks the send path to send, with what the operator has agreed to. The last result
+/// shows it once it is recorded: a question or a refusal before that leaves the previous
+/// result in view.
 pub fn start_send(state: &mut State, send: PendingSend, consent: Consent) -> Vec<Effect> {
     state.starting += 1;
     let route = state.route;
     match send {
         PendingSend::New { request, resend_of } => {
-            state.last_result = Some(LastResult::Sending {
-                user_id: request.user_id.to_string(),
-            });
             vec![Effect::Submit {
                 request,
                 resend_of,
@@ -66,9 +65,6 @@ pub fn start_send(state: &mut State, send: PendingSend, consent: Consent) -> Vec
             user_id,
             idempotency_key,
         } => {
-            state.last_result = Some(LastResult::Sending {
-                user_id: user_id.clone(),
-            });
             vec![Effect::Retry {
                 id,
                 user_id,
@@ -162,6 +158,9 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             idempotency_key,
         } => {
             state.starting = state.starting.saturating_sub(1);
+            state.last_result = Some(LastResult::Sending {
+                user_id: user_id.clone(),
+            });
             state.live.insert(
                 id,
                 Live {
@@ -179,7 +178,6 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::CreateFailed { error, .. } => {
             state.starting = state.starting.saturating_sub(1);
-            state.last_result = None;
             toast(state, &format!("not sent: {error}"), true)
         }
         Msg::Asked {
@@ -188,7 +186,6 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             question,
         } => {
             state.starting = state.starting.saturating_sub(1);
-            state.last_result = None;
             let confirm = match question {
                 Question::Duplicate(earlier) => Confirm::Duplicate {
                     send,
