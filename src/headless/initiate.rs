@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for, hints,
-    open_for_sending, progress_printer, refusal,
+    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, emit_text, exchange_json, exit_for,
+    hints, open_for_sending, progress_printer, refusal,
 };
 use crate::cli::{GlobalArgs, InitiateArgs};
 use crate::domain::{FormField, InitiateRequest, KycType, RedirectUri, UserId};
@@ -113,8 +113,8 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
                 out["submission_id"] = json!(id);
                 emit(&format!("{out:#}\n"));
             } else {
-                emit(&describe_exchange(&exchange));
-                emit(&format!(
+                emit_text(&describe_exchange(&exchange));
+                emit_text(&format!(
                     "  {:<13} #{id} (`{}`)\n",
                     "history",
                     hints::command(global, &session, &format!("show {id}"))
