@@ -385,6 +385,46 @@ fn the_batch_preview_echoes_no_input_line_raw() {
     );
 }
 
+#[test]
+fn config_check_shows_what_the_file_holds_as_visible_escapes() {
+    let data = tempfile::tempdir().unwrap();
+    let valid = write_file(
+        data.path(),
+        "valid.toml",
+        b"operator = \"\\u001b]52;c;aGk=\\u0007op\"\n\n[profiles.staging]\n\
+          base_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"X\\u009bY\"\n",
+    );
+    let checked = run(bare(data.path()).args(["--config", path_arg(&valid), "config", "check"]));
+    assert_eq!(checked.code, 0, "{}", checked.stderr());
+    assert_all_safe("config check", &checked);
+    assert!(
+        checked
+            .stdout()
+            .contains("operator  \\x1b]52;c;aGk=\\x07op"),
+        "{}",
+        checked.stdout()
+    );
+    assert!(
+        checked.stdout().contains("X\\u{9b}Y"),
+        "{}",
+        checked.stdout()
+    );
+
+    let invalid = write_file(
+        data.path(),
+        "invalid.toml",
+        b"[profiles.\"st\\u001b[2Jg\"]\nbase_url = \"http://127.0.0.1:9/v1\"\n",
+    );
+    let refused = run(bare(data.path()).args(["--config", path_arg(&invalid), "config", "check"]));
+    assert_eq!(refused.code, 2, "{}", refused.stderr());
+    assert_all_safe("config check of an invalid file", &refused);
+    assert!(
+        refused.stderr().contains("st\\x1b[2Jg"),
+        "{}",
+        refused.stderr()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 

@@ -236,7 +236,7 @@ async fn confirm(session: &Session, args: &BatchArgs, rows: usize) -> Result<(),
 }
 
 async fn ask(question: String) -> String {
-    eprint!("{question}");
+    eprint!("{}", shown(&question));
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         let _ = std::io::stdin().read_line(&mut line);
@@ -347,7 +347,7 @@ async fn send(
     let info = match session.store.batch(batch_id) {
         Ok(info) => info,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shown(&e.to_string()));
             return ExitCode::from(EXIT_FAILED);
         }
     };

@@ -28,7 +28,7 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
 
 pub(super) fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
     SqliteStore::open_in(&paths.data_dir).map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", safe_text(&e.to_string()));
         ExitCode::from(EXIT_FAILED)
     })
 }
@@ -63,7 +63,7 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
     let rows = match store.window(&filter, 0, args.limit) {
         Ok(rows) => rows,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", safe_text(&e.to_string()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
