@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kyc_console::cli::{Cli, Command};
+use kyc_console::domain::{LINE_LIMIT, safe_lines};
 use kyc_console::{headless, logging, paths::Paths, tui};
 
 fn main() -> ExitCode {
@@ -38,7 +39,8 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "console stopped");
-                    eprintln!("error: {e}");
+                    let message = e.to_string();
+                    eprintln!("error: {}", safe_lines(&message, LINE_LIMIT));
                     ExitCode::FAILURE
                 }
             },

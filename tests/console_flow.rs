@@ -513,3 +513,29 @@ async fn a_second_verification_for_the_same_user_asks_first_and_no_sends_nothing
     c.ctrl('q');
     c.task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_submission_in_flight_is_recorded_before_the_loop_returns() {
+    use kyc_console::history::{HistoryFilter, HistoryStore};
+    let mut c = Console::start(120, 40).await;
+    // 504 after a delay, then retried: in flight for seconds.
+    c.type_text(error_on_demand_id(504).as_str());
+    c.ctrl('s');
+    c.wait("in flight", |o| o.state.in_flight() == 1).await;
+    c.ctrl('q');
+    c.wait("the quit question", |o| o.screen.contains("being sent now"))
+        .await;
+    c.press(KeyCode::Char('y'));
+    let state = c.task.await.unwrap().unwrap();
+    assert!(state.quit);
+    // Read at once: the loop ends only once the cancelled send has recorded its outcome.
+    let store = SqliteStore::open_in(c.dir.path()).unwrap();
+    let rows = store.window(&HistoryFilter::default(), 0, 10).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].outcome, Some(OutcomeKind::Unknown), "{rows:?}");
+    assert_eq!(
+        rows[0].failure,
+        Some(kyc_console::domain::FailureKind::Cancelled),
+        "{rows:?}"
+    );
+}

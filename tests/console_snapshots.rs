@@ -1230,3 +1230,75 @@ fn batch_running_with_live_rows() {
         assert_eq!(b.stage, kyc_console::tui::batch_state::Stage::Done);
     }
 }
+
+/// What a hostile server put in a 201: an OSC 52 clipboard write, a screen clear, a C1
+/// CSI and a bidi override, in the id, status, url, request id, headers and body.
+fn hostile_201() -> AttemptResult {
+    let body = serde_json::json!({
+        "id": "kyc-\u{1b}]52;c;cm0gLXJmIH4=\u{7}-x",
+        "status": "\u{1b}[2J\u{1b}[Hpending",
+        "url": "https://evil.example/\u{9b}31m\u{202e}exe.fdp",
+        "note": "line one\r\u{8}\u{8}line two",
+    });
+    AttemptResult::Response(response_with(
+        201,
+        "application/json",
+        &body.to_string(),
+        "req-\u{9b}2J\u{202e}",
+        &[("x-evil", "\u{1b}]0;pwned\u{7}")],
+    ))
+}
+
+/// Every cell that holds a control character or a bidi override, with where it is.
+fn unsafe_cells(buffer: &Buffer) -> Vec<((u16, u16), String)> {
+    let area = buffer.area;
+    let mut found = Vec::new();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let symbol = buffer[(x, y)].symbol();
+            if symbol.chars().any(kyc_console::domain::needs_escape) {
+                found.push(((x, y), symbol.escape_default().to_string()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn hostile_text_reaches_no_cell_of_the_history_or_the_detail() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.recorded += 1;
+        let mut new = new_submission(
+            &c.state.target,
+            c.recorded,
+            &request(USER_A, KycType::Full, None),
+            None,
+        );
+        // A record written by hand (or by an older version) can hold anything.
+        new.user_id = "usr-\u{1b}[31m\u{202e}3f0e8d4a".to_string();
+        let id = c.create(new);
+        c.complete(id, vec![attempt(1, at(47), 180, hostile_201(), None)]);
+        let buffer = c.buffer();
+        assert_eq!(unsafe_cells(&buffer), Vec::new(), "{size:?}");
+        let text = buffer_text(&buffer);
+        assert!(text.contains("usr-\\x1b[31m"), "{text}");
+
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+        let buffer = c.buffer();
+        assert_eq!(unsafe_cells(&buffer), Vec::new(), "{size:?}");
+        if size == (120, 40) {
+            let text = buffer_text(&buffer);
+            for shown in [
+                "usr-\\x1b[31m\\u{202e}3f0e8d4a",
+                "request id  req-\\u{9b}2J\\u{202e}",
+                "webview     https://evil.example/\\u{9b}31m\\u{202e}exe.fdp",
+                "x-evil: \\x1b]0;pwned\\x07",
+            ] {
+                assert!(text.contains(shown), "{shown} in\n{text}");
+            }
+        }
+    }
+}

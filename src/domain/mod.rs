@@ -11,6 +11,8 @@ mod outcome;
 mod redirect_uri;
 /// The body sent, with its field names.
 mod request;
+/// Text from the network, a file or the history, made safe for a terminal.
+mod safe_text;
 /// `usr-` and a version-4 UUID.
 mod user_id;
 
@@ -22,6 +24,10 @@ pub use outcome::{
 };
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriWarning};
 pub use request::{FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, FormField, InitiateRequest};
+pub use safe_text::{
+    LINE_LIMIT, MIN_LIMIT, VALUE_LIMIT, needs_escape, safe_lines, safe_string, safe_text,
+    safe_text_within,
+};
 pub use user_id::{Normalisation, USER_ID_LEN, USER_ID_PREFIX, UserId, UserIdError};
 
 /// The statuses the sandbox produces on demand, and the platform documents.

@@ -10,10 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
 use super::hints;
-use super::{EXIT_FAILED, EXIT_INVALID};
+use super::{EXIT_FAILED, EXIT_INVALID, shown};
 use crate::batch::{self, BatchEvent, Check, Control, Defaults, Plan};
 use crate::cli::{BatchArgs, GlobalArgs};
-use crate::domain::{KycType, OutcomeKind, RedirectUri};
+use crate::domain::{KycType, OutcomeKind, RedirectUri, safe_text, safe_text_within};
 use crate::history::export::outcome_text;
 use crate::history::{BatchInfo, HistoryStore};
 use crate::paths::Paths;
@@ -23,12 +23,14 @@ use crate::session::Session;
 
 /// Problem rows shown in the preview before "… and N more".
 const PREVIEW_PROBLEMS: usize = 50;
+/// The longest an input row's text is echoed in the preview, in bytes.
+const ROW_ECHO: usize = 80;
 
 pub async fn batch(global: &GlobalArgs, paths: &Paths, args: &BatchArgs) -> ExitCode {
     let session = match Session::open(&global.session_options(), paths).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}\nnothing was sent");
+            eprintln!("error: {}\nnothing was sent", shown(&e.to_string()));
             return ExitCode::from(EXIT_INVALID);
         }
     };
@@ -41,7 +43,7 @@ pub async fn batch(global: &GlobalArgs, paths: &Paths, args: &BatchArgs) -> Exit
 }
 
 fn invalid(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}\nnothing was sent");
+    eprintln!("error: {}\nnothing was sent", shown(&message.to_string()));
     ExitCode::from(EXIT_INVALID)
 }
 
@@ -82,10 +84,11 @@ async fn start(global: &GlobalArgs, session: &Session, args: &BatchArgs) -> Exit
         Ok(p) => p,
         Err(e) => return invalid(e),
     };
-    eprint!("{}", describe_plan(&plan, &source, session));
+    eprint!("{}", shown(&describe_plan(&plan, &source, session)));
     for held in plan.holding_batches() {
         eprintln!(
-            "batch {held} holds rows of this input and is not finished: resume it with `{}`",
+            "batch {} holds rows of this input and is not finished: resume it with `{}`",
+            safe_text(&held),
             hints::command(global, session, &format!("batch --resume {held}"))
         );
     }
@@ -162,8 +165,9 @@ async fn resume(global: &GlobalArgs, session: &Session, args: &BatchArgs, id: &s
     }
     let jobs = batch::unfinished_jobs(&info);
     eprintln!(
-        "batch {id}: {} of {} row(s) have no settled outcome (never sent, cut off, or unknown); \
+        "batch {}: {} of {} row(s) have no settled outcome (never sent, cut off, or unknown); \
          each is sent again with its own idempotency key, so none can be initiated twice",
+        safe_text(id),
         jobs.len(),
         info.rows.len()
     );
@@ -232,7 +236,7 @@ async fn confirm(session: &Session, args: &BatchArgs, rows: usize) -> Result<(),
 }
 
 async fn ask(question: String) -> String {
-    eprint!("{question}");
+    eprint!("{}", shown(&question));
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         let _ = std::io::stdin().read_line(&mut line);
@@ -245,6 +249,7 @@ async fn ask(question: String) -> String {
 /// The preview: counts, then every row that will not be sent and why.
 pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
     let c = plan.counts();
+    let source = safe_text(source);
     let mut out = format!(
         "{source}: {} row(s): {} to send, {} invalid, {} duplicate, {} already initiated, {} held by another submission\n\
          target: profile {} ({}){}\n",
@@ -254,8 +259,8 @@ pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
         c.duplicate,
         c.initiated,
         c.held,
-        session.profile.name,
-        session.profile.describe_target(),
+        safe_text(&session.profile.name),
+        safe_text(&session.profile.describe_target()),
         if session.profile.production {
             " PRODUCTION"
         } else {
@@ -272,8 +277,8 @@ pub fn describe_plan(plan: &Plan, source: &str, session: &Session) -> String {
             out,
             "  line {:>5}  {:<40}  {}",
             row.line,
-            row.written,
-            row.check.describe()
+            safe_text_within(&row.written, ROW_ECHO),
+            safe_text(&row.check.describe())
         );
     }
     if problems.len() > PREVIEW_PROBLEMS {
@@ -317,7 +322,7 @@ async fn send(
                 }
             }
             BatchEvent::RowFailed { line, error, .. } => {
-                let text = format!("line {line}: {error}");
+                let text = format!("line {line}: {}", shown(&error.to_string()));
                 match &bar {
                     Some(bar) => bar.println(text),
                     None => eprintln!("{text}"),
@@ -325,7 +330,7 @@ async fn send(
             }
             BatchEvent::Waiting { until, reason } => {
                 let wait = until.saturating_duration_since(Instant::now());
-                let text = format!("{reason} ({})", format_duration(wait));
+                let text = format!("{} ({})", safe_text(&reason), format_duration(wait));
                 match &bar {
                     Some(bar) => bar.set_message(text),
                     None => eprintln!("{text}"),
@@ -342,7 +347,7 @@ async fn send(
     let info = match session.store.batch(batch_id) {
         Ok(info) => info,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shown(&e.to_string()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -356,13 +361,13 @@ async fn send(
     let resume = hints::command(global, session, &format!("batch --resume {batch_id}"));
     eprint!(
         "{}",
-        summary_text(
+        shown(&summary_text(
             &info,
             started.elapsed(),
             summary.dispatched,
             batch_id,
             &resume
-        )
+        ))
     );
     let all_initiated = info
         .rows

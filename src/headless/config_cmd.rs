@@ -3,9 +3,10 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use super::{EXIT_INVALID, emit};
+use super::{EXIT_INVALID, emit_text, shown};
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::config::{self, CONFIG_ENV, Endpoint, KeySource};
+use crate::domain::safe_text;
 use crate::history::HISTORY_FILE;
 use crate::paths::Paths;
 use crate::present::format_duration;
@@ -14,7 +15,7 @@ use crate::session::operator_name;
 pub fn config(global: &GlobalArgs, paths: &Paths, command: &ConfigCommand) -> ExitCode {
     match command {
         ConfigCommand::Path => {
-            emit(&describe_paths(global, paths));
+            emit_text(&describe_paths(global, paths));
             ExitCode::SUCCESS
         }
         ConfigCommand::Check => check(global, paths),
@@ -50,7 +51,7 @@ fn check(global: &GlobalArgs, paths: &Paths) -> ExitCode {
     let config = match config::load(global.config.as_deref(), paths) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shown(&e.to_string()));
             return ExitCode::from(EXIT_INVALID);
         }
     };
@@ -68,20 +69,26 @@ fn check(global: &GlobalArgs, paths: &Paths) -> ExitCode {
         }
     }
     let operator = match &config.operator {
-        Some(op) => format!("{op} (from the settings)"),
+        Some(op) => format!("{} (from the settings)", safe_text(op)),
         None => format!("{} (the OS user)", operator_name()),
     };
     let _ = writeln!(out, "operator  {operator}");
     let _ = writeln!(
         out,
         "defaults  profile {}, KYC type {}",
-        config.default_profile, config.default_type
+        safe_text(&config.default_profile),
+        config.default_type
     );
     let _ = writeln!(out, "profiles");
     for p in &config.profiles {
         let badge = if p.production { "  PRODUCTION" } else { "" };
-        let _ = writeln!(out, "  {:<12} {}{badge}", p.name, p.describe_target());
-        let _ = writeln!(out, "  {:<12} key: {}", "", key_status(&p.key));
+        let _ = writeln!(
+            out,
+            "  {:<12} {}{badge}",
+            safe_text(&p.name),
+            safe_text(&p.describe_target())
+        );
+        let _ = writeln!(out, "  {:<12} key: {}", "", safe_text(&key_status(&p.key)));
         let mut tuning = vec![
             format!("timeout {}", format_duration(p.timeout)),
             format!("up to {} retries", p.retry.max_retries),
@@ -94,7 +101,7 @@ fn check(global: &GlobalArgs, paths: &Paths) -> ExitCode {
         }
         let _ = writeln!(out, "  {:<12} {}", "", tuning.join(" · "));
     }
-    emit(&out);
+    emit_text(&out);
     ExitCode::SUCCESS
 }
 

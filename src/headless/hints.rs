@@ -3,6 +3,7 @@
 //! and the settings and data directory given, so a copy and paste reaches the same place.
 
 use crate::cli::GlobalArgs;
+use crate::domain::{LINE_LIMIT, safe_text_within};
 use crate::session::Session;
 use crate::target::CUSTOM_PROFILE;
 
@@ -25,10 +26,12 @@ pub struct Reach<'a> {
 }
 
 /// `kyc-console REST` with the flags that reach another target (a profile, or an ad-hoc
-/// base URL) and the files given.
+/// base URL) and the files given. Printed on a terminal, so a value read from a file or the
+/// history shows its control characters as visible escapes.
 pub fn command_to(global: &GlobalArgs, session: &Session, reach: &Reach<'_>, rest: &str) -> String {
     let target = target_flags(global, reach, &session.config.default_profile);
-    format!("kyc-console {rest}{target}{}", file_flags(global))
+    let command = format!("kyc-console {rest}{target}{}", file_flags(global));
+    safe_text_within(&command, LINE_LIMIT).into_owned()
 }
 
 /// The flags that choose a target: nothing for the default profile, `--profile NAME`

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{EXIT_FAILED, EXIT_INVALID, describe_submission, emit, submission_json};
+use super::{EXIT_FAILED, EXIT_INVALID, describe_submission, emit, emit_text, submission_json};
 use crate::api::to_curl;
 use crate::cli::{HistoryArgs, ShowArgs};
-use crate::domain::UserId;
+use crate::domain::{UserId, safe_text};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
 use crate::paths::Paths;
@@ -28,7 +28,7 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
 
 pub(super) fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
     SqliteStore::open_in(&paths.data_dir).map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", safe_text(&e.to_string()));
         ExitCode::from(EXIT_FAILED)
     })
 }
@@ -63,7 +63,7 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
     let rows = match store.window(&filter, 0, args.limit) {
         Ok(rows) => rows,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", safe_text(&e.to_string()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -111,30 +111,33 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
                 .unwrap_or_default();
             let reference = r
                 .verification_id
-                .clone()
-                .or_else(|| r.request_id.clone())
+                .as_deref()
+                .or(r.request_id.as_deref())
                 .unwrap_or_default();
             out.push_str(&format!(
                 "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
                 r.id,
                 r.created_at,
-                r.profile,
-                r.user_id,
+                safe_text(&r.profile),
+                safe_text(&r.user_id),
                 r.kyc_type,
                 r.status.map_or("—".to_string(), |s| s.to_string()),
                 r.outcome,
                 took,
-                reference
+                safe_text(reference)
             ));
         }
-        emit(&out);
+        emit_text(&out);
     }
     ExitCode::SUCCESS
 }
 
 pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
     store.get(id).map_err(|e| {
-        eprintln!("error: {e}; `kyc-console history` lists them");
+        eprintln!(
+            "error: {}; `kyc-console history` lists them",
+            safe_text(&e.to_string())
+        );
         ExitCode::from(EXIT_FAILED)
     })
 }
@@ -150,11 +153,11 @@ pub fn show(paths: &Paths, args: &ShowArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.curl {
-        emit(&format!("{}\n", to_curl(&submission.new.request)));
+        emit_text(&format!("{}\n", to_curl(&submission.new.request)));
     } else if args.json {
         emit(&format!("{:#}\n", submission_json(&submission)));
     } else {
-        emit(&describe_submission(&submission));
+        emit_text(&describe_submission(&submission));
     }
     ExitCode::SUCCESS
 }

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for, hints,
-    open_for_sending, progress_printer, refusal,
+    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, emit_text, exchange_json, exit_for,
+    hints, open_for_sending, progress_printer, refusal, shown,
 };
 use crate::cli::{GlobalArgs, InitiateArgs};
 use crate::domain::{FormField, InitiateRequest, KycType, RedirectUri, UserId};
@@ -75,7 +75,7 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
                 eprintln!(
                     "error: {}: {}\n  {}\nnothing was sent",
                     e.field.label(),
-                    e.message,
+                    shown(&e.message),
                     e.hint
                 );
             }
@@ -88,7 +88,7 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
     };
     if !args.json {
         for note in &notes {
-            eprintln!("note: {note}");
+            eprintln!("note: {}", shown(note));
         }
     }
     let cancel = cancel_on_ctrl_c();
@@ -113,8 +113,8 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
                 out["submission_id"] = json!(id);
                 emit(&format!("{out:#}\n"));
             } else {
-                emit(&describe_exchange(&exchange));
-                emit(&format!(
+                emit_text(&describe_exchange(&exchange));
+                emit_text(&format!(
                     "  {:<13} #{id} (`{}`)\n",
                     "history",
                     hints::command(global, &session, &format!("show {id}"))

@@ -20,8 +20,10 @@ mod sandbox;
 
 use tokio_util::sync::CancellationToken;
 
+use std::borrow::Cow;
 use std::process::ExitCode;
 
+use crate::domain::{LINE_LIMIT, safe_lines};
 use crate::present::describe_earlier;
 use crate::send::Progress;
 use crate::send::{Question, SendError};
@@ -67,7 +69,7 @@ pub fn progress_printer(show: bool) -> impl FnMut(Progress) {
                 );
             }
         }
-        Progress::StoreFailed(e) => eprintln!("warning: history: {e}"),
+        Progress::StoreFailed(e) => eprintln!("warning: history: {}", shown(&e.to_string())),
         _ => {}
     }
 }
@@ -80,7 +82,7 @@ pub async fn open_for_sending(
     Session::open(&global.session_options(), paths)
         .await
         .map_err(|e| {
-            eprintln!("error: {e}\nnothing was sent");
+            eprintln!("error: {}\nnothing was sent", shown(&e.to_string()));
             ExitCode::from(EXIT_INVALID)
         })
 }
@@ -91,8 +93,10 @@ pub fn refusal(global: &crate::cli::GlobalArgs, session: &Session, error: &SendE
     match error {
         SendError::Ask(Question::Production { profile, target }) => {
             eprintln!(
-                "error: profile {profile} is PRODUCTION ({target}): add --yes to send there, or \
-                 choose another with --profile\nnothing was sent"
+                "error: profile {} is PRODUCTION ({}): add --yes to send there, or \
+                 choose another with --profile\nnothing was sent",
+                shown(profile),
+                shown(target)
             );
             ExitCode::from(EXIT_INVALID)
         }
@@ -101,14 +105,14 @@ pub fn refusal(global: &crate::cli::GlobalArgs, session: &Session, error: &SendE
                 "error: {} already holds this user and type on {}\n  look at it with `{}`; \
                  add --allow-duplicate to start another verification anyway\nnothing was sent",
                 describe_earlier(earlier),
-                session.to.target,
+                shown(&session.to.target),
                 hints::command(global, session, &format!("show {}", earlier.id))
             );
             ExitCode::from(EXIT_INVALID)
         }
         // Every refusal comes before the first byte.
         other => {
-            eprintln!("error: {other}\nnothing was sent");
+            eprintln!("error: {}\nnothing was sent", shown(&other.to_string()));
             ExitCode::from(EXIT_FAILED)
         }
     }
@@ -123,7 +127,20 @@ pub fn exit_for(exchange: &crate::api::Exchange) -> u8 {
     }
 }
 
-/// Writes to stdout, ignoring a closed pipe (`| head`) instead of panicking.
+/// A message that may hold what a server, a file or the history said, made safe for the
+/// terminal: its lines kept, every control character and escape sequence made visible.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    safe_lines(text, LINE_LIMIT)
+}
+
+/// Writes text for people to stdout, made safe for the terminal as a last guard: the
+/// values in it were made safe (and cut) where they were written.
+pub fn emit_text(text: &str) {
+    emit(&shown(text));
+}
+
+/// Writes to stdout exactly (JSON, CSV, a curl command), ignoring a closed pipe (`| head`)
+/// instead of panicking.
 pub fn emit(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();

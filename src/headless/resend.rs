@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::history::{load, open_store};
 use super::{
-    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for,
-    open_for_sending, progress_printer, refusal, submission_json,
+    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, emit_text, exchange_json, exit_for,
+    open_for_sending, progress_printer, refusal, shown, submission_json,
 };
 use crate::cli::{GlobalArgs, IdArgs};
 use crate::domain::OutcomeKind;
@@ -36,7 +36,8 @@ async fn open_for(
                     "error: submission #{} went to {} (an ad-hoc target): add --api-key-env NAME \
                      with the variable that holds its key, or name another target with --profile\n\
                      nothing was sent",
-                    original.id, original.new.base_url
+                    original.id,
+                    shown(&original.new.base_url)
                 );
                 return Err(ExitCode::from(EXIT_INVALID));
             }
@@ -49,16 +50,17 @@ async fn open_for(
     if named && session.to.target != original.new.target {
         eprintln!(
             "sending to profile {} ({}); the original #{} went to profile {} ({})",
-            session.profile.name,
-            session.to.target,
+            shown(&session.profile.name),
+            shown(&session.to.target),
             original.id,
-            original.new.profile,
-            original.new.target
+            shown(&original.new.profile),
+            shown(&original.new.target)
         );
     } else {
         eprintln!(
             "sending to the original's target: profile {} ({})",
-            session.profile.name, session.to.target
+            shown(&session.profile.name),
+            shown(&session.to.target)
         );
     }
     Ok(session)
@@ -94,8 +96,9 @@ async fn replay_in(
         Ok(r) => r,
         Err(e) => {
             eprintln!(
-                "error: submission #{} cannot be rebuilt ({e}); nothing was sent",
-                original.id
+                "error: submission #{} cannot be rebuilt ({}); nothing was sent",
+                original.id,
+                shown(&e.to_string())
             );
             return ExitCode::from(EXIT_INVALID);
         }
@@ -134,20 +137,20 @@ async fn replay_in(
                 outcome.map_or("no outcome", OutcomeKind::label)
             )
         };
-        emit(&line(
+        emit_text(&line(
             "original",
             original.id,
             original.outcome,
             before.explanation().title,
         ));
-        emit(&line(
+        emit_text(&line(
             "replay",
             id,
             Some(exchange.outcome()),
             exchange.explanation().title,
         ));
         emit("\n");
-        emit(&describe_exchange(&exchange));
+        emit_text(&describe_exchange(&exchange));
     }
     ExitCode::from(exit_for(&exchange))
 }
@@ -183,7 +186,7 @@ pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCod
                 out["submission_id"] = json!(args.id);
                 emit(&format!("{out:#}\n"));
             } else {
-                emit(&describe_exchange(&exchange));
+                emit_text(&describe_exchange(&exchange));
             }
             ExitCode::from(exit_for(&exchange))
         }

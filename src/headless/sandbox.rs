@@ -38,7 +38,7 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
         }
     };
     for warning in sandbox.warnings() {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", super::shown(&warning.to_string()));
     }
     let memory = match &args.state_file {
         Some(path) => format!("kept in {}", path.display()),

@@ -2,7 +2,7 @@
 //! and in a batch preview: its number, state, verification id, when and by whom.
 
 use super::format::local_datetime;
-use crate::domain::OutcomeKind;
+use crate::domain::{OutcomeKind, safe_text};
 use crate::history::Earlier;
 
 /// `submission #12 (initiated, verification kyc-…, 2026-11-28 18:10:03 +00:00 by alice)`.
@@ -10,21 +10,21 @@ pub fn describe_earlier(earlier: &Earlier) -> String {
     let state = match (earlier.outcome, &earlier.batch_id, earlier.dispatched) {
         (Some(OutcomeKind::Initiated), _, _) => "initiated".to_string(),
         (Some(kind), _, _) => format!("{}: outcome unknown", kind.label()),
-        (None, Some(batch), false) => format!("queued in batch {batch}"),
-        (None, Some(batch), true) => format!("sent in batch {batch}, no outcome yet"),
+        (None, Some(batch), false) => format!("queued in batch {}", safe_text(batch)),
+        (None, Some(batch), true) => format!("sent in batch {}, no outcome yet", safe_text(batch)),
         (None, None, false) => "recorded, not sent yet".to_string(),
         (None, None, true) => "in flight, or cut off before its outcome".to_string(),
     };
     let verification = earlier
         .verification_id
         .as_deref()
-        .map(|v| format!(", verification {v}"))
+        .map(|v| format!(", verification {}", safe_text(v)))
         .unwrap_or_default();
     format!(
         "submission #{} ({state}{verification}, {} by {})",
         earlier.id,
         local_datetime(earlier.created_at),
-        earlier.operator
+        safe_text(&earlier.operator)
     )
 }
 

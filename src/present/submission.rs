@@ -1,12 +1,19 @@
 //! A submission described once: what happened, what it means, what to do, and what went
 //! over the wire with the key masked. Each front-end chooses what to show and how.
+//!
+//! Every text here is safe to put on a terminal ([`safe_text`]): what a server, a file or
+//! the history said is shown with its control characters and escape sequences made
+//! visible, and long values cut with a marker. Copies, JSON and CSV read the submission
+//! itself, exactly as it came.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::api::{Attempt, AttemptResult, CapturedResponse, Exchange, RequestRecord, mask_header};
-use crate::domain::{BodySummary, KycType, OutcomeKind, status_title};
+use crate::domain::{
+    BodySummary, KycType, LINE_LIMIT, OutcomeKind, safe_lines, safe_string, status_title,
+};
 use crate::history::{Submission, SubmissionId};
 
 /// Written where a request id would be when no response came back.
@@ -140,33 +147,39 @@ pub fn describe_exchange(exchange: &Exchange) -> ExchangeSummary {
     ExchangeSummary {
         kind,
         mark: mark(kind),
-        title: explanation.title,
-        meaning: explanation.meaning,
-        action: explanation.action,
+        title: safe_string(&explanation.title),
+        meaning: safe_string(&explanation.meaning),
+        action: safe_string(&explanation.action),
         attempts: exchange.attempts.len(),
         took: exchange.total_latency(),
         verification: response
             .filter(|_| kind == OutcomeKind::Initiated)
             .map(|r| Verification {
-                id: r.json_field("id"),
-                status: r.json_field("status"),
-                url: r.json_field("url"),
+                id: r.json_field("id").as_deref().map(safe_string),
+                status: r.json_field("status").as_deref().map(safe_string),
+                url: r.json_field("url").as_deref().map(safe_string),
             }),
-        says: summary.as_ref().and_then(BodySummary::one_line),
+        says: summary
+            .as_ref()
+            .and_then(BodySummary::one_line)
+            .as_deref()
+            .map(safe_string),
         field_errors: summary
             .map(|s| {
                 s.field_errors
                     .into_iter()
                     .map(|e| FieldProblem {
-                        name: e.field.map_or(e.reference, |f| f.label().to_string()),
-                        message: e.message,
+                        name: e
+                            .field
+                            .map_or_else(|| safe_string(&e.reference), |f| f.label().to_string()),
+                        message: safe_string(&e.message),
                     })
                     .collect()
             })
             .unwrap_or_default(),
         error: exchange.last().and_then(failure_message),
-        request_id: response.and_then(|r| r.request_id.clone()),
-        idempotency_key: exchange.idempotency_key.clone(),
+        request_id: response.and_then(|r| r.request_id.as_deref().map(safe_string)),
+        idempotency_key: safe_string(&exchange.idempotency_key),
         tries: exchange.attempts.iter().map(attempt_line).collect(),
     }
 }
@@ -178,14 +191,14 @@ pub fn describe_submission(s: &Submission) -> SubmissionReport {
     SubmissionReport {
         id: s.id,
         created_at: s.new.created_at,
-        profile: s.new.profile.clone(),
-        operator: s.new.operator.clone(),
-        user_id: s.new.user_id.clone(),
+        profile: safe_string(&s.new.profile),
+        operator: safe_string(&s.new.operator),
+        user_id: safe_string(&s.new.user_id),
         kyc_type: s.new.kyc_type,
-        redirect_uri: s.new.redirect_uri.clone(),
+        redirect_uri: s.new.redirect_uri.as_deref().map(safe_string),
         resend_of: s.new.resend_of,
-        idempotency_key: s.new.idempotency_key.clone(),
-        request_id: response.and_then(|r| r.request_id.clone()),
+        idempotency_key: safe_string(&s.new.idempotency_key),
+        request_id: response.and_then(|r| r.request_id.as_deref().map(safe_string)),
         outcome: s.outcome.map(|_| describe_exchange(&exchange)),
         request: request_view(&s.new.request),
         attempts: exchange.attempts.iter().map(attempt_line).collect(),
@@ -217,7 +230,7 @@ pub fn readable_json(text: &str) -> String {
 
 fn failure_message(a: &Attempt) -> Option<String> {
     match &a.result {
-        AttemptResult::Failed { message, .. } => Some(message.clone()),
+        AttemptResult::Failed { message, .. } => Some(safe_string(message)),
         AttemptResult::Response(_) => None,
     }
 }
@@ -227,12 +240,12 @@ fn attempt_line(a: &Attempt) -> AttemptLine {
         number: a.number,
         started_at: a.started_at,
         kind: a.outcome(),
-        short: a.short(),
+        short: safe_string(&a.short()),
         latency: a.latency,
         error: failure_message(a),
         wait: a.retry.as_ref().map(|r| Wait {
             wait: r.wait,
-            reason: r.reason.clone(),
+            reason: safe_string(&r.reason),
         }),
     }
 }
@@ -240,12 +253,20 @@ fn attempt_line(a: &Attempt) -> AttemptLine {
 fn request_view(request: &RequestRecord) -> RequestView {
     let masked = masked_request(request);
     RequestView {
-        readable_body: readable_json(&masked.body),
-        method: masked.method,
-        url: masked.url,
-        headers: masked.headers,
-        body: masked.body,
+        readable_body: safe_lines(&readable_json(&masked.body), LINE_LIMIT).into_owned(),
+        method: safe_string(&masked.method),
+        url: safe_string(&masked.url),
+        headers: safe_headers(&masked.headers),
+        body: safe_lines(&masked.body, LINE_LIMIT).into_owned(),
     }
+}
+
+/// Header names and values as they may be shown.
+fn safe_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| (safe_string(name), safe_string(value)))
+        .collect()
 }
 
 fn response_view(r: &CapturedResponse) -> ResponseView {
@@ -254,12 +275,16 @@ fn response_view(r: &CapturedResponse) -> ResponseView {
         status: r.status,
         kind: OutcomeKind::from_status(r.status),
         status_title: status_title(r.status),
-        headers: r.headers.clone(),
-        body: if readable.is_empty() {
-            r.body_text()
-        } else {
-            readable
-        },
+        headers: safe_headers(&r.headers),
+        body: safe_lines(
+            &if readable.is_empty() {
+                r.body_text()
+            } else {
+                readable
+            },
+            LINE_LIMIT,
+        )
+        .into_owned(),
         truncated_at: r.body_truncated.then_some(r.body.len()),
     }
 }

@@ -19,6 +19,8 @@ use super::{update, view};
 
 /// How often the clock ticks while something is in flight.
 pub const TICK: Duration = Duration::from_millis(100);
+/// How long the loop waits, once it ends, for cancelled sends to record their outcome.
+pub const SETTLE: Duration = Duration::from_secs(3);
 
 /// What an observer sees after each draw (tests read it).
 #[derive(Debug, Clone)]
@@ -36,8 +38,11 @@ pub enum LoopError {
     Task(String),
 }
 
-/// Runs until the operator quits, the input ends, SIGTERM arrives, or a task fails.
-/// `fatal` delivers failures from outside the loop (e.g. the panic hook).
+/// Runs until the operator quits, the input ends, a signal to stop arrives (SIGTERM,
+/// SIGINT, SIGHUP, SIGQUIT), or a task fails (`fatal` delivers failures from outside the
+/// loop, e.g. the panic hook). Every way out goes through the same end: whatever is in
+/// flight is cancelled and recorded (outcome unknown) before this returns, so the caller
+/// restores the terminal and nothing is lost.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
     mut state: State,
@@ -82,7 +87,10 @@ where
                 state.now = Instant::now();
                 pending.extend(update::apply(&mut state, Msg::Tick));
             }
-            () = terminate.recv() => break Ok(()),
+            () = terminate.recv() => {
+                tracing::info!("stopping on a signal");
+                break Ok(());
+            }
         }
         // Drain what else arrived, so one draw covers the whole batch.
         while let Ok(msg) = rx.try_recv() {
@@ -95,6 +103,7 @@ where
         draw(terminal, &state, observer.as_ref())?;
     };
     effects.cancel_all();
+    effects.settle(SETTLE).await;
     result.map(|()| state)
 }
 
@@ -137,17 +146,31 @@ pub fn buffer_text(buffer: &Buffer) -> String {
     out
 }
 
-/// SIGTERM as a future that can be awaited repeatedly (never fires off Unix).
+/// The signals that stop the console as a future that can be awaited repeatedly: SIGTERM,
+/// SIGINT (sent as a signal: in raw mode Ctrl-C is a key), SIGHUP (the terminal went away)
+/// and SIGQUIT. Their default actions would end the process with the terminal still raw
+/// and on the alternate screen, and sends in flight unrecorded. Never fires off Unix.
 struct Terminate {
     #[cfg(unix)]
-    signal: Option<tokio::signal::unix::Signal>,
+    signals: Vec<tokio::signal::unix::Signal>,
 }
 
 impl Terminate {
     async fn recv(&mut self) {
         #[cfg(unix)]
-        if let Some(signal) = &mut self.signal {
-            signal.recv().await;
+        if !self.signals.is_empty() {
+            std::future::poll_fn(|cx| {
+                let arrived = self
+                    .signals
+                    .iter_mut()
+                    .any(|signal| signal.poll_recv(cx).is_ready());
+                if arrived {
+                    std::task::Poll::Ready(())
+                } else {
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
             return;
         }
         futures::future::pending::<()>().await;
@@ -155,8 +178,19 @@ impl Terminate {
 }
 
 fn terminate_signal() -> Terminate {
-    Terminate {
-        #[cfg(unix)]
-        signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            SignalKind::terminate(),
+            SignalKind::interrupt(),
+            SignalKind::hangup(),
+            SignalKind::quit(),
+        ];
+        Terminate {
+            signals: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
+        }
     }
+    #[cfg(not(unix))]
+    Terminate {}
 }

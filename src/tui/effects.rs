@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::clipboard::Clipboard;
@@ -61,6 +63,8 @@ pub struct Effects {
     /// Steers the running batch, if any.
     batch_control: Option<watch::Sender<Control>>,
     cancels: Cancels,
+    /// The tasks that send (submissions, retries, batches), until they end.
+    sending: Vec<JoinHandle<()>>,
 }
 
 /// Locks a map, even one a panicking task left poisoned: its entries stay valid.
@@ -83,6 +87,7 @@ impl Effects {
             batch_control: None,
             tx,
             cancels: Arc::default(),
+            sending: Vec::new(),
         }
     }
 
@@ -107,7 +112,8 @@ impl Effects {
         }
     }
 
-    /// Cancels everything in flight (on quit); a batch stops dispatching.
+    /// Cancels everything in flight (on quit, a signal or a failure); a batch stops
+    /// dispatching.
     pub fn cancel_all(&mut self) {
         if let Some(control) = &self.batch_control {
             let _ = control.send(Control::Stop);
@@ -115,6 +121,21 @@ impl Effects {
         for token in lock(&self.cancels).values() {
             token.cancel();
         }
+    }
+
+    /// Waits, at most `limit`, for every sending task to end: a cancelled submission
+    /// records its last attempt and its outcome (unknown) before its task ends, so none is
+    /// lost when the process exits. A batch row still in flight at the limit keeps its
+    /// write-ahead record, and `--resume` settles it.
+    pub async fn settle(&mut self, limit: Duration) {
+        let tasks = std::mem::take(&mut self.sending);
+        let _ = tokio::time::timeout(limit, futures::future::join_all(tasks)).await;
+    }
+
+    /// Keeps a sending task to wait for at the end.
+    fn keep(&mut self, task: JoinHandle<()>) {
+        self.sending.retain(|t| !t.is_finished());
+        self.sending.push(task);
     }
 
     pub fn run(&mut self, effect: Effect) {
@@ -257,13 +278,19 @@ impl Effects {
                 source,
                 route,
             } => match self.route(route) {
-                Ok(to) => self.batch_task(to).start(plan, source),
+                Ok(to) => {
+                    let task = self.batch_task(to).start(plan, source);
+                    self.keep(task);
+                }
                 Err(e) => {
                     let _ = self.tx.send(Msg::BatchFailed(e));
                 }
             },
             Effect::BatchResume { batch_id, route } => match self.route(route) {
-                Ok(to) => self.batch_task(to).resume(batch_id),
+                Ok(to) => {
+                    let task = self.batch_task(to).resume(batch_id);
+                    self.keep(task);
+                }
                 Err(e) => {
                     let _ = self.tx.send(Msg::BatchFailed(e));
                 }
@@ -307,7 +334,7 @@ impl Effects {
         let tx = self.tx.clone();
         let cancels = self.cancels.clone();
         let user_id = request.user_id.to_string();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let progress = forward(&tx, &cancels, &marker, user_id);
             let result =
                 send::send_new(&to, store, &request, resend_of, consent, &token, progress).await;
@@ -315,6 +342,7 @@ impl Effects {
             let pending = PendingSend::New { request, resend_of };
             finish(&tx, &cancels, pending, consent, result);
         });
+        self.keep(task);
     }
 
     /// Sends a recorded submission again with its own key.
@@ -340,7 +368,7 @@ impl Effects {
         let store = self.store.clone();
         let tx = self.tx.clone();
         let cancels = self.cancels.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let progress = forward(&tx, &cancels, &key, user_id.clone());
             let result = send::send_again(&to, store, id, consent, &token, progress).await;
             lock(&cancels).remove(&key);
@@ -357,6 +385,7 @@ impl Effects {
                 result.map(|exchange| (id, exchange)),
             );
         });
+        self.keep(task);
     }
 
     /// A cancel handle for a submission about to be sent.

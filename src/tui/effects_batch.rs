@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use super::message::Msg;
 use crate::batch::{self, Control, Defaults, Job, Plan};
@@ -67,8 +68,8 @@ pub struct BatchTask {
 }
 
 impl BatchTask {
-    /// Records the batch, then sends it.
-    pub fn start(self, plan: Plan, source: String) {
+    /// Records the batch, then sends it; the task ends when the run does.
+    pub fn start(self, plan: Plan, source: String) -> JoinHandle<()> {
         tokio::spawn(async move {
             let recorded = {
                 let store = self.store.clone();
@@ -98,11 +99,11 @@ impl BatchTask {
                 }
             };
             self.run(jobs).await;
-        });
+        })
     }
 
     /// Loads a recorded batch and sends its rows that have no outcome yet.
-    pub fn resume(self, batch_id: String) {
+    pub fn resume(self, batch_id: String) -> JoinHandle<()> {
         tokio::spawn(async move {
             let loaded = {
                 let store = self.store.clone();
@@ -122,7 +123,7 @@ impl BatchTask {
             let jobs = batch::unfinished_jobs(&info);
             let _ = self.tx.send(Msg::BatchResumed(Box::new(info)));
             self.run(jobs).await;
-        });
+        })
     }
 
     async fn run(self, jobs: Vec<Job>) {

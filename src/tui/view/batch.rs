@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Table, Wrap};
 
 use crate::batch::Check;
-use crate::domain::OutcomeKind;
+use crate::domain::{OutcomeKind, safe_text, safe_text_within};
 use crate::present::format_duration;
 use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
@@ -15,6 +15,9 @@ use crate::tui::keymap::{Mode, key_name};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+
+/// The longest an input row's id or type is echoed, in bytes.
+const ROW_ECHO: usize = 80;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let t = state.theme;
@@ -87,7 +90,7 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         let skip = all.len().saturating_sub(room);
         all.into_iter()
             .skip(skip)
-            .map(|l| Line::raw(l.to_string()))
+            .map(|l| Line::raw(safe_text(l).into_owned()))
             .collect()
     };
     frame.render_widget(
@@ -104,15 +107,15 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         notes.push(Line::styled("checking every row…", t.pending()));
     }
     if let Some(e) = &b.error {
-        notes.push(Line::styled(format!("✗ {e}"), t.error()));
+        notes.push(Line::styled(format!("✗ {}", safe_text(e)), t.error()));
     }
     if let Some(u) = b.unfinished.first() {
         notes.push(Line::styled(
             format!(
                 "{} resumes batch {} ({}: {} of {} row(s) without an outcome)",
                 key_name(Mode::BatchInput, Action::BatchResume),
-                u.id,
-                u.source,
+                safe_text(&u.id),
+                safe_text(&u.source),
                 u.unfinished,
                 u.total
             ),
@@ -145,7 +148,7 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     frame.render_widget(
         Paragraph::new(vec![
             Line::styled(
-                format!("{} row(s) from {}", b.rows.len(), b.source),
+                format!("{} row(s) from {}", b.rows.len(), safe_text(&b.source)),
                 t.bold(),
             ),
             Line::from(vec![
@@ -318,7 +321,10 @@ fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     };
     spans.push(Span::styled(status, t.warn()));
     if let Some(id) = &b.batch_id {
-        spans.push(Span::styled(format!("  batch {id}"), t.muted()));
+        spans.push(Span::styled(
+            format!("  batch {}", safe_text(id)),
+            t.muted(),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), counts);
     rows_table(frame, table, state, b);
@@ -336,7 +342,7 @@ fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     };
     let mut line = vec![Span::styled(keys, t.muted())];
     if let Some(e) = &b.error {
-        line.push(Span::styled(format!("  ✗ {e}"), t.error()));
+        line.push(Span::styled(format!("  ✗ {}", safe_text(e)), t.error()));
     }
     frame.render_widget(Paragraph::new(Line::from(line)), footer);
 }
@@ -353,14 +359,15 @@ fn rows_table(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         .take(visible)
         .map(|r| {
             let (text, style) = row_state(&r.state, state, t);
+            let user_id = safe_text_within(&r.user_id, ROW_ECHO);
             Row::new(vec![
                 Cell::from(Span::styled(format!("{:>5}", r.line), t.muted())),
                 Cell::from(if wide {
-                    r.user_id.clone()
+                    user_id.into_owned()
                 } else {
-                    super::short_user_id(&r.user_id)
+                    super::short_user_id(&user_id)
                 }),
-                Cell::from(r.kyc_type.clone()),
+                Cell::from(safe_text_within(&r.kyc_type, ROW_ECHO).into_owned()),
                 Cell::from(Span::styled(text, style)),
             ])
         })
@@ -382,8 +389,10 @@ fn rows_table(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
 fn row_state(s: &RowState, state: &State, t: Theme) -> (String, Style) {
     match s {
         RowState::Check(Check::Valid) => ("valid: will be sent".into(), t.ok()),
-        RowState::Check(c @ Check::Invalid { .. }) => (c.describe(), t.error()),
-        RowState::Check(c) => (c.describe(), t.warn()),
+        RowState::Check(c @ Check::Invalid { .. }) => {
+            (safe_text(&c.describe()).into_owned(), t.error())
+        }
+        RowState::Check(c) => (safe_text(&c.describe()).into_owned(), t.warn()),
         RowState::Queued => ("queued".into(), t.muted()),
         RowState::Sending => (format!("{} sending…", super::spinner(state)), t.pending()),
         RowState::Finished { outcome, status } => (
@@ -398,6 +407,6 @@ fn row_state(s: &RowState, state: &State, t: Theme) -> (String, Style) {
             "no outcome yet (resend with its key)".into(),
             t.outcome(OutcomeKind::Unknown),
         ),
-        RowState::Failed(e) => (format!("not sent: {e}"), t.error()),
+        RowState::Failed(e) => (format!("not sent: {}", safe_text(e)), t.error()),
     }
 }

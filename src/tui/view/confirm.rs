@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use crate::domain::safe_text;
 use crate::present::describe_earlier;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name, key_names};
@@ -42,7 +43,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
                 }
                 PendingSend::Again { id, user_id, .. } => {
                     lines.push(Line::raw(format!(
-                        "This sends #{id} for {user_id} again with its own idempotency key:"
+                        "This sends #{id} for {} again with its own idempotency key:",
+                        safe_text(user_id)
                     )));
                     lines.push(Line::raw(
                         "it starts the verification if the first try never arrived, never twice.",
@@ -56,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
                 PendingSend::New { request, .. } => {
                     format!("{} ({})", request.user_id, request.kyc_type.as_str())
                 }
-                PendingSend::Again { user_id, .. } => user_id.clone(),
+                PendingSend::Again { user_id, .. } => safe_text(user_id).into_owned(),
             };
             (
                 " Start another verification? ",
@@ -106,7 +108,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
             vec![
                 Line::from(vec![
                     Span::raw("Stop waiting for "),
-                    Span::styled(user_id.clone(), t.bold()),
+                    Span::styled(safe_text(user_id).into_owned(), t.bold()),
                     Span::raw("?"),
                 ]),
                 Line::raw("It may already have reached the platform: its outcome becomes unknown."),

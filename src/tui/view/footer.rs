@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::domain::safe_text;
 use crate::tui::keymap::footer;
 use crate::tui::state::State;
 
@@ -13,7 +14,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let line = match &state.toast {
         Some(toast) => {
             let style = if toast.error { t.error() } else { t.ok() };
-            Line::from(Span::styled(format!(" {}", toast.text), style))
+            Line::from(Span::styled(format!(" {}", safe_text(&toast.text)), style))
         }
         None => {
             let mut spans = vec![Span::raw(" ")];

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::domain::safe_text;
 use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -50,10 +51,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         spans
     };
     let operator = vec![Span::styled(
-        format!("operator {}", state.target.operator),
+        format!("operator {}", safe_text(&state.target.operator)),
         t.muted(),
     )];
-    let url = vec![Span::styled(state.target.base_url.clone(), t.muted())];
+    let url = vec![Span::styled(
+        safe_text(&state.target.base_url).into_owned(),
+        t.muted(),
+    )];
 
     let width = usize::from(area.width);
     let mut spans = target;

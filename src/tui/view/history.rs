@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::spinner;
-use crate::domain::OutcomeKind;
+use crate::domain::{OutcomeKind, safe_text};
 use crate::history::HistoryRow;
 use crate::present::{format_duration, local_clock};
 use crate::tui::action::Action;
@@ -114,10 +114,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
     let t = state.theme;
     let time = local_clock(row.created_at);
+    let user_id = safe_text(&row.user_id);
     let user = if wide {
-        row.user_id.clone()
+        user_id.into_owned()
     } else {
-        super::short_user_id(&row.user_id)
+        super::short_user_id(&user_id)
     };
     let live = state.live.get(&row.id);
     let live_status = live

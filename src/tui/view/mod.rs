@@ -12,6 +12,7 @@ mod profiles;
 mod result;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
@@ -21,6 +22,7 @@ use super::keymap::{Mode, key_name};
 use super::layout::{MIN_HEIGHT, MIN_WIDTH, centered, fits, layout};
 use super::state::{Overlay, State};
 use super::theme::Theme;
+use crate::domain::needs_escape;
 
 /// Spinner frames for work in flight.
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
@@ -44,6 +46,18 @@ pub fn render(frame: &mut Frame, state: &State) {
     // What a question or the help covers stays drawn under it.
     for overlay in state.behind.iter().chain(&state.overlay) {
         render_overlay(frame, area, state, overlay);
+    }
+    guard_cells(frame.buffer_mut());
+}
+
+/// The last guard before the terminal: text from a server, a file, the history or a paste
+/// is made safe where it is written ([`safe_text`](crate::domain::safe_text)); a control
+/// character or bidi override that got past that anyway is drawn as `�`, never sent.
+fn guard_cells(buffer: &mut Buffer) {
+    for cell in &mut buffer.content {
+        if cell.symbol().chars().any(needs_escape) {
+            cell.set_symbol("\u{fffd}");
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::domain::safe_text;
 use crate::tui::layout::centered;
 use crate::tui::state::State;
 
@@ -35,7 +36,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
             spans.push(Span::styled(" PRODUCTION ", t.production_badge()));
             spans.push(Span::raw(" "));
         }
-        spans.push(Span::styled(p.target.clone(), t.muted()));
+        spans.push(Span::styled(safe_text(&p.target).into_owned(), t.muted()));
         if current {
             spans.push(Span::styled("  (current)", t.ok()));
         }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::spinner;
-use crate::domain::OutcomeKind;
+use crate::domain::{OutcomeKind, safe_text};
 use crate::present::{describe_exchange, format_duration};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
@@ -31,6 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         )),
         Some(LastResult::Sending { user_id }) => {
             let live = state.live.values().rev().find(|l| &l.user_id == user_id);
+            let user_id = safe_text(user_id);
             let text = match live.and_then(|l| l.last.as_ref().zip(l.retry_at)) {
                 Some((last, at)) => format!(
                     "{} {user_id}: {}, retry {}/{} in {:.1} s",
@@ -45,6 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             lines.push(Line::styled(text, t.pending()));
         }
         Some(LastResult::Done { user_id, exchange }) => {
+            let user_id = safe_text(user_id);
             let e = describe_exchange(exchange);
             let tries = if e.attempts > 1 {
                 format!(", {} attempts", e.attempts)
