@@ -69,6 +69,7 @@ fn populate(store: &SqliteStore, rows: usize) {
                     rate_limit: RateLimit::default(),
                 }),
                 retry: None,
+                stop: None,
             };
             store.record_attempt(id, &attempt).expect("attempt");
             store

@@ -202,6 +202,7 @@ fn attempt(
         latency: Duration::from_millis(latency_ms),
         result,
         retry,
+        stop: None,
     }
 }
 
@@ -1223,6 +1224,7 @@ fn batch_running_with_live_rows() {
             Msg::BatchFinished(kyc_console::batch::RunSummary {
                 dispatched: 2,
                 not_sent: 0,
+                halted: None,
             }),
         );
         c.run(effects);

@@ -12,9 +12,9 @@ use url::Url;
 use super::exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan,
 };
-use super::retry::{RetryPolicy, parse_retry_after};
+use super::retry::{RetryPolicy, parse_count, parse_retry_after};
 use super::secret::{ApiKey, KEY_HEADER, KEY_MASK};
-use crate::domain::{FailureKind, InitiateRequest, status_title};
+use crate::domain::{FailureKind, InitiateRequest, Stop, status_title};
 
 /// The most of a response body kept; the rest is not read.
 pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
@@ -224,6 +224,7 @@ impl ApiClient {
                 latency: clock.elapsed(),
                 result,
                 retry: None,
+                stop: None,
             };
             let cancelled = matches!(
                 attempt.result,
@@ -232,9 +233,19 @@ impl ApiClient {
                     ..
                 }
             );
-            let tries = number + 1 - first_number.max(1);
-            if !cancelled && self.options.retry.should_retry(tries, attempt.outcome()) {
-                attempt.retry = self.plan_retry(&attempt, tries);
+            let tries = number.saturating_add(1).saturating_sub(first_number.max(1));
+            let policy = &self.options.retry;
+            if !cancelled && attempt.outcome().retryable() {
+                if policy.should_retry(tries, attempt.outcome()) {
+                    match self.plan_retry(&attempt, tries) {
+                        Ok(plan) => attempt.retry = Some(plan),
+                        Err(stop) => attempt.stop = Some(stop),
+                    }
+                } else {
+                    attempt.stop = Some(Stop::RetriesUsed {
+                        max_retries: policy.max_retries,
+                    });
+                }
             }
             let wait = attempt.retry.as_ref().map(|r| r.wait);
             tracing::info!(
@@ -266,12 +277,13 @@ impl ApiClient {
                         message: "cancelled by the operator while waiting to retry".into(),
                     },
                     retry: None,
+                    stop: None,
                 };
                 on_event(AttemptEvent::Finished(Box::new(cancelled.clone())));
                 attempts.push(cancelled);
                 break;
             }
-            number += 1;
+            number = number.saturating_add(1);
         }
         Exchange {
             request: record,
@@ -280,29 +292,40 @@ impl ApiClient {
         }
     }
 
-    fn plan_retry(&self, attempt: &Attempt, number: u32) -> Option<RetryPlan> {
+    /// The wait before retry `number`: what the server asked for (`Retry-After`, or the
+    /// rate-limit reset of a 429 with nothing left), else a backoff. A wait asked for beyond
+    /// the policy's `max_wait` is not waited out: the client stops, saying so.
+    fn plan_retry(&self, attempt: &Attempt, number: u32) -> Result<RetryPlan, Stop> {
         let policy = &self.options.retry;
-        let (what, retry_after) = match &attempt.result {
-            AttemptResult::Response(r) => (
-                status_title(r.status),
-                r.header("retry-after")
-                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
-            ),
+        let (what, asked) = match &attempt.result {
+            AttemptResult::Response(r) => {
+                let retry_after = r
+                    .header("retry-after")
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
+                    .map(|d| (d, "Retry-After"));
+                let reset = (r.status == 429 && r.rate_limit.remaining == Some(0))
+                    .then_some(r.rate_limit.reset_secs)
+                    .flatten()
+                    .map(|s| (Duration::from_secs(s), "x-ratelimit-reset"));
+                (status_title(r.status), retry_after.or(reset))
+            }
             AttemptResult::Failed { failure, .. } => (failure.label().to_string(), None),
         };
-        match retry_after {
-            Some(after) if after > policy.max_retry_after => None,
-            Some(after) => Some(RetryPlan {
-                wait: after,
-                reason: format!("{what}, Retry-After {} s", after.as_secs()),
-            }),
-            None => {
-                let wait = policy.backoff(number, rand::rng().random::<f64>());
-                Some(RetryPlan {
+        match asked {
+            Some((after, header)) => match policy.server_wait(after) {
+                Ok(wait) => Ok(RetryPlan {
                     wait,
-                    reason: format!("{what}, backoff"),
-                })
-            }
+                    reason: format!("{what}, {header} {} s", super::retry::ceil_secs(wait)),
+                }),
+                Err(asked_secs) => Err(Stop::WaitTooLong {
+                    asked_secs,
+                    max_wait_secs: super::retry::ceil_secs(policy.max_wait),
+                }),
+            },
+            None => Ok(RetryPlan {
+                wait: policy.backoff(number, rand::rng().random::<f64>()),
+                reason: format!("{what}, backoff"),
+            }),
         }
     }
 
@@ -385,7 +408,7 @@ async fn capture(
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim().to_string())
     };
-    let number = |name: &str| find(name).and_then(|v| v.parse::<u64>().ok());
+    let number = |name: &str| find(name).as_deref().and_then(parse_count);
     let rate_limit = RateLimit {
         limit: number("x-ratelimit-limit"),
         remaining: number("x-ratelimit-remaining"),

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    BodySummary, Explanation, FailureKind, OutcomeKind, explain_failure, explain_status,
-    explain_unsent_after, read_body,
+    BodySummary, Explanation, FailureKind, OutcomeKind, Stop, explain_failure, explain_status,
+    explain_stop, explain_unsent_after, read_body,
 };
 
 /// The request as sent, with the API key masked: safe to show, store and export.
@@ -109,6 +109,9 @@ pub struct Attempt {
     pub result: AttemptResult,
     /// Set when another attempt follows.
     pub retry: Option<RetryPlan>,
+    /// Set when the outcome could have been retried but the client stopped, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
 }
 
 impl Attempt {
@@ -195,7 +198,10 @@ impl Exchange {
             Some(last) if last.outcome() == OutcomeKind::NotSent && !self.nothing_sent() => {
                 explain_unsent_after(&self.latest_maybe_sent())
             }
-            Some(last) => last.explanation(),
+            Some(last) => match last.stop {
+                Some(stop) => explain_stop(last.explanation(), stop, self.attempts.len()),
+                None => last.explanation(),
+            },
         }
     }
 
@@ -257,6 +263,7 @@ mod tests {
             latency: Duration::from_millis(5),
             result,
             retry: None,
+            stop: None,
         }
     }
 

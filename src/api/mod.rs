@@ -12,6 +12,7 @@ mod retry;
 /// API keys kept out of every print.
 mod secret;
 
+pub use crate::domain::Stop;
 pub use client::{
     ApiClient, AttemptEvent, ClientError, ClientOptions, DEFAULT_BODY_CAP, DEFAULT_TIMEOUT, Target,
     new_idempotency_key, user_agent,
@@ -20,5 +21,5 @@ pub use curl::{CURL_KEY_VAR, to_curl};
 pub use exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan, millis,
 };
-pub use retry::{RetryPolicy, parse_retry_after};
+pub use retry::{DEFAULT_MAX_WAIT, RetryPolicy, ceil_secs, parse_count, parse_retry_after};
 pub use secret::{ApiKey, KEY_HEADER, KEY_MASK, is_key_header, mask_header};

@@ -36,6 +36,7 @@ struct RawProfile {
     timeout_secs: Option<Spanned<f64>>,
     max_retries: Option<Spanned<u32>>,
     rate_limit_per_minute: Option<Spanned<i64>>,
+    max_wait_secs: Option<Spanned<i64>>,
 }
 
 /// The per-attempt timeouts a profile may set, in seconds.
@@ -44,6 +45,8 @@ const TIMEOUT_SECS: (f64, f64) = (1.0, 600.0);
 const MAX_RETRIES: u32 = 10;
 /// The paces a profile may keep, in requests a minute.
 const RATE_LIMIT_PER_MINUTE: (i64, i64) = (1, 100_000);
+/// The longest waits a profile may accept from the server, in seconds (a day at most).
+const MAX_WAIT_SECS: (i64, i64) = (1, 86_400);
 
 struct Ctx<'a> {
     text: &'a str,
@@ -286,6 +289,10 @@ fn profile(
             "a minute",
         )?),
     };
+    if let Some(n) = raw.max_wait_secs {
+        let secs = within(ctx, &n, &at("max_wait_secs"), MAX_WAIT_SECS, "seconds")?;
+        retry.max_wait = Duration::from_secs(u64::from(secs));
+    }
     let production = raw
         .production
         .unwrap_or_else(|| is_production_url(&base_url));
@@ -488,6 +495,7 @@ production = false
             "timeout_secs",
             "max_retries",
             "rate_limit_per_minute",
+            "max_wait_secs",
         ] {
             assert!(
                 text.contains(setting),
@@ -625,6 +633,18 @@ production = false
                 "rate_limit_per_minute = 9223372036854775807",
                 "rate_limit_per_minute: must be from 1 to 100,000 a minute",
             ),
+            (
+                "max_wait_secs = 0",
+                "max_wait_secs: must be from 1 to 86,400 seconds, not 0",
+            ),
+            (
+                "max_wait_secs = 86401",
+                "max_wait_secs: must be from 1 to 86,400 seconds, not 86401",
+            ),
+            (
+                "max_wait_secs = -9223372036854775808",
+                "max_wait_secs: must be from 1 to 86,400 seconds",
+            ),
         ];
         for (line, expected) in cases {
             let e = err(&format!("{profile}{line}\n"));
@@ -634,11 +654,17 @@ production = false
             );
         }
         let c = ok(&format!(
-            "{profile}timeout_secs = 1\nrate_limit_per_minute = 100000\n"
+            "{profile}timeout_secs = 1\nrate_limit_per_minute = 100000\nmax_wait_secs = 86400\n"
         ));
         let p = c.profile("p").unwrap();
         assert_eq!(p.timeout, Duration::from_secs(1));
         assert_eq!(p.rate_limit_per_minute, Some(100_000));
+        assert_eq!(p.retry.max_wait, Duration::from_secs(86_400));
+        assert_eq!(
+            ok(profile).profile("p").unwrap().retry.max_wait,
+            Duration::from_secs(120),
+            "the default"
+        );
     }
 
     #[test]

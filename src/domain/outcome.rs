@@ -198,6 +198,58 @@ pub fn explain_status(status: u16) -> Explanation {
     }
 }
 
+/// Why the client sent nothing more after an attempt it could have retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Stop {
+    /// The server asked for a longer wait (Retry-After, or the rate-limit reset of a 429)
+    /// than the profile's `max_wait_secs`.
+    WaitTooLong { asked_secs: u64, max_wait_secs: u64 },
+    /// Every retry the profile allows (`max_retries`) was used.
+    RetriesUsed { max_retries: u32 },
+}
+
+/// The last attempt's explanation, saying why no more attempts followed: `attempts` were
+/// made in all.
+pub fn explain_stop(last: Explanation, stop: Stop, attempts: usize) -> Explanation {
+    let tries = if attempts == 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{attempts} attempts")
+    };
+    match stop {
+        Stop::WaitTooLong {
+            asked_secs,
+            max_wait_secs,
+        } => Explanation {
+            meaning: format!(
+                "{}; the server asked to wait {asked_secs} s, more than max_wait_secs \
+                 {max_wait_secs}, so retrying stopped after {tries}: nothing more was sent",
+                last.meaning
+            ),
+            action: "retry later with `kyc-console retry ID` (R in the console's detail): \
+                     the same idempotency key, so it is never started twice"
+                .to_string(),
+            ..last
+        },
+        Stop::RetriesUsed { max_retries: 0 } => Explanation {
+            meaning: format!(
+                "{}; not retried ({tries}): retries are off for this profile (max_retries 0)",
+                last.meaning
+            ),
+            ..last
+        },
+        Stop::RetriesUsed { max_retries } => Explanation {
+            meaning: format!(
+                "{}; still so after {tries}: every retry allowed (max_retries {max_retries}) \
+                 was used",
+                last.meaning
+            ),
+            ..last
+        },
+    }
+}
+
 /// Explains a failure to get any response.
 pub fn explain_failure(kind: FailureKind) -> Explanation {
     let (meaning, action) = match kind {
@@ -336,6 +388,33 @@ mod tests {
         assert!(mixed.title.contains("unknown"), "{mixed:?}");
         assert!(mixed.meaning.contains("attempt 1 (timed out)"), "{mixed:?}");
         assert!(mixed.action.contains("same idempotency key"), "{mixed:?}");
+    }
+
+    #[test]
+    fn a_stop_says_why_and_after_how_many_attempts() {
+        let base = explain_status(503);
+        let too_long = Stop::WaitTooLong {
+            asked_secs: 999_999,
+            max_wait_secs: 120,
+        };
+        let e = explain_stop(base.clone(), too_long, 1);
+        assert_eq!(e.title, base.title);
+        assert!(
+            e.meaning.ends_with(
+                "the server asked to wait 999999 s, more than max_wait_secs 120, so retrying \
+                 stopped after 1 attempt: nothing more was sent"
+            ),
+            "{e:?}"
+        );
+        assert!(e.action.contains("kyc-console retry ID"), "{e:?}");
+        assert!(!e.action.contains("retried after"), "{e:?}");
+        let used = explain_stop(base.clone(), Stop::RetriesUsed { max_retries: 3 }, 4);
+        assert!(
+            used.meaning.contains("still so after 4 attempts"),
+            "{used:?}"
+        );
+        let off = explain_stop(base, Stop::RetriesUsed { max_retries: 0 }, 1);
+        assert!(off.meaning.contains("retries are off"), "{off:?}");
     }
 
     #[test]

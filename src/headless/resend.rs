@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::history::{load, open_store};
 use super::{
-    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for,
+    EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, exchange_json, exit_for, hints,
     open_for_sending, progress_printer, refusal, submission_json,
 };
 use crate::cli::{GlobalArgs, IdArgs};
@@ -148,6 +148,9 @@ async fn replay_in(
         ));
         emit("\n");
         emit(&describe_exchange(&exchange));
+        if let Some(command) = hints::retry_later(global, session, id, &exchange) {
+            emit(&format!("  {:<13} `{command}`\n", "retry later"));
+        }
     }
     ExitCode::from(exit_for(&exchange))
 }
@@ -178,12 +181,17 @@ pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCod
     .await;
     let code = match sent {
         Ok(exchange) => {
+            let retry_later = hints::retry_later(global, &session, args.id, &exchange);
             if args.json {
                 let mut out = exchange_json(&exchange, &session.profile.name, &[]);
                 out["submission_id"] = json!(args.id);
+                out["retry_command"] = json!(retry_later);
                 emit(&format!("{out:#}\n"));
             } else {
                 emit(&describe_exchange(&exchange));
+                if let Some(command) = retry_later {
+                    emit(&format!("  {:<13} `{command}`\n", "retry later"));
+                }
             }
             ExitCode::from(exit_for(&exchange))
         }

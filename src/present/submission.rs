@@ -332,6 +332,7 @@ mod tests {
                 wait: Duration::from_millis(ms),
                 reason: "503 Service Unavailable".into(),
             }),
+            stop: None,
         }
     }
 

@@ -90,6 +90,12 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX submissions_pair ON submissions(user_id, kyc_type, target, id);
         "#,
         ),
+        // Why the client sent no more after an attempt it could have retried.
+        M::up(
+            r#"
+        ALTER TABLE attempts ADD COLUMN stop TEXT;
+        "#,
+        ),
     ])
 }
 

@@ -72,6 +72,7 @@ fn exchange(status: u16, body: &str, content_type: &str) -> Exchange {
                 },
             }),
             retry: None,
+            stop: None,
         }],
     }
 }
