@@ -67,6 +67,7 @@ fn populate(store: &SqliteStore, rows: usize) {
                     body_truncated: false,
                     request_id: Some(format!("req_{i}")),
                     rate_limit: RateLimit::default(),
+                    read_fields: Default::default(),
                 }),
                 retry: None,
                 stop: None,

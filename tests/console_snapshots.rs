@@ -186,6 +186,7 @@ fn response_with(
             reset_secs: Some(42),
             retry_after_secs: retry_after,
         },
+        read_fields: Default::default(),
     }
 }
 

@@ -101,6 +101,7 @@ fn response(status: u16, request_id: &str, body: &[u8]) -> CapturedResponse {
             reset_secs: Some(60),
             retry_after_secs: None,
         },
+        read_fields: Default::default(),
     }
 }
 
@@ -538,6 +539,7 @@ fn every_attempt_field_survives_a_round_trip() {
                 reset_secs: Some(59),
                 retry_after_secs: Some(2),
             },
+            read_fields: Default::default(),
         },
     );
     binary.retry = retry(2000, "503 Service Unavailable, Retry-After 2 s");
@@ -553,6 +555,7 @@ fn every_attempt_field_survives_a_round_trip() {
             body_truncated: false,
             request_id: None,
             rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
         },
     ));
     for a in &attempts {

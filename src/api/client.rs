@@ -9,10 +9,9 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::exchange::{
-    Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan,
-};
-use super::retry::{RetryPolicy, parse_count, parse_retry_after};
+use super::capture::{CaptureError, capture};
+use super::exchange::{Attempt, AttemptResult, Exchange, RequestRecord, RetryPlan};
+use super::retry::{RetryPolicy, parse_retry_after};
 use super::secret::{ApiKey, KEY_HEADER, KEY_MASK};
 use crate::domain::{FailureKind, InitiateRequest, Stop, status_title};
 
@@ -330,26 +329,30 @@ impl ApiClient {
     }
 
     async fn attempt(&self, body: &[u8], idempotency_key: &str) -> AttemptResult {
-        let send = async {
-            let response = self
-                .http
-                .request(self.target.method.clone(), self.target.endpoint())
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .header(KEY_HEADER, self.target.api_key.expose())
-                .header("x-idempotency-key", idempotency_key)
-                .body(body.to_vec())
-                .send()
-                .await?;
-            capture(response, self.options.body_cap).await
+        let deadline = tokio::time::Instant::now()
+            .checked_add(self.options.timeout)
+            .unwrap_or_else(far_future);
+        let send = self
+            .http
+            .request(self.target.method.clone(), self.target.endpoint())
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header(KEY_HEADER, self.target.api_key.expose())
+            .header("x-idempotency-key", idempotency_key)
+            .body(body.to_vec())
+            .send();
+        let captured = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(response)) => capture(response, self.options.body_cap, deadline).await,
+            Ok(Err(e)) => Err(CaptureError::Http(e)),
+            Err(_) => Err(CaptureError::Timeout),
         };
-        match tokio::time::timeout(self.options.timeout, send).await {
-            Ok(Ok(captured)) => AttemptResult::Response(captured),
-            Ok(Err(e)) => AttemptResult::Failed {
+        match captured {
+            Ok(captured) => AttemptResult::Response(captured),
+            Err(CaptureError::Http(e)) => AttemptResult::Failed {
                 failure: failure_kind(&e),
                 message: error_chain(&e),
             },
-            Err(_) => AttemptResult::Failed {
+            Err(CaptureError::Timeout) => AttemptResult::Failed {
                 failure: FailureKind::Timeout,
                 message: format!(
                     "no complete response within {} s",
@@ -375,58 +378,6 @@ fn failure_kind(e: &reqwest::Error) -> FailureKind {
     }
 }
 
-/// Reads status, headers and at most `cap` bytes of body.
-async fn capture(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<CapturedResponse, reqwest::Error> {
-    let status = response.status().as_u16();
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap.saturating_sub(body.len());
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            truncated = true;
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
-    };
-    let number = |name: &str| find(name).as_deref().and_then(parse_count);
-    let rate_limit = RateLimit {
-        limit: number("x-ratelimit-limit"),
-        remaining: number("x-ratelimit-remaining"),
-        reset_secs: number("x-ratelimit-reset"),
-        retry_after_secs: find("retry-after")
-            .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-            .map(|d| d.as_secs()),
-    };
-    Ok(CapturedResponse {
-        status,
-        request_id: find("x-request-id"),
-        headers,
-        body,
-        body_truncated: truncated,
-        rate_limit,
-    })
-}
-
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
@@ -438,6 +389,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// An instant no wait reaches (a day on), for a deadline that would overflow the clock.
+fn far_future() -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(Duration::from_secs(86_400)).unwrap_or(now)
 }
 
 /// `kyc-console/<version>`.

@@ -250,6 +250,31 @@ pub fn explain_stop(last: Explanation, stop: Stop, attempts: usize) -> Explanati
     }
 }
 
+/// Explains a success that gives no verification id (`why`, e.g. "its body is not
+/// JSON"): it was started, and only the request id (if any) can find it.
+pub fn explain_initiated_without_id(
+    status: u16,
+    request_id: Option<&str>,
+    why: &str,
+) -> Explanation {
+    let action = match request_id {
+        Some(id) => format!(
+            "look it up with the platform by request id {id}; do not start another: this one exists"
+        ),
+        None => "look it up with the platform by user id and idempotency key (the response had \
+                 no request id either); do not start another: this one exists"
+            .to_string(),
+    };
+    Explanation {
+        title: format!("{} (no verification id)", status_title(status)),
+        meaning: format!(
+            "the verification was started, but {why}, so there is no verification id to look \
+             it up by"
+        ),
+        action,
+    }
+}
+
 /// Explains a failure to get any response.
 pub fn explain_failure(kind: FailureKind) -> Explanation {
     let (meaning, action) = match kind {
@@ -415,6 +440,16 @@ mod tests {
         );
         let off = explain_stop(base, Stop::RetriesUsed { max_retries: 0 }, 1);
         assert!(off.meaning.contains("retries are off"), "{off:?}");
+    }
+
+    #[test]
+    fn successes_without_an_id_say_so_and_name_the_request_id() {
+        let e = explain_initiated_without_id(201, Some("req-1"), "its body is not JSON");
+        assert_eq!(e.title, "201 Created (no verification id)");
+        assert!(e.meaning.contains("its body is not JSON"), "{e:?}");
+        assert!(e.action.contains("request id req-1"), "{e:?}");
+        let e = explain_initiated_without_id(201, None, "the response had no body");
+        assert!(e.action.contains("no request id either"), "{e:?}");
     }
 
     #[test]

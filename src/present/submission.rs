@@ -286,6 +286,7 @@ mod tests {
             body_truncated: false,
             request_id: Some(format!("req_{status}")),
             rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
         })
     }
 
