@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::fields::FieldScanner;
 use crate::domain::{
     BodySummary, Explanation, FailureKind, OutcomeKind, Stop, explain_failure,
-    explain_initiated_without_id, explain_status, explain_stop, explain_unsent_after, read_body,
+    explain_initiated_without_id, explain_redirect, explain_status, explain_stop,
+    explain_unsent_after, read_body,
 };
 
 /// The request as sent, with the API key masked: safe to show, store and export.
@@ -94,6 +95,11 @@ impl CapturedResponse {
             .get(name)
             .cloned()
             .or_else(|| FieldScanner::scan(&self.body).remove(name))
+    }
+
+    /// The `Location` a redirect pointed to.
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
     }
 
     /// Why a success gives no verification id, or `None` when it gives one.
@@ -183,7 +189,7 @@ impl Attempt {
     }
 
     /// What this attempt's answer (or failure) means. A success without a verification id
-    /// names the request id to look it up by.
+    /// names the request id to look it up by; a redirect names where it pointed.
     pub fn explanation(&self) -> Explanation {
         match &self.result {
             AttemptResult::Response(r) => match r.status {
@@ -193,6 +199,7 @@ impl Attempt {
                     }
                     None => explain_status(r.status),
                 },
+                300..=399 => explain_redirect(r.status, r.location()),
                 status => explain_status(status),
             },
             AttemptResult::Failed { failure, .. } => explain_failure(*failure),

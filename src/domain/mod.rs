@@ -18,7 +18,7 @@ pub use error_body::{BodyFormat, BodySummary, FieldError, read_body};
 pub use kyc_type::{KycType, UnknownKycType};
 pub use outcome::{
     Explanation, FailureKind, OutcomeKind, Stop, explain_failure, explain_initiated_without_id,
-    explain_status, explain_stop, explain_unsent_after, status_title,
+    explain_redirect, explain_status, explain_stop, explain_unsent_after, status_title,
 };
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriWarning};
 pub use request::{FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, FormField, InitiateRequest};

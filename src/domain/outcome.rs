@@ -250,6 +250,22 @@ pub fn explain_stop(last: Explanation, stop: Stop, attempts: usize) -> Explanati
     }
 }
 
+/// Explains a redirect, which the client never follows: following it would carry the key
+/// to wherever it points.
+pub fn explain_redirect(status: u16, location: Option<&str>) -> Explanation {
+    let to = match location {
+        Some(location) => format!("redirected to {location}"),
+        None => "redirected (with no Location header)".to_string(),
+    };
+    Explanation {
+        title: status_title(status),
+        meaning: format!("the server {to}; not followed, so the API key went nowhere else"),
+        action: "check the profile's base URL: the API answers there itself, it does not \
+                 redirect; if the new address is the API's, set base_url to it and send again"
+            .to_string(),
+    }
+}
+
 /// Explains a success that gives no verification id (`why`, e.g. "its body is not
 /// JSON"): it was started, and only the request id (if any) can find it.
 pub fn explain_initiated_without_id(
@@ -344,6 +360,11 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
         201 => "Created",
         202 => "Accepted",
         204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -440,6 +461,18 @@ mod tests {
         );
         let off = explain_stop(base, Stop::RetriesUsed { max_retries: 0 }, 1);
         assert!(off.meaning.contains("retries are off"), "{off:?}");
+    }
+
+    #[test]
+    fn redirects_name_where_they_pointed() {
+        let e = explain_redirect(307, Some("http://127.0.0.1:9/steal"));
+        assert_eq!(e.title, "307 Temporary Redirect");
+        assert_eq!(
+            e.meaning,
+            "the server redirected to http://127.0.0.1:9/steal; not followed, so the API key \
+             went nowhere else"
+        );
+        assert!(explain_redirect(302, None).meaning.contains("no Location"));
     }
 
     #[test]
