@@ -67,8 +67,10 @@ fn populate(store: &SqliteStore, rows: usize) {
                     body_truncated: false,
                     request_id: Some(format!("req_{i}")),
                     rate_limit: RateLimit::default(),
+                    read_fields: Default::default(),
                 }),
                 retry: None,
+                stop: None,
             };
             store.record_attempt(id, &attempt).expect("attempt");
             store

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::api::{ApiClient, ApiKey, ClientError, ClientOptions, Target};
-use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile};
+use crate::config::{Config, ConfigError, Endpoint, KeySource, Profile, has_credentials};
 use crate::production::is_production_url;
 use crate::sandbox::{SANDBOX_STATE_FILE, Sandbox, SandboxConfig};
 use crate::send::Destination;
@@ -18,6 +18,11 @@ pub const CUSTOM_PROFILE: &str = "custom";
 pub enum TargetError {
     #[error("--base-url {0:?} is not a valid URL: {1}")]
     BadUrl(String, url::ParseError),
+    #[error(
+        "--base-url must not hold credentials (user:password@): they would be sent and printed; \
+         pass the API key with --api-key-env NAME"
+    )]
+    Credentials,
     #[error("--base-url must be http or https, not {0:?}")]
     BadScheme(String),
     #[error("--base-url needs an API key: pass --api-key-env NAME with the variable that holds it")]
@@ -49,6 +54,10 @@ pub fn choose(choice: &TargetChoice, config: &Config) -> Result<Profile, TargetE
         (Some(_), Some(_)) => return Err(TargetError::ProfileAndUrl),
         (Some(name), None) => config.profile(name)?.clone(),
         (None, Some(raw)) => {
+            if has_credentials(raw) {
+                // Never echoed: the value holds a secret.
+                return Err(TargetError::Credentials);
+            }
             let url = url::Url::parse(raw).map_err(|e| TargetError::BadUrl(raw.clone(), e))?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(TargetError::BadScheme(url.scheme().to_string()));

@@ -248,7 +248,7 @@ async fn a_retry_after_beyond_the_policy_is_reported_not_waited_for() {
     })
     .await;
     let policy = RetryPolicy {
-        max_retry_after: Duration::from_secs(1),
+        max_wait: Duration::from_secs(1),
         ..fast(3)
     };
     let client = client(&sandbox, options(policy));

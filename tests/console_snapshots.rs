@@ -186,6 +186,7 @@ fn response_with(
             reset_secs: Some(42),
             retry_after_secs: retry_after,
         },
+        read_fields: Default::default(),
     }
 }
 
@@ -202,6 +203,7 @@ fn attempt(
         latency: Duration::from_millis(latency_ms),
         result,
         retry,
+        stop: None,
     }
 }
 
@@ -1223,6 +1225,7 @@ fn batch_running_with_live_rows() {
             Msg::BatchFinished(kyc_console::batch::RunSummary {
                 dispatched: 2,
                 not_sent: 0,
+                halted: None,
             }),
         );
         c.run(effects);

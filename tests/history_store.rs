@@ -101,6 +101,7 @@ fn response(status: u16, request_id: &str, body: &[u8]) -> CapturedResponse {
             reset_secs: Some(60),
             retry_after_secs: None,
         },
+        read_fields: Default::default(),
     }
 }
 
@@ -116,6 +117,7 @@ fn answered(
         latency: Duration::from_millis(latency_ms),
         result: AttemptResult::Response(r),
         retry: None,
+        stop: None,
     }
 }
 
@@ -135,6 +137,7 @@ fn failed(
             message: message.into(),
         },
         retry: None,
+        stop: None,
     }
 }
 
@@ -196,7 +199,7 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), 4);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
@@ -214,7 +217,7 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), 4);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
@@ -235,7 +238,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -536,6 +539,7 @@ fn every_attempt_field_survives_a_round_trip() {
                 reset_secs: Some(59),
                 retry_after_secs: Some(2),
             },
+            read_fields: Default::default(),
         },
     );
     binary.retry = retry(2000, "503 Service Unavailable, Retry-After 2 s");
@@ -551,6 +555,7 @@ fn every_attempt_field_survives_a_round_trip() {
             body_truncated: false,
             request_id: None,
             rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
         },
     ));
     for a in &attempts {

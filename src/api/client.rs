@@ -9,12 +9,11 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::exchange::{
-    Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan,
-};
+use super::capture::{CaptureError, capture};
+use super::exchange::{Attempt, AttemptResult, Exchange, RequestRecord, RetryPlan};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::secret::{ApiKey, KEY_HEADER, KEY_MASK};
-use crate::domain::{FailureKind, InitiateRequest, status_title};
+use crate::domain::{FailureKind, InitiateRequest, Stop, status_title};
 
 /// The most of a response body kept; the rest is not read.
 pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
@@ -224,6 +223,7 @@ impl ApiClient {
                 latency: clock.elapsed(),
                 result,
                 retry: None,
+                stop: None,
             };
             let cancelled = matches!(
                 attempt.result,
@@ -232,9 +232,19 @@ impl ApiClient {
                     ..
                 }
             );
-            let tries = number + 1 - first_number.max(1);
-            if !cancelled && self.options.retry.should_retry(tries, attempt.outcome()) {
-                attempt.retry = self.plan_retry(&attempt, tries);
+            let tries = number.saturating_add(1).saturating_sub(first_number.max(1));
+            let policy = &self.options.retry;
+            if !cancelled && attempt.outcome().retryable() {
+                if policy.should_retry(tries, attempt.outcome()) {
+                    match self.plan_retry(&attempt, tries) {
+                        Ok(plan) => attempt.retry = Some(plan),
+                        Err(stop) => attempt.stop = Some(stop),
+                    }
+                } else {
+                    attempt.stop = Some(Stop::RetriesUsed {
+                        max_retries: policy.max_retries,
+                    });
+                }
             }
             let wait = attempt.retry.as_ref().map(|r| r.wait);
             tracing::info!(
@@ -266,12 +276,13 @@ impl ApiClient {
                         message: "cancelled by the operator while waiting to retry".into(),
                     },
                     retry: None,
+                    stop: None,
                 };
                 on_event(AttemptEvent::Finished(Box::new(cancelled.clone())));
                 attempts.push(cancelled);
                 break;
             }
-            number += 1;
+            number = number.saturating_add(1);
         }
         Exchange {
             request: record,
@@ -280,53 +291,68 @@ impl ApiClient {
         }
     }
 
-    fn plan_retry(&self, attempt: &Attempt, number: u32) -> Option<RetryPlan> {
+    /// The wait before retry `number`: what the server asked for (`Retry-After`, or the
+    /// rate-limit reset of a 429 with nothing left), else a backoff. A wait asked for beyond
+    /// the policy's `max_wait` is not waited out: the client stops, saying so.
+    fn plan_retry(&self, attempt: &Attempt, number: u32) -> Result<RetryPlan, Stop> {
         let policy = &self.options.retry;
-        let (what, retry_after) = match &attempt.result {
-            AttemptResult::Response(r) => (
-                status_title(r.status),
-                r.header("retry-after")
-                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
-            ),
+        let (what, asked) = match &attempt.result {
+            AttemptResult::Response(r) => {
+                let retry_after = r
+                    .header("retry-after")
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
+                    .map(|d| (d, "Retry-After"));
+                let reset = (r.status == 429 && r.rate_limit.remaining == Some(0))
+                    .then_some(r.rate_limit.reset_secs)
+                    .flatten()
+                    .map(|s| (Duration::from_secs(s), "x-ratelimit-reset"));
+                (status_title(r.status), retry_after.or(reset))
+            }
             AttemptResult::Failed { failure, .. } => (failure.label().to_string(), None),
         };
-        match retry_after {
-            Some(after) if after > policy.max_retry_after => None,
-            Some(after) => Some(RetryPlan {
-                wait: after,
-                reason: format!("{what}, Retry-After {} s", after.as_secs()),
-            }),
-            None => {
-                let wait = policy.backoff(number, rand::rng().random::<f64>());
-                Some(RetryPlan {
+        match asked {
+            Some((after, header)) => match policy.server_wait(after) {
+                Ok(wait) => Ok(RetryPlan {
                     wait,
-                    reason: format!("{what}, backoff"),
-                })
-            }
+                    reason: format!("{what}, {header} {} s", super::retry::ceil_secs(wait)),
+                }),
+                Err(asked_secs) => Err(Stop::WaitTooLong {
+                    asked_secs,
+                    max_wait_secs: super::retry::ceil_secs(policy.max_wait),
+                }),
+            },
+            None => Ok(RetryPlan {
+                wait: policy.backoff(number, rand::rng().random::<f64>()),
+                reason: format!("{what}, backoff"),
+            }),
         }
     }
 
     async fn attempt(&self, body: &[u8], idempotency_key: &str) -> AttemptResult {
-        let send = async {
-            let response = self
-                .http
-                .request(self.target.method.clone(), self.target.endpoint())
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .header(KEY_HEADER, self.target.api_key.expose())
-                .header("x-idempotency-key", idempotency_key)
-                .body(body.to_vec())
-                .send()
-                .await?;
-            capture(response, self.options.body_cap).await
+        let deadline = tokio::time::Instant::now()
+            .checked_add(self.options.timeout)
+            .unwrap_or_else(far_future);
+        let send = self
+            .http
+            .request(self.target.method.clone(), self.target.endpoint())
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header(KEY_HEADER, self.target.api_key.expose())
+            .header("x-idempotency-key", idempotency_key)
+            .body(body.to_vec())
+            .send();
+        let captured = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(response)) => capture(response, self.options.body_cap, deadline).await,
+            Ok(Err(e)) => Err(CaptureError::Http(e)),
+            Err(_) => Err(CaptureError::Timeout),
         };
-        match tokio::time::timeout(self.options.timeout, send).await {
-            Ok(Ok(captured)) => AttemptResult::Response(captured),
-            Ok(Err(e)) => AttemptResult::Failed {
+        match captured {
+            Ok(captured) => AttemptResult::Response(captured),
+            Err(CaptureError::Http(e)) => AttemptResult::Failed {
                 failure: failure_kind(&e),
                 message: error_chain(&e),
             },
-            Err(_) => AttemptResult::Failed {
+            Err(CaptureError::Timeout) => AttemptResult::Failed {
                 failure: FailureKind::Timeout,
                 message: format!(
                     "no complete response within {} s",
@@ -352,58 +378,6 @@ fn failure_kind(e: &reqwest::Error) -> FailureKind {
     }
 }
 
-/// Reads status, headers and at most `cap` bytes of body.
-async fn capture(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<CapturedResponse, reqwest::Error> {
-    let status = response.status().as_u16();
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap.saturating_sub(body.len());
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            truncated = true;
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
-    };
-    let number = |name: &str| find(name).and_then(|v| v.parse::<u64>().ok());
-    let rate_limit = RateLimit {
-        limit: number("x-ratelimit-limit"),
-        remaining: number("x-ratelimit-remaining"),
-        reset_secs: number("x-ratelimit-reset"),
-        retry_after_secs: find("retry-after")
-            .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-            .map(|d| d.as_secs()),
-    };
-    Ok(CapturedResponse {
-        status,
-        request_id: find("x-request-id"),
-        headers,
-        body,
-        body_truncated: truncated,
-        rate_limit,
-    })
-}
-
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
@@ -415,6 +389,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// An instant no wait reaches (a day on), for a deadline that would overflow the clock.
+fn far_future() -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(Duration::from_secs(86_400)).unwrap_or(now)
 }
 
 /// `kyc-console/<version>`.

@@ -1,12 +1,15 @@
 //! What was sent and what came back, captured for the screen, history and support.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::fields::FieldScanner;
 use crate::domain::{
-    BodySummary, Explanation, FailureKind, OutcomeKind, explain_failure, explain_status,
+    BodySummary, Explanation, FailureKind, OutcomeKind, Stop, explain_failure,
+    explain_initiated_without_id, explain_redirect, explain_status, explain_stop,
     explain_unsent_after, read_body,
 };
 
@@ -42,10 +45,15 @@ pub struct CapturedResponse {
     pub headers: Vec<(String, String)>,
     /// The body bytes, at most the client's cap.
     pub body: Vec<u8>,
-    /// True when the body was longer than the cap and the rest was not read.
+    /// True when the body was longer than the cap and the rest was not kept.
     pub body_truncated: bool,
     pub request_id: Option<String>,
     pub rate_limit: RateLimit,
+    /// For a success whose body was longer than the cap: its top-level `id`, `status` and
+    /// `url` as read from the whole body while it came (the bytes kept may not hold them).
+    /// Empty otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub read_fields: BTreeMap<String, String>,
 }
 
 impl CapturedResponse {
@@ -67,14 +75,53 @@ impl CapturedResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// A field of a JSON body, e.g. the verification's `id`.
+    /// A top-level field of a JSON body, e.g. the verification's `id`. A body that does not
+    /// parse whole (cut at the cap, or followed by something else) is read leniently, and
+    /// the fields read from the whole of a long success count too.
     pub fn json_field(&self, name: &str) -> Option<String> {
-        let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        match value.get(name)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
+        self.field_of(serde_json::from_slice(&self.body).ok().as_ref(), name)
+    }
+
+    /// `name` from the body as parsed (`None` when it does not parse), else read leniently.
+    fn field_of(&self, parsed: Option<&serde_json::Value>, name: &str) -> Option<String> {
+        if let Some(value) = parsed {
+            return match value.get(name)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Null => None,
+                other => Some(other.to_string()),
+            };
         }
+        self.read_fields
+            .get(name)
+            .cloned()
+            .or_else(|| FieldScanner::scan(&self.body).remove(name))
+    }
+
+    /// The `Location` a redirect pointed to.
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    /// Why a success gives no verification id, or `None` when it gives one.
+    pub fn missing_id(&self) -> Option<String> {
+        let parsed = serde_json::from_slice::<serde_json::Value>(&self.body);
+        if self.field_of(parsed.as_ref().ok(), "id").is_some() {
+            return None;
+        }
+        Some(if self.body.is_empty() {
+            "the response had no body".to_string()
+        } else if self.body_truncated {
+            format!(
+                "the body was longer than the {} bytes kept and no top-level \"id\" was read in it",
+                self.body.len()
+            )
+        } else if parsed.as_ref().is_ok_and(serde_json::Value::is_object) {
+            "its JSON body has no top-level \"id\"".to_string()
+        } else if parsed.is_ok() {
+            "its JSON body is not an object".to_string()
+        } else {
+            "its body is not JSON".to_string()
+        })
     }
 }
 
@@ -109,6 +156,9 @@ pub struct Attempt {
     pub result: AttemptResult,
     /// Set when another attempt follows.
     pub retry: Option<RetryPlan>,
+    /// Set when the outcome could have been retried but the client stopped, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
 }
 
 impl Attempt {
@@ -138,9 +188,20 @@ impl Attempt {
         }
     }
 
+    /// What this attempt's answer (or failure) means. A success without a verification id
+    /// names the request id to look it up by; a redirect names where it pointed.
     pub fn explanation(&self) -> Explanation {
         match &self.result {
-            AttemptResult::Response(r) => explain_status(r.status),
+            AttemptResult::Response(r) => match r.status {
+                200..=299 => match r.missing_id() {
+                    Some(why) => {
+                        explain_initiated_without_id(r.status, r.request_id.as_deref(), &why)
+                    }
+                    None => explain_status(r.status),
+                },
+                300..=399 => explain_redirect(r.status, r.location()),
+                status => explain_status(status),
+            },
             AttemptResult::Failed { failure, .. } => explain_failure(*failure),
         }
     }
@@ -195,7 +256,10 @@ impl Exchange {
             Some(last) if last.outcome() == OutcomeKind::NotSent && !self.nothing_sent() => {
                 explain_unsent_after(&self.latest_maybe_sent())
             }
-            Some(last) => last.explanation(),
+            Some(last) => match last.stop {
+                Some(stop) => explain_stop(last.explanation(), stop, self.attempts.len()),
+                None => last.explanation(),
+            },
         }
     }
 
@@ -257,6 +321,7 @@ mod tests {
             latency: Duration::from_millis(5),
             result,
             retry: None,
+            stop: None,
         }
     }
 
@@ -280,6 +345,7 @@ mod tests {
                 body_truncated: false,
                 request_id: None,
                 rate_limit: RateLimit::default(),
+                read_fields: BTreeMap::new(),
             }),
         )
     }
@@ -295,6 +361,43 @@ mod tests {
             idempotency_key: "k".into(),
             attempts,
         }
+    }
+
+    fn success(body: &[u8], truncated: bool, read: &[(&str, &str)]) -> CapturedResponse {
+        CapturedResponse {
+            status: 201,
+            headers: Vec::new(),
+            body: body.to_vec(),
+            body_truncated: truncated,
+            request_id: Some("req-9".into()),
+            rate_limit: RateLimit::default(),
+            read_fields: read
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_success_cut_short_keeps_its_id_and_one_without_says_why() {
+        let cut = success(br#"{"id":"kyc-9","padding":"xxxx"#, true, &[]);
+        assert_eq!(cut.json_field("id").as_deref(), Some("kyc-9"));
+        assert_eq!(cut.missing_id(), None);
+        let late = success(br#"{"padding":"xxxx"#, true, &[("id", "kyc-late")]);
+        assert_eq!(late.json_field("id").as_deref(), Some("kyc-late"));
+        let lost = success(br#"{"padding":"xxxx"#, true, &[]);
+        assert!(
+            lost.missing_id()
+                .unwrap()
+                .contains("longer than the 16 bytes kept")
+        );
+        let text = success(b"created", false, &[]);
+        assert_eq!(text.missing_id().as_deref(), Some("its body is not JSON"));
+        let e = attempt(1, AttemptResult::Response(text)).explanation();
+        assert_eq!(e.title, "201 Created (no verification id)");
+        assert!(e.action.contains("request id req-9"), "{e:?}");
+        let whole = success(br#"{"id":"kyc-1"}"#, false, &[("id", "ignored")]);
+        assert_eq!(whole.json_field("id").as_deref(), Some("kyc-1"));
     }
 
     #[test]

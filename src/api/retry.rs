@@ -15,9 +15,14 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The largest backoff ceiling.
     pub max_delay: Duration,
-    /// A `Retry-After` longer than this is not waited for: the outcome is reported instead.
-    pub max_retry_after: Duration,
+    /// The longest wait the server may ask for (`Retry-After`, the rate-limit reset) that
+    /// is waited out: a longer one stops retrying (and a batch's dispatch), and the outcome
+    /// is reported instead. Every wait the client computes is at most this.
+    pub max_wait: Duration,
 }
+
+/// `max_wait` unless a profile says otherwise (`max_wait_secs`).
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(120);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -25,7 +30,7 @@ impl Default for RetryPolicy {
             max_retries: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(120),
+            max_wait: DEFAULT_MAX_WAIT,
         }
     }
 }
@@ -39,13 +44,29 @@ impl RetryPolicy {
         }
     }
 
-    /// Capped exponential backoff with full jitter for retry number `retry` (1-based).
+    /// Capped exponential backoff with full jitter for retry number `retry` (1-based), never
+    /// more than `max_wait`.
     pub fn backoff(&self, retry: u32, random_unit: f64) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)));
-        let ceiling = exp.min(self.max_delay);
-        ceiling.mul_f64(random_unit.clamp(0.0, 1.0))
+        let ceiling = exp.min(self.max_delay).min(self.max_wait);
+        let unit = if random_unit.is_finite() {
+            random_unit.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        ceiling.mul_f64(unit).min(ceiling)
+    }
+
+    /// A wait the server asked for: `Ok` when it is waited out, else `Err` with the seconds
+    /// asked (rounded up), which are more than `max_wait`.
+    pub fn server_wait(&self, asked: Duration) -> Result<Duration, u64> {
+        if asked <= self.max_wait {
+            Ok(asked)
+        } else {
+            Err(ceil_secs(asked))
+        }
     }
 
     /// Whether attempt `attempt` (1-based) with this outcome may be followed by another.
@@ -54,19 +75,93 @@ impl RetryPolicy {
     }
 }
 
-/// Reads `Retry-After` as delay-seconds or an HTTP date.
+/// Whole seconds, rounded up.
+pub fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// Reads `Retry-After` as delay-seconds or an HTTP date. Any number of seconds is read
+/// (the caller caps the wait); a date in the past is no wait.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long wait".
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Reads a rate-limit header's count or seconds: digits only, saturating at `u64::MAX`.
+pub fn parse_count(value: &str) -> Option<u64> {
+    let value = value.trim();
+    (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| value.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn extreme() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(0),
+            Just(u64::MAX),
+            Just(i64::MAX as u64),
+            Just(i64::MAX as u64 + 1),
+            0u64..1000,
+            any::<u64>(),
+        ]
+    }
+
+    /// Header values a hostile server might send: numbers of any size and sign, dates,
+    /// and anything at all.
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            extreme().prop_map(|n| n.to_string()),
+            extreme().prop_map(|n| format!("-{n}")),
+            extreme().prop_map(|n| format!(" {n}0000 ")),
+            "[0-9]{15,40}",
+            (0u64..253_402_300_799).prop_map(|s| httpdate::fmt_http_date(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+            )),
+            any::<String>(),
+            "[ -~]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn header_numbers_and_waits_never_panic_and_stay_under_the_cap(
+            value in header_value(),
+            now_secs in prop_oneof![Just(0u64), 0u64..4_102_444_800],
+            cap_secs in 1u64..=86_400,
+            retry in prop_oneof![Just(u32::MAX), Just(0u32), any::<u32>()],
+            unit in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(1.0), any::<f64>()],
+            base_ms in extreme(),
+            max_delay_ms in extreme(),
+        ) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
+            let policy = RetryPolicy {
+                max_retries: retry,
+                base_delay: Duration::from_millis(base_ms),
+                max_delay: Duration::from_millis(max_delay_ms),
+                max_wait: Duration::from_secs(cap_secs),
+            };
+            let _ = parse_count(&value);
+            if let Some(asked) = parse_retry_after(&value, now) {
+                match policy.server_wait(asked) {
+                    Ok(wait) => prop_assert!(wait <= policy.max_wait),
+                    Err(secs) => prop_assert!(secs > cap_secs),
+                }
+            }
+            prop_assert!(policy.backoff(retry, unit) <= policy.max_wait);
+            let _ = policy.should_retry(retry, OutcomeKind::Transient);
+        }
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {
@@ -107,5 +202,33 @@ mod tests {
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn server_waits_beyond_the_cap_are_refused_with_what_was_asked() {
+        let p = RetryPolicy {
+            max_wait: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(
+            p.server_wait(Duration::from_secs(2)),
+            Ok(Duration::from_secs(2))
+        );
+        assert_eq!(p.server_wait(Duration::from_millis(2001)), Err(3));
+        assert_eq!(p.server_wait(Duration::MAX), Err(u64::MAX));
+        assert_eq!(
+            p.backoff(10, 1.0),
+            Duration::from_secs(2),
+            "backoff under the cap"
+        );
+        assert_eq!(p.backoff(2, f64::NAN), Duration::ZERO);
+        assert_eq!(parse_count(" 18446744073709551615 "), Some(u64::MAX));
+        assert_eq!(parse_count("184467440737095516150"), Some(u64::MAX));
+        assert_eq!(parse_count("1.5"), None);
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub use error::ConfigError;
 pub use keys::KeySource;
-pub use parse::parse;
+pub use parse::{has_credentials, parse};
 
 use crate::api::RetryPolicy;
 use crate::domain::KycType;

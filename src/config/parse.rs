@@ -35,13 +35,18 @@ struct RawProfile {
     production: Option<bool>,
     timeout_secs: Option<Spanned<f64>>,
     max_retries: Option<Spanned<u32>>,
-    rate_limit_per_minute: Option<Spanned<u32>>,
+    rate_limit_per_minute: Option<Spanned<i64>>,
+    max_wait_secs: Option<Spanned<i64>>,
 }
 
-/// The longest per-attempt timeout a profile may set.
-const MAX_TIMEOUT_SECS: f64 = 600.0;
+/// The per-attempt timeouts a profile may set, in seconds.
+const TIMEOUT_SECS: (f64, f64) = (1.0, 600.0);
 /// The most retries a profile may allow.
 const MAX_RETRIES: u32 = 10;
+/// The paces a profile may keep, in requests a minute.
+const RATE_LIMIT_PER_MINUTE: (i64, i64) = (1, 100_000);
+/// The longest waits a profile may accept from the server, in seconds (a day at most).
+const MAX_WAIT_SECS: (i64, i64) = (1, 86_400);
 
 struct Ctx<'a> {
     text: &'a str,
@@ -142,7 +147,17 @@ fn profile(
             "base_url is required, e.g. base_url = \"https://api.kulipa.xyz/v1\"",
         );
     };
-    let base_url = url::Url::parse(base.get_ref().trim())
+    let raw_url = base.get_ref().trim();
+    if has_credentials(raw_url) {
+        // Never echoed: the value holds a secret.
+        return ctx.err(
+            Some(base.span()),
+            &at("base_url"),
+            "must not hold credentials (user:password@): they would be sent and printed; \
+             put the API key in api_key_env or api_key_command",
+        );
+    }
+    let base_url = url::Url::parse(raw_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .map_or_else(
@@ -241,16 +256,15 @@ fn profile(
             );
         }
     };
+    let (min, max) = TIMEOUT_SECS;
     let timeout = match raw.timeout_secs {
         None => crate::api::DEFAULT_TIMEOUT,
-        Some(t) if *t.get_ref() > 0.0 && *t.get_ref() <= MAX_TIMEOUT_SECS => {
-            Duration::from_secs_f64(*t.get_ref())
-        }
+        Some(t) if (min..=max).contains(t.get_ref()) => Duration::from_secs_f64(*t.get_ref()),
         Some(t) => {
             return ctx.err(
                 Some(t.span()),
                 &at("timeout_secs"),
-                format!("must be more than 0 and at most {MAX_TIMEOUT_SECS}"),
+                format!("must be from {min} to {max} seconds, not {:?}", t.get_ref()),
             );
         }
     };
@@ -267,15 +281,18 @@ fn profile(
     }
     let rate_limit_per_minute = match raw.rate_limit_per_minute {
         None => None,
-        Some(n) if *n.get_ref() >= 1 => Some(*n.get_ref()),
-        Some(n) => {
-            return ctx.err(
-                Some(n.span()),
-                &at("rate_limit_per_minute"),
-                "must be at least 1",
-            );
-        }
+        Some(n) => Some(within(
+            ctx,
+            &n,
+            &at("rate_limit_per_minute"),
+            RATE_LIMIT_PER_MINUTE,
+            "a minute",
+        )?),
     };
+    if let Some(n) = raw.max_wait_secs {
+        let secs = within(ctx, &n, &at("max_wait_secs"), MAX_WAIT_SECS, "seconds")?;
+        retry.max_wait = Duration::from_secs(u64::from(secs));
+    }
     let production = raw
         .production
         .unwrap_or_else(|| is_production_url(&base_url));
@@ -292,6 +309,56 @@ fn profile(
         retry,
         rate_limit_per_minute,
     })
+}
+
+/// An integer setting within `(min, max)`, else an error naming the setting, the line
+/// and the bounds (`unit` after them: "seconds", "a minute").
+fn within(
+    ctx: &Ctx,
+    value: &Spanned<i64>,
+    setting: &str,
+    (min, max): (i64, i64),
+    unit: &str,
+) -> Result<u32, ConfigError> {
+    let n = *value.get_ref();
+    match u32::try_from(n) {
+        Ok(v) if (min..=max).contains(&n) => Ok(v),
+        _ => ctx.err(
+            Some(value.span()),
+            setting,
+            format!(
+                "must be from {} to {} {unit}, not {n}",
+                thousands(min),
+                thousands(max)
+            ),
+        ),
+    }
+}
+
+/// `100000` as `100,000`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Whether a URL names a user or password (`user:pass@host`), parsed or not.
+pub fn has_credentials(raw: &str) -> bool {
+    if let Ok(url) = url::Url::parse(raw) {
+        return !url.username().is_empty() || url.password().is_some();
+    }
+    // Unparsable: an `@` in what would be the authority is enough to keep it unprinted.
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
 }
 
 /// A parse error from the TOML reader, placed at its line and named by its table.
@@ -428,6 +495,7 @@ production = false
             "timeout_secs",
             "max_retries",
             "rate_limit_per_minute",
+            "max_wait_secs",
         ] {
             assert!(
                 text.contains(setting),
@@ -470,7 +538,7 @@ production = false
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\ntimeout_secs = 0\n",
-                "line 4: profiles.p.timeout_secs: must be more than 0",
+                "line 4: profiles.p.timeout_secs: must be from 1 to 600 seconds, not 0.0",
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = 50\n",
@@ -478,7 +546,7 @@ production = false
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nrate_limit_per_minute = 0\n",
-                "line 4: profiles.p.rate_limit_per_minute: must be at least 1",
+                "line 4: profiles.p.rate_limit_per_minute: must be from 1 to 100,000 a minute, not 0",
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"MY KEY\"\n",
@@ -527,6 +595,97 @@ production = false
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_out_of_bounds_name_the_setting_the_line_and_the_bound() {
+        let profile = "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\n";
+        let cases = [
+            (
+                "timeout_secs = 5e-324",
+                "timeout_secs: must be from 1 to 600 seconds, not 5e-324",
+            ),
+            (
+                "timeout_secs = 0.5",
+                "timeout_secs: must be from 1 to 600 seconds, not 0.5",
+            ),
+            (
+                "timeout_secs = 601",
+                "timeout_secs: must be from 1 to 600 seconds, not 601.0",
+            ),
+            (
+                "timeout_secs = nan",
+                "timeout_secs: must be from 1 to 600 seconds, not NaN",
+            ),
+            (
+                "timeout_secs = inf",
+                "timeout_secs: must be from 1 to 600 seconds, not inf",
+            ),
+            (
+                "rate_limit_per_minute = 4294967295",
+                "rate_limit_per_minute: must be from 1 to 100,000 a minute, not 4294967295",
+            ),
+            (
+                "rate_limit_per_minute = -1",
+                "rate_limit_per_minute: must be from 1 to 100,000 a minute, not -1",
+            ),
+            (
+                "rate_limit_per_minute = 9223372036854775807",
+                "rate_limit_per_minute: must be from 1 to 100,000 a minute",
+            ),
+            (
+                "max_wait_secs = 0",
+                "max_wait_secs: must be from 1 to 86,400 seconds, not 0",
+            ),
+            (
+                "max_wait_secs = 86401",
+                "max_wait_secs: must be from 1 to 86,400 seconds, not 86401",
+            ),
+            (
+                "max_wait_secs = -9223372036854775808",
+                "max_wait_secs: must be from 1 to 86,400 seconds",
+            ),
+        ];
+        for (line, expected) in cases {
+            let e = err(&format!("{profile}{line}\n"));
+            assert!(
+                e.contains(&format!("line 4: profiles.p.{expected}")),
+                "expected {expected:?} in {e:?}"
+            );
+        }
+        let c = ok(&format!(
+            "{profile}timeout_secs = 1\nrate_limit_per_minute = 100000\nmax_wait_secs = 86400\n"
+        ));
+        let p = c.profile("p").unwrap();
+        assert_eq!(p.timeout, Duration::from_secs(1));
+        assert_eq!(p.rate_limit_per_minute, Some(100_000));
+        assert_eq!(p.retry.max_wait, Duration::from_secs(86_400));
+        assert_eq!(
+            ok(profile).profile("p").unwrap().retry.max_wait,
+            Duration::from_secs(120),
+            "the default"
+        );
+    }
+
+    #[test]
+    fn credentials_in_a_base_url_are_refused_and_never_printed() {
+        for url in [
+            "https://alice:s3cr3t-pw@api.example/v1",
+            "https://s3cr3t-pw@api.example/v1",
+            "ftp://alice:s3cr3t-pw@api.example",
+            "https://alice:s3cr3t-pw@[bad/v1",
+        ] {
+            let e = err(&format!(
+                "[profiles.p]\nbase_url = \"{url}\"\napi_key_env = \"K\"\n"
+            ));
+            assert!(
+                e.contains("line 2: profiles.p.base_url: must not hold credentials"),
+                "{url}: {e}"
+            );
+            assert!(!e.contains("s3cr3t-pw"), "{e}");
+        }
+        assert!(!has_credentials("https://api.example/v1?email=a@b.example"));
+        assert!(!has_credentials("https://api.example/users/@me"));
     }
 
     #[test]

@@ -19,8 +19,8 @@ mod user_id;
 pub use error_body::{BodyFormat, BodySummary, FieldError, read_body};
 pub use kyc_type::{KycType, UnknownKycType};
 pub use outcome::{
-    Explanation, FailureKind, OutcomeKind, explain_failure, explain_status, explain_unsent_after,
-    status_title,
+    Explanation, FailureKind, OutcomeKind, Stop, explain_failure, explain_initiated_without_id,
+    explain_redirect, explain_status, explain_stop, explain_unsent_after, status_title,
 };
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriWarning};
 pub use request::{FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, FormField, InitiateRequest};

@@ -198,6 +198,99 @@ pub fn explain_status(status: u16) -> Explanation {
     }
 }
 
+/// Why the client sent nothing more after an attempt it could have retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Stop {
+    /// The server asked for a longer wait (Retry-After, or the rate-limit reset of a 429)
+    /// than the profile's `max_wait_secs`.
+    WaitTooLong { asked_secs: u64, max_wait_secs: u64 },
+    /// Every retry the profile allows (`max_retries`) was used.
+    RetriesUsed { max_retries: u32 },
+}
+
+/// The last attempt's explanation, saying why no more attempts followed: `attempts` were
+/// made in all.
+pub fn explain_stop(last: Explanation, stop: Stop, attempts: usize) -> Explanation {
+    let tries = if attempts == 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{attempts} attempts")
+    };
+    match stop {
+        Stop::WaitTooLong {
+            asked_secs,
+            max_wait_secs,
+        } => Explanation {
+            meaning: format!(
+                "{}; the server asked to wait {asked_secs} s, more than max_wait_secs \
+                 {max_wait_secs}, so retrying stopped after {tries}: nothing more was sent",
+                last.meaning
+            ),
+            action: "retry later with `kyc-console retry ID` (R in the console's detail): \
+                     the same idempotency key, so it is never started twice"
+                .to_string(),
+            ..last
+        },
+        Stop::RetriesUsed { max_retries: 0 } => Explanation {
+            meaning: format!(
+                "{}; not retried ({tries}): retries are off for this profile (max_retries 0)",
+                last.meaning
+            ),
+            ..last
+        },
+        Stop::RetriesUsed { max_retries } => Explanation {
+            meaning: format!(
+                "{}; still so after {tries}: every retry allowed (max_retries {max_retries}) \
+                 was used",
+                last.meaning
+            ),
+            ..last
+        },
+    }
+}
+
+/// Explains a redirect, which the client never follows: following it would carry the key
+/// to wherever it points.
+pub fn explain_redirect(status: u16, location: Option<&str>) -> Explanation {
+    let to = match location {
+        Some(location) => format!("redirected to {location}"),
+        None => "redirected (with no Location header)".to_string(),
+    };
+    Explanation {
+        title: status_title(status),
+        meaning: format!("the server {to}; not followed, so the API key went nowhere else"),
+        action: "check the profile's base URL: the API answers there itself, it does not \
+                 redirect; if the new address is the API's, set base_url to it and send again"
+            .to_string(),
+    }
+}
+
+/// Explains a success that gives no verification id (`why`, e.g. "its body is not
+/// JSON"): it was started, and only the request id (if any) can find it.
+pub fn explain_initiated_without_id(
+    status: u16,
+    request_id: Option<&str>,
+    why: &str,
+) -> Explanation {
+    let action = match request_id {
+        Some(id) => format!(
+            "look it up with the platform by request id {id}; do not start another: this one exists"
+        ),
+        None => "look it up with the platform by user id and idempotency key (the response had \
+                 no request id either); do not start another: this one exists"
+            .to_string(),
+    };
+    Explanation {
+        title: format!("{} (no verification id)", status_title(status)),
+        meaning: format!(
+            "the verification was started, but {why}, so there is no verification id to look \
+             it up by"
+        ),
+        action,
+    }
+}
+
 /// Explains a failure to get any response.
 pub fn explain_failure(kind: FailureKind) -> Explanation {
     let (meaning, action) = match kind {
@@ -267,6 +360,11 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
         201 => "Created",
         202 => "Accepted",
         204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -336,6 +434,55 @@ mod tests {
         assert!(mixed.title.contains("unknown"), "{mixed:?}");
         assert!(mixed.meaning.contains("attempt 1 (timed out)"), "{mixed:?}");
         assert!(mixed.action.contains("same idempotency key"), "{mixed:?}");
+    }
+
+    #[test]
+    fn a_stop_says_why_and_after_how_many_attempts() {
+        let base = explain_status(503);
+        let too_long = Stop::WaitTooLong {
+            asked_secs: 999_999,
+            max_wait_secs: 120,
+        };
+        let e = explain_stop(base.clone(), too_long, 1);
+        assert_eq!(e.title, base.title);
+        assert!(
+            e.meaning.ends_with(
+                "the server asked to wait 999999 s, more than max_wait_secs 120, so retrying \
+                 stopped after 1 attempt: nothing more was sent"
+            ),
+            "{e:?}"
+        );
+        assert!(e.action.contains("kyc-console retry ID"), "{e:?}");
+        assert!(!e.action.contains("retried after"), "{e:?}");
+        let used = explain_stop(base.clone(), Stop::RetriesUsed { max_retries: 3 }, 4);
+        assert!(
+            used.meaning.contains("still so after 4 attempts"),
+            "{used:?}"
+        );
+        let off = explain_stop(base, Stop::RetriesUsed { max_retries: 0 }, 1);
+        assert!(off.meaning.contains("retries are off"), "{off:?}");
+    }
+
+    #[test]
+    fn redirects_name_where_they_pointed() {
+        let e = explain_redirect(307, Some("http://127.0.0.1:9/steal"));
+        assert_eq!(e.title, "307 Temporary Redirect");
+        assert_eq!(
+            e.meaning,
+            "the server redirected to http://127.0.0.1:9/steal; not followed, so the API key \
+             went nowhere else"
+        );
+        assert!(explain_redirect(302, None).meaning.contains("no Location"));
+    }
+
+    #[test]
+    fn successes_without_an_id_say_so_and_name_the_request_id() {
+        let e = explain_initiated_without_id(201, Some("req-1"), "its body is not JSON");
+        assert_eq!(e.title, "201 Created (no verification id)");
+        assert!(e.meaning.contains("its body is not JSON"), "{e:?}");
+        assert!(e.action.contains("request id req-1"), "{e:?}");
+        let e = explain_initiated_without_id(201, None, "the response had no body");
+        assert!(e.action.contains("no request id either"), "{e:?}");
     }
 
     #[test]

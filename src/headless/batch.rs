@@ -13,7 +13,7 @@ use super::hints;
 use super::{EXIT_FAILED, EXIT_INVALID, shown};
 use crate::batch::{self, BatchEvent, Check, Control, Defaults, Plan};
 use crate::cli::{BatchArgs, GlobalArgs};
-use crate::domain::{KycType, OutcomeKind, RedirectUri, safe_text, safe_text_within};
+use crate::domain::{KycType, OutcomeKind, RedirectUri, Stop, safe_text, safe_text_within};
 use crate::history::export::outcome_text;
 use crate::history::{BatchInfo, HistoryStore};
 use crate::paths::Paths;
@@ -359,6 +359,18 @@ async fn send(
         }
     }
     let resume = hints::command(global, session, &format!("batch --resume {batch_id}"));
+    if let Some(Stop::WaitTooLong {
+        asked_secs,
+        max_wait_secs,
+    }) = summary.halted
+    {
+        eprintln!(
+            "stopped sending: the server asked to wait {asked_secs} s, more than max_wait_secs \
+             {max_wait_secs}; rows in flight finished and {} row(s) were not sent; resume later \
+             with `{resume}`",
+            summary.not_sent
+        );
+    }
     eprint!(
         "{}",
         shown(&summary_text(

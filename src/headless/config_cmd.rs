@@ -96,6 +96,10 @@ fn check(global: &GlobalArgs, paths: &Paths) -> ExitCode {
         if let Some(n) = p.rate_limit_per_minute {
             tuning.push(format!("at most {n} a minute"));
         }
+        tuning.push(format!(
+            "waits at most {} s for the server",
+            crate::api::ceil_secs(p.retry.max_wait)
+        ));
         if matches!(p.endpoint, Endpoint::Sandbox) {
             tuning.push("built in".into());
         }

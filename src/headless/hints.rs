@@ -18,6 +18,21 @@ pub fn command(global: &GlobalArgs, session: &Session, rest: &str) -> String {
     command_to(global, session, &reach, rest)
 }
 
+/// For a submission the client stopped because the server asked for a longer wait than
+/// `max_wait_secs`: the command that asks again later, with the same idempotency key.
+pub fn retry_later(
+    global: &GlobalArgs,
+    session: &Session,
+    id: i64,
+    exchange: &crate::api::Exchange,
+) -> Option<String> {
+    let stopped = exchange
+        .last()
+        .and_then(|a| a.stop)
+        .is_some_and(|s| matches!(s, crate::domain::Stop::WaitTooLong { .. }));
+    stopped.then(|| command(global, session, &format!("retry {id}")))
+}
+
 /// How a target was reached: by profile, or (ad hoc) by base URL and key variable.
 pub struct Reach<'a> {
     pub profile: &'a str,

@@ -109,11 +109,17 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
                 .latency_ms
                 .map(|ms| format_duration(std::time::Duration::from_millis(ms)))
                 .unwrap_or_default();
-            let reference = r
-                .verification_id
-                .as_deref()
-                .or(r.request_id.as_deref())
-                .unwrap_or_default();
+            let reference = match (&r.verification_id, &r.request_id) {
+                (Some(verification), _) => verification.clone(),
+                // Started, but the answer gave no id: the request id is all there is.
+                (None, Some(request)) if r.outcome == "initiated" => {
+                    format!("no verification id; request id {request}")
+                }
+                (None, None) if r.outcome == "initiated" => {
+                    "no verification id, no request id".to_string()
+                }
+                (None, request) => request.clone().unwrap_or_default(),
+            };
             out.push_str(&format!(
                 "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
                 r.id,
@@ -124,7 +130,7 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
                 r.status.map_or("—".to_string(), |s| s.to_string()),
                 r.outcome,
                 took,
-                safe_text(reference)
+                safe_text(&reference)
             ));
         }
         emit_text(&out);

@@ -108,9 +108,11 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
     .await;
     let code = match sent {
         Ok((id, exchange)) => {
+            let retry_later = hints::retry_later(global, &session, id, &exchange);
             if args.json {
                 let mut out = exchange_json(&exchange, &session.profile.name, &notes);
                 out["submission_id"] = json!(id);
+                out["retry_command"] = json!(retry_later);
                 emit(&format!("{out:#}\n"));
             } else {
                 emit_text(&describe_exchange(&exchange));
@@ -119,6 +121,9 @@ pub async fn initiate(global: &GlobalArgs, paths: &Paths, args: &InitiateArgs) -
                     "history",
                     hints::command(global, &session, &format!("show {id}"))
                 ));
+                if let Some(command) = retry_later {
+                    emit_text(&format!("  {:<13} `{command}`\n", "retry later"));
+                }
             }
             ExitCode::from(exit_for(&exchange))
         }

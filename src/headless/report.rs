@@ -38,6 +38,11 @@ fn exchange_text(e: &ExchangeSummary) -> String {
                 row(&mut out, label, field.as_deref().unwrap_or("—"));
             }
         }
+        if e.verification.as_ref().is_none_or(|v| v.id.is_none()) {
+            // Started, with nothing to look it up by but the request id: say so.
+            row(&mut out, "meaning", &e.meaning);
+            row(&mut out, "what to do", &e.action);
+        }
     } else {
         row(&mut out, "meaning", &e.meaning);
         row(&mut out, "what to do", &e.action);

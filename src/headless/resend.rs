@@ -8,7 +8,7 @@ use serde_json::json;
 use super::history::{load, open_store};
 use super::{
     EXIT_INVALID, cancel_on_ctrl_c, describe_exchange, emit, emit_text, exchange_json, exit_for,
-    open_for_sending, progress_printer, refusal, shown, submission_json,
+    hints, open_for_sending, progress_printer, refusal, shown, submission_json,
 };
 use crate::cli::{GlobalArgs, IdArgs};
 use crate::domain::OutcomeKind;
@@ -151,6 +151,9 @@ async fn replay_in(
         ));
         emit("\n");
         emit_text(&describe_exchange(&exchange));
+        if let Some(command) = hints::retry_later(global, session, id, &exchange) {
+            emit_text(&format!("  {:<13} `{command}`\n", "retry later"));
+        }
     }
     ExitCode::from(exit_for(&exchange))
 }
@@ -181,12 +184,17 @@ pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCod
     .await;
     let code = match sent {
         Ok(exchange) => {
+            let retry_later = hints::retry_later(global, &session, args.id, &exchange);
             if args.json {
                 let mut out = exchange_json(&exchange, &session.profile.name, &[]);
                 out["submission_id"] = json!(args.id);
+                out["retry_command"] = json!(retry_later);
                 emit(&format!("{out:#}\n"));
             } else {
                 emit_text(&describe_exchange(&exchange));
+                if let Some(command) = retry_later {
+                    emit_text(&format!("  {:<13} `{command}`\n", "retry later"));
+                }
             }
             ExitCode::from(exit_for(&exchange))
         }

@@ -311,6 +311,7 @@ mod tests {
             body_truncated: false,
             request_id: Some(format!("req_{status}")),
             rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
         })
     }
 
@@ -357,6 +358,7 @@ mod tests {
                 wait: Duration::from_millis(ms),
                 reason: "503 Service Unavailable".into(),
             }),
+            stop: None,
         }
     }
 

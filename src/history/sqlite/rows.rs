@@ -117,7 +117,7 @@ pub(super) fn insert_submission(
 /// What [`attempt_from_row`] reads, in its order.
 pub(super) const ATTEMPT_COLUMNS: &str = "number, started_at, latency_ms, status, failure, error, response_headers, response_body, \
      body_truncated, request_id, rate_limit, rate_remaining, rate_reset, retry_after, retry_wait_ms, \
-     retry_reason";
+     retry_reason, read_fields, stop";
 
 pub(super) fn attempt_from_row(r: &Row) -> rusqlite::Result<Attempt> {
     let u64_at = |i: usize| -> rusqlite::Result<Option<u64>> {
@@ -142,6 +142,10 @@ pub(super) fn attempt_from_row(r: &Row) -> rusqlite::Result<Attempt> {
                     reset_secs: u64_at(12)?,
                     retry_after_secs: u64_at(13)?,
                 },
+                read_fields: r
+                    .get::<_, Option<String>>(16)?
+                    .and_then(|f| serde_json::from_str(&f).ok())
+                    .unwrap_or_default(),
             })
         }
         None => AttemptResult::Failed {
@@ -166,6 +170,9 @@ pub(super) fn attempt_from_row(r: &Row) -> rusqlite::Result<Attempt> {
             }),
             _ => None,
         },
+        stop: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -177,6 +184,18 @@ pub(super) fn insert_attempt(
 ) -> rusqlite::Result<()> {
     let ended = attempt.started_at
         + chrono::Duration::from_std(attempt.latency).unwrap_or_else(|_| chrono::Duration::zero());
+    let read_fields = match &attempt.result {
+        AttemptResult::Response(r) if !r.read_fields.is_empty() => Some(
+            serde_json::to_string(&r.read_fields)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+        ),
+        _ => None,
+    };
+    let stop = attempt
+        .stop
+        .map(|s| serde_json::to_string(&s))
+        .transpose()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
     let (status, failure, error, headers, body, truncated, request_id, rate) = match &attempt.result
     {
         AttemptResult::Response(r) => (
@@ -203,8 +222,9 @@ pub(super) fn insert_attempt(
     conn.execute(
         "INSERT OR REPLACE INTO attempts (submission_id, number, started_at, ended_at, latency_ms, status, \
          failure, error, response_headers, response_body, body_truncated, request_id, rate_limit, \
-         rate_remaining, rate_reset, retry_after, retry_wait_ms, retry_reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         rate_remaining, rate_reset, retry_after, retry_wait_ms, retry_reason, read_fields, stop) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20)",
         params![
             id,
             attempt.number,
@@ -224,6 +244,8 @@ pub(super) fn insert_attempt(
             opt_u64(rate.retry_after_secs),
             attempt.retry.as_ref().map(|r| millis(r.wait)),
             attempt.retry.as_ref().map(|r| r.reason.clone()),
+            read_fields,
+            stop,
         ],
     )?;
     Ok(())

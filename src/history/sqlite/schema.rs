@@ -90,6 +90,14 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX submissions_pair ON submissions(user_id, kyc_type, target, id);
         "#,
         ),
+        // What a long success's whole body said (its id, status and link) beyond the bytes
+        // kept, and why the client sent no more after an attempt it could have retried.
+        M::up(
+            r#"
+        ALTER TABLE attempts ADD COLUMN read_fields TEXT;
+        ALTER TABLE attempts ADD COLUMN stop TEXT;
+        "#,
+        ),
     ])
 }
 

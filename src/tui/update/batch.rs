@@ -330,6 +330,17 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             b.stage = Stage::Done;
             b.finished_at = Some(now);
             b.waiting_until = None;
+            if let Some(crate::domain::Stop::WaitTooLong {
+                asked_secs,
+                max_wait_secs,
+            }) = summary.halted
+            {
+                b.error = Some(format!(
+                    "stopped sending: the server asked to wait {asked_secs} s, more than \
+                     max_wait_secs {max_wait_secs}; {} row(s) not sent: Ctrl-R resumes later",
+                    summary.not_sent
+                ));
+            }
             if summary.not_sent > 0 {
                 for row in &mut b.rows {
                     if row.state == RowState::Queued {

@@ -211,7 +211,10 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.last_rate = Some(r.rate_limit);
             }
             if let Some(live) = state.live.get_mut(&id) {
-                live.retry_at = attempt.retry.as_ref().map(|r| state.now + r.wait);
+                live.retry_at = attempt
+                    .retry
+                    .as_ref()
+                    .and_then(|r| state.now.checked_add(r.wait));
                 live.last = Some(*attempt);
             }
             refresh_detail(state, id)

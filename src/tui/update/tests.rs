@@ -70,8 +70,10 @@ fn exchange(status: u16, body: &str, content_type: &str) -> Exchange {
                     reset_secs: Some(60),
                     retry_after_secs: None,
                 },
+                read_fields: Default::default(),
             }),
             retry: None,
+            stop: None,
         }],
     }
 }
