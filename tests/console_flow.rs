@@ -12,7 +12,7 @@ use futures::channel::mpsc as fmpsc;
 use kyc_console::api::{ApiClient, ApiKey, ClientOptions, Target};
 use kyc_console::config::Profile;
 use kyc_console::domain::{OutcomeKind, UserId, error_on_demand_id};
-use kyc_console::history::SqliteStore;
+use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
 use kyc_console::sandbox::{SANDBOX_API_KEY, Sandbox, SandboxConfig};
 use kyc_console::target::{Opened, Targets};
 use kyc_console::tui::app::{self, Observed, Services};
@@ -537,5 +537,60 @@ async fn a_submission_in_flight_is_recorded_before_the_loop_returns() {
         rows[0].failure,
         Some(kyc_console::domain::FailureKind::Cancelled),
         "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn quitting_mid_batch_records_rows_in_flight_as_cut_off_not_lost() {
+    let mut c = Console::start_with(
+        120,
+        40,
+        SandboxConfig {
+            latency: Duration::from_secs(5),
+            ..SandboxConfig::default()
+        },
+    )
+    .await;
+    c.ctrl('b');
+    let ids: Vec<String> = (0..8).map(|_| UserId::random().to_string()).collect();
+    c.paste(&ids.join("\n"));
+    c.ctrl('s');
+    c.wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
+        .await;
+    c.press(KeyCode::Enter);
+    c.wait("rows in flight", |o| {
+        o.state.batch.as_ref().is_some_and(|b| {
+            b.rows
+                .iter()
+                .filter(|r| r.state == RowState::Sending)
+                .count()
+                == 4
+        })
+    })
+    .await;
+    c.ctrl('q');
+    c.wait("the quit question", |o| o.screen.contains("being sent now"))
+        .await;
+    let asked = std::time::Instant::now();
+    c.press(KeyCode::Char('y'));
+    c.task.await.unwrap().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(4),
+        "rows in flight were cut off, not waited out ({:?})",
+        asked.elapsed()
+    );
+    let store = SqliteStore::open_in(c.dir.path()).unwrap();
+    let rows = store.window(&HistoryFilter::default(), 0, 100).unwrap();
+    assert_eq!(rows.len(), 8);
+    let sent: Vec<_> = rows.iter().filter(|r| r.dispatched).collect();
+    assert_eq!(sent.len(), 4, "four were in flight");
+    for row in &sent {
+        assert_eq!(row.outcome, Some(OutcomeKind::Unknown), "{row:?}");
+    }
+    assert!(
+        rows.iter()
+            .filter(|r| !r.dispatched)
+            .all(|r| r.outcome.is_none()),
+        "the queued rows stay not sent, for a resume"
     );
 }

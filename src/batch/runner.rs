@@ -23,6 +23,9 @@ pub enum Control {
     Pause,
     /// Send nothing more; rows in flight finish.
     Stop,
+    /// Send nothing more and cut off rows in flight (the console quitting or signalled):
+    /// each is recorded as cancelled, outcome unknown, for a resume to settle.
+    Interrupt,
 }
 
 /// A row to send.
@@ -194,6 +197,7 @@ pub async fn run(
     let mut exhausted = false;
     // A closed control channel answers `changed()` at once, forever: stop polling it then.
     let mut control_open = true;
+    let cut_off = CancellationToken::new();
     loop {
         // Events of rows that ended come first: a row the server stopped halts dispatch
         // before another row goes out.
@@ -201,6 +205,9 @@ pub async fn run(
             deliver(event, &mut summary.halted, &mut on);
         }
         let state = *control.borrow();
+        if state == Control::Interrupt {
+            cut_off.cancel();
+        }
         // Fill the free slots, unless paused, stopped or out of budget.
         while state == Control::Run
             && !exhausted
@@ -245,10 +252,14 @@ pub async fn run(
                 job,
                 budget.clone(),
                 tx.clone(),
+                cut_off.clone(),
             ));
         }
         if tasks.is_empty()
-            && (exhausted || state == Control::Stop || !control_open || summary.halted.is_some())
+            && (exhausted
+                || matches!(state, Control::Stop | Control::Interrupt)
+                || !control_open
+                || summary.halted.is_some())
         {
             break;
         }
@@ -278,8 +289,8 @@ async fn send_row(
     job: Job,
     budget: Arc<Mutex<Budget>>,
     tx: mpsc::UnboundedSender<BatchEvent>,
+    cut_off: CancellationToken,
 ) {
-    let never = CancellationToken::new();
     let line = job.line;
     let progress = |p: Progress| {
         if let Progress::Finished { id, attempt } = p {
@@ -294,7 +305,7 @@ async fn send_row(
         production: true,
         duplicate: false,
     };
-    let event = match send::send_again(&to, store, job.id, consent, &never, progress).await {
+    let event = match send::send_again(&to, store, job.id, consent, &cut_off, progress).await {
         Ok(exchange) => BatchEvent::RowFinished {
             line,
             id: job.id,

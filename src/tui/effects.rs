@@ -116,7 +116,7 @@ impl Effects {
     /// dispatching.
     pub fn cancel_all(&mut self) {
         if let Some(control) = &self.batch_control {
-            let _ = control.send(Control::Stop);
+            let _ = control.send(Control::Interrupt);
         }
         for token in lock(&self.cancels).values() {
             token.cancel();
