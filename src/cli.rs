@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_KEEP_DAYS_ENV};
 use crate::sandbox::DEFAULT_RATE_WINDOW;
 use crate::session::SessionOptions;
 use crate::target::TargetChoice;
@@ -39,6 +40,16 @@ pub struct GlobalArgs {
     /// Log level for the log file: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Delete log files older than this many days.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DAYS",
+        env = LOG_KEEP_DAYS_ENV,
+        default_value_t = DEFAULT_LOG_KEEP_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub log_keep_days: u32,
 }
 
 impl GlobalArgs {
