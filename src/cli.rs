@@ -4,7 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::sandbox::DEFAULT_RATE_WINDOW;
+use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_KEEP_DAYS_ENV};
+use crate::sandbox::{
+    DEFAULT_IDEMPOTENCY_TTL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDEMPOTENCY_KEYS,
+    DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT,
+};
 use crate::session::SessionOptions;
 use crate::target::TargetChoice;
 
@@ -39,6 +43,16 @@ pub struct GlobalArgs {
     /// Log level for the log file: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Delete log files older than this many days.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DAYS",
+        env = LOG_KEEP_DAYS_ENV,
+        default_value_t = DEFAULT_LOG_KEEP_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub log_keep_days: u32,
 }
 
 impl GlobalArgs {
@@ -221,6 +235,57 @@ pub struct SandboxArgs {
     /// restarts, so a retry with the same idempotency key replays after a restart too.
     #[arg(long, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
+    /// How long a request may take to arrive: its head from its first byte, its body from
+    /// its head (slower connections are closed).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_READ_TIMEOUT.as_secs(),
+        value_parser = positive_secs
+    )]
+    pub read_timeout_secs: u64,
+    /// How long a connection may sit with no request before it is closed.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+        value_parser = positive_secs
+    )]
+    pub idle_timeout_secs: u64,
+    /// How long an idempotency key is remembered from its first request.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_IDEMPOTENCY_TTL.as_secs(),
+        value_parser = positive_secs
+    )]
+    pub idempotency_ttl_secs: u64,
+    /// Idempotency keys remembered at once; past that a new key gets 503 until some expire.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_IDEMPOTENCY_KEYS,
+        value_parser = positive_count
+    )]
+    pub max_idempotency_keys: usize,
+}
+
+/// A count that must not be zero.
+fn positive_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A number of seconds that must not be zero.
+fn positive_secs(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 second".into()),
+        Ok(secs) => Ok(secs),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `--rate-window-secs`: a window of zero would restart on every request and never refuse.

@@ -25,6 +25,8 @@ pub mod logging;
 pub mod paths;
 /// How a submission, an attempt, a duration reads: one description for both front-ends.
 pub mod present;
+/// Files and folders only their owner can read.
+pub mod private_files;
 /// Which targets are production, and what a send there must be confirmed with.
 pub mod production;
 /// The embedded API server on loopback, following the contract.

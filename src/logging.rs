@@ -1,12 +1,28 @@
 //! Logs go to a daily file, never to the terminal (which belongs to the console).
+//!
+//! The files are `kyc-console.log.YYYY-MM-DD` (UTC) in the log folder, readable by their
+//! owner only, as is the folder. Files older than the days to keep are deleted when logging
+//! starts and each time a new day's file is opened.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
+use chrono::{NaiveDate, Utc};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+use crate::private_files;
+
 /// The environment variable that sets the log level when `--log-level` is absent.
 pub const LOG_ENV: &str = "KYC_CONSOLE_LOG";
+/// The environment variable that sets the days logs are kept when `--log-keep-days` is
+/// absent.
+pub const LOG_KEEP_DAYS_ENV: &str = "KYC_CONSOLE_LOG_KEEP_DAYS";
+/// Days logs are kept unless told otherwise.
+pub const DEFAULT_LOG_KEEP_DAYS: u32 = 14;
+/// Log file names: this, a dot and the day.
+pub const LOG_FILE_PREFIX: &str = "kyc-console.log";
 
 /// Why logging could not start.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +36,10 @@ pub enum LogError {
     Level(String),
 }
 
-/// Starts file logging; keep the guard alive until exit so lines are flushed.
-pub fn init(log_dir: &Path, level: Option<&str>) -> Result<WorkerGuard, LogError> {
-    std::fs::create_dir_all(log_dir).map_err(|source| LogError::Dir {
+/// Starts file logging, keeping `keep_days` days of files (today's included); keep the
+/// guard alive until exit so lines are flushed.
+pub fn init(log_dir: &Path, level: Option<&str>, keep_days: u32) -> Result<WorkerGuard, LogError> {
+    private_files::create_dir_all(log_dir).map_err(|source| LogError::Dir {
         path: log_dir.display().to_string(),
         source,
     })?;
@@ -39,12 +56,118 @@ pub fn init(log_dir: &Path, level: Option<&str>) -> Result<WorkerGuard, LogError
             )
         })
         .ok_or_else(|| LogError::Level(level.clone()))?;
-    let appender = tracing_appender::rolling::daily(log_dir, "kyc-console.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let daily = DailyFile::new(log_dir, keep_days);
+    let (writer, guard) = tracing_appender::non_blocking(daily);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(false)
         .try_init();
     Ok(guard)
+}
+
+/// The path of the log file for `day`.
+pub fn log_file(log_dir: &Path, day: NaiveDate) -> PathBuf {
+    log_dir.join(format!("{LOG_FILE_PREFIX}.{}", day.format("%Y-%m-%d")))
+}
+
+/// Deletes the log files in `log_dir` more than `keep_days - 1` days older than `today`;
+/// other files are left alone. Returns how many were deleted.
+pub fn prune(log_dir: &Path, today: NaiveDate, keep_days: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir(log_dir) else {
+        return 0;
+    };
+    let prefix = format!("{LOG_FILE_PREFIX}.");
+    let mut deleted = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(day) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        if (today - day).num_days() >= i64::from(keep_days.max(1))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            deleted += 1;
+        }
+    }
+    deleted
+}
+
+/// The day's log file, opened afresh when the day changes.
+struct DailyFile {
+    dir: PathBuf,
+    keep_days: u32,
+    open: Option<(NaiveDate, File)>,
+}
+
+impl DailyFile {
+    /// Today's file, opened (and the old ones deleted) at once; a failure is tried again
+    /// at the first line written.
+    fn new(dir: &Path, keep_days: u32) -> DailyFile {
+        let mut daily = DailyFile {
+            dir: dir.to_path_buf(),
+            keep_days,
+            open: None,
+        };
+        let _ = daily.file();
+        daily
+    }
+
+    fn file(&mut self) -> io::Result<&mut File> {
+        let today = Utc::now().date_naive();
+        if self.open.as_ref().is_none_or(|(day, _)| *day != today) {
+            self.open = None;
+            prune(&self.dir, today, self.keep_days);
+            let file = private_files::append(&log_file(&self.dir, today))?;
+            self.open = Some((today, file));
+        }
+        match &mut self.open {
+            Some((_, file)) => Ok(file),
+            None => Err(io::Error::other("no log file")),
+        }
+    }
+}
+
+impl Write for DailyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.open {
+            Some((_, file)) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_log_files_are_deleted_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let day = |n: u64| today - chrono::Days::new(n);
+        for n in [0, 1, 13, 14, 400] {
+            std::fs::write(log_file(dir.path(), day(n)), "x").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        std::fs::write(dir.path().join("kyc-console.log.backup"), "mine").unwrap();
+        assert_eq!(prune(dir.path(), today, 14), 2);
+        for n in [0, 1, 13] {
+            assert!(log_file(dir.path(), day(n)).exists(), "day -{n}");
+        }
+        for n in [14, 400] {
+            assert!(!log_file(dir.path(), day(n)).exists(), "day -{n}");
+        }
+        assert!(dir.path().join("notes.txt").exists());
+        assert!(dir.path().join("kyc-console.log.backup").exists());
+        assert_eq!(prune(dir.path(), today, 1), 2, "only today's is kept");
+    }
 }

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = color_eyre::install();
     let paths = Paths::resolve(cli.global.data_dir.as_deref());
-    let _log_guard = match logging::init(&paths.log_dir, cli.global.log_level.as_deref()) {
+    let _log_guard = match logging::init(
+        &paths.log_dir,
+        cli.global.log_level.as_deref(),
+        cli.global.log_keep_days,
+    ) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");

@@ -159,9 +159,10 @@ fn read_csv(text: &str, header_line: u32) -> Result<Vec<InputRow>, InputError> {
         );
     }
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e, headers.len(), text))?;
-        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -191,14 +192,52 @@ fn read_csv(text: &str, header_line: u32) -> Result<Vec<InputRow>, InputError> {
 
 /// The 1-based line of a byte offset (the reader's own count skips blank lines).
 fn line_at(text: &str, byte: u64) -> u32 {
-    let bytes = text.as_bytes();
-    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-    // A record after blank lines is reported where the blank lines start.
-    while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
-        at += 1;
+    LineCounter::new(text).line_at(byte)
+}
+
+/// Lines of the records of one text, read in order: each call counts only the newlines
+/// since the last one, so numbering every record reads the text once.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// The offset counted up to, and the newlines before it.
+    at: usize,
+    newlines: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            bytes: text.as_bytes(),
+            at: 0,
+            newlines: 0,
+        }
     }
-    let newlines = bytes[..at].iter().filter(|b| **b == b'\n').count();
-    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+
+    /// The 1-based line of the record at `byte`.
+    fn line_at(&mut self, byte: u64) -> u32 {
+        let bytes = self.bytes;
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        // A record after blank or comment lines is reported where those start.
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\n' | b'\r' => at += 1,
+                b'#' => {
+                    at = bytes[at..]
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .map_or(bytes.len(), |n| at + n + 1);
+                }
+                _ => break,
+            }
+        }
+        if at < self.at {
+            // Records come in order; start over rather than count wrong if one does not.
+            (self.at, self.newlines) = (0, 0);
+        }
+        self.newlines += bytes[self.at..at].iter().filter(|b| **b == b'\n').count();
+        self.at = at;
+        u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
+    }
 }
 
 fn csv_error(e: &csv::Error, header_len: usize, text: &str) -> InputError {
@@ -276,5 +315,30 @@ mod tests {
         let e = read_input(b"usr-a\nusr-b\nusr-\xff\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn lines_are_numbered_across_blanks_comments_crlf_and_quoted_line_breaks() {
+        let text =
+            "user_id,type\r\nusr-a,full\r\n\r\n# a comment\r\n\"usr-\nb\",rfi\r\n\n\nusr-c,\n";
+        let rows = read_input(text.as_bytes()).unwrap();
+        let got: Vec<_> = rows.iter().map(|r| (r.line, r.user_id.as_str())).collect();
+        assert_eq!(got, [(2, "usr-a"), (5, "usr-\nb"), (9, "usr-c")]);
+    }
+
+    #[test]
+    fn a_long_csv_is_numbered_to_its_last_line() {
+        // Numbering each record from the start made this quadratic: minutes, not a blink.
+        let mut text = String::from("user_id,type,redirect_uri\n");
+        for n in 0..50_000 {
+            if n % 1000 == 0 {
+                text.push('\n');
+            }
+            text.push_str(&format!("usr-{n},full,https://x.example/{n}\n"));
+        }
+        let rows = read_input(text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 50_000);
+        let last = rows.last().unwrap();
+        assert_eq!((last.line, last.user_id.as_str()), (50_051, "usr-49999"));
     }
 }

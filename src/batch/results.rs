@@ -67,9 +67,10 @@ pub fn result_lines(plan: Option<&Plan>, info: &BatchInfo) -> Vec<ResultLine> {
     lines
 }
 
-/// Writes results to `path`: `.jsonl`/`.json` as JSON Lines, anything else as CSV.
+/// Writes results to `path` (readable by its owner only): `.jsonl`/`.json` as JSON Lines,
+/// anything else as CSV.
 pub fn write_results(path: &Path, lines: &[ResultLine]) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
+    let file = crate::private_files::create(path)?;
     let mut out = std::io::BufWriter::new(file);
     let json = path
         .extension()

@@ -18,6 +18,10 @@ pub async fn sandbox(args: &SandboxArgs) -> ExitCode {
         rate_window: Duration::from_secs(args.rate_window_secs),
         latency: Duration::from_millis(args.latency_ms),
         state_file: args.state_file.clone(),
+        read_timeout: Duration::from_secs(args.read_timeout_secs),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+        idempotency_ttl: Duration::from_secs(args.idempotency_ttl_secs),
+        max_idempotency_keys: args.max_idempotency_keys,
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config, args.port).await {

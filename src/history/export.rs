@@ -124,7 +124,7 @@ pub fn export(
 ) -> Result<usize, HistoryError> {
     let io =
         |e: std::io::Error| HistoryError::Storage(format!("cannot write {}: {e}", path.display()));
-    let file = std::fs::File::create(path).map_err(io)?;
+    let file = crate::private_files::create(path).map_err(io)?;
     let out = std::io::BufWriter::new(file);
     match format {
         ExportFormat::Csv => {

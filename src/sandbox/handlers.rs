@@ -2,16 +2,21 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::records::{Change, StoredResponse};
 use super::responses::{self, Reply};
+use super::server;
 use super::state::{RateDecision, SandboxState};
 use crate::domain::{
     FIELD_REDIRECT_URI, FIELD_TYPE, FIELD_USER_ID, KycType, RedirectUri, UserId, requested_error,
@@ -19,6 +24,10 @@ use crate::domain::{
 
 /// The longest idempotency key the platform accepts.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
+/// The header that carries it.
+const IDEMPOTENCY_HEADER: &str = "x-idempotency-key";
+/// The largest body read; the platform's bodies are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: Arc<SandboxState>) -> Router {
     Router::new()
@@ -27,6 +36,7 @@ pub fn router(state: Arc<SandboxState>) -> Router {
         .route("/v1/_sandbox/keys/{key}", get(key_stats))
         .route("/webview/{id}", get(webview))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(server::track))
         .with_state(state)
 }
 
@@ -65,15 +75,14 @@ async fn not_found() -> Response {
     .into_response()
 }
 
-async fn initiate(
-    State(state): State<Arc<SandboxState>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> Response {
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
-    let api_key = header(&headers, "x-api-key").unwrap_or_default();
-    let rate = state.count_request(&api_key);
+    let (parts, body) = request.into_parts();
+    let (method, headers) = (parts.method, parts.headers);
+    // Only the accepted key has a window of its own: a wrong key keeps nothing.
+    let accepted = headers.get("x-api-key").map(HeaderValue::as_bytes)
+        == Some(state.config.api_key.as_bytes());
+    let rate = state.count_request(accepted);
     // In a task of its own: a client that hangs up does not cut the request short between
     // saving its outcome and counting it.
     let task = tokio::spawn(async move {
@@ -82,9 +91,9 @@ async fn initiate(
             &state,
             &method,
             &headers,
-            &api_key,
+            accepted,
             &rate,
-            &body,
+            body,
             &mut change,
         )
         .await;
@@ -126,12 +135,12 @@ async fn respond(
     state: &SandboxState,
     method: &Method,
     headers: &HeaderMap,
-    api_key: &str,
+    accepted: bool,
     rate: &RateDecision,
-    body: &[u8],
+    body: Body,
     change: &mut Change,
 ) -> Answer {
-    if api_key != state.config.api_key {
+    if !accepted {
         return Answer::Ready(responses::unauthenticated());
     }
     if rate.exceeded {
@@ -148,21 +157,30 @@ async fn respond(
             .with_header("allow", "POST, PUT"),
         );
     }
-    let Some(idem) = header(headers, "x-idempotency-key") else {
+    if !is_json(headers) {
+        return Answer::Ready(responses::not_json());
+    }
+    let idem = match idempotency_key(headers) {
+        Ok(idem) => idem,
+        Err(reply) => return Answer::Ready(reply),
+    };
+    let body = match read_body(body, state.config.read_timeout).await {
+        Ok(body) => body,
+        Err(reply) => return Answer::Ready(reply),
+    };
+    let body = body.as_slice();
+    let Some(idem) = idem else {
         return Answer::Ready(process(state, body, change).await);
     };
-    if idem.is_empty() || idem.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
-        return Answer::Ready(Reply::problem(
-            400,
-            "Invalid request",
-            "x-idempotency-key must be 1 to 64 characters",
-            json!([{"pointer": "header:x-idempotency-key", "detail": "1 to 64 characters"}]),
+    let Some((slot, since)) = state.enter(&idem) else {
+        return Answer::Ready(responses::too_many_keys(
+            state.config.max_idempotency_keys,
+            state.config.unavailable_retry_after,
         ));
-    }
-    state.note_key_request(&idem);
-    change.key = Some(idem.clone());
+    };
+    change.key = Some(idem);
+    change.since = Some(since);
     change.key_stats.requests = 1;
-    let slot = state.slot(api_key, &idem);
     // Holding the slot makes a concurrent retry wait for the first answer, then replay it.
     let mut stored = slot.lock().await;
     if let Some(previous) = stored.as_ref() {
@@ -354,9 +372,69 @@ fn validate(body: &[u8]) -> Result<Valid, Reply> {
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+/// Whether the body is declared JSON: one `Content-Type`, `application/json` with any
+/// parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    let essence = value.as_bytes().split(|b| *b == b';').next().unwrap_or(&[]);
+    essence
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"application/json")
+}
+
+/// The `x-idempotency-key`, if sent: once, 1 to 64 visible ASCII characters. Anything else
+/// is refused, never taken as absent (which would initiate again on every retry).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Reply> {
+    let mut values = headers.get_all(IDEMPOTENCY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    let why = if values.next().is_some() {
+        "must be sent once"
+    } else if bytes.is_empty() {
+        "must not be empty"
+    } else if bytes.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        "must be 1 to 64 characters"
+    } else if !bytes.iter().all(u8::is_ascii_graphic) {
+        "must be visible ASCII characters, with no spaces (a UUID is best)"
+    } else {
+        return Ok(Some(String::from_utf8_lossy(bytes).into_owned()));
+    };
+    Err(Reply::problem(
+        400,
+        "Invalid request",
+        &format!("{IDEMPOTENCY_HEADER} {why}"),
+        json!([{"pointer": format!("header:{IDEMPOTENCY_HEADER}"), "detail": why}]),
+    ))
+}
+
+/// The body, at most [`MAX_BODY_BYTES`], read within `limit`: 413 when larger, 408 when
+/// slower (the connection is closed after either).
+async fn read_body(body: Body, limit: Duration) -> Result<Vec<u8>, Reply> {
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                Reply::problem(
+                    400,
+                    "Invalid request",
+                    &format!("the body could not be read: {e}"),
+                    json!([{"pointer": "", "detail": "unreadable body"}]),
+                )
+            })?;
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(responses::too_large(MAX_BODY_BYTES));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    };
+    tokio::time::timeout(limit, read)
+        .await
+        .unwrap_or_else(|_| Err(responses::body_timeout(limit)))
 }

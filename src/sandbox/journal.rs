@@ -10,6 +10,10 @@
 //! acknowledged, and is dropped with a warning. Anything else unreadable makes the sandbox
 //! start with no memory and keep the file aside, renamed, rather than overwrite it.
 //! A lock file beside it keeps a second sandbox from using the same file at once.
+//!
+//! Version 2 says when each idempotency key was first seen; a key whose time to live has
+//! passed leaves the file when it is rewritten. A version 1 file is read, and rewritten as
+//! version 2 with its keys counted from the moment it is opened.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -21,12 +25,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use super::records::{Change, Snapshot};
+use super::records::{Change, Snapshot, now_ms};
+use crate::private_files;
 
 /// The header's `format`.
 const FORMAT: &str = "kyc-console sandbox state";
-/// The header's `version`.
-const VERSION: u32 = 1;
+/// The header's `version`: the one written, and the oldest still read.
+const VERSION: u32 = 2;
+const OLDEST_VERSION: u32 = 1;
 /// A file larger than this is not one the sandbox wrote; it is kept aside unread.
 const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Changes written with one fsync at most.
@@ -66,13 +72,14 @@ struct Pending {
 
 impl Journal {
     /// Opens (or creates) the state file at `path`, creating its folder (owner only) if
-    /// missing. Fails if the file cannot be read or written, or another sandbox uses it.
-    pub fn open(path: &Path) -> io::Result<Opened> {
+    /// missing, and leaves out keys first seen `ttl` (milliseconds) or longer ago. Fails if
+    /// the file cannot be read or written, or another sandbox uses it.
+    pub fn open(path: &Path, ttl: u64) -> io::Result<Opened> {
         let dir = parent(path);
         create_private_dir(&dir)?;
         let lock = lock(path)?;
         let mut warnings = Vec::new();
-        let memory = match read(path) {
+        let mut memory = match read(path) {
             Ok(Loaded { memory, torn }) => {
                 if torn {
                     warnings.push(format!(
@@ -96,9 +103,11 @@ impl Journal {
         for warning in &warnings {
             tracing::warn!("{warning}");
         }
+        memory.expire(now_ms(), ttl);
         let (file, lines) = write_snapshot(path, &memory)?;
         let writer = Writer {
             path: path.to_path_buf(),
+            ttl,
             file,
             memory: memory.clone(),
             lines,
@@ -162,6 +171,8 @@ fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The writer thread's side: the open file and a copy of the memory it holds.
 struct Writer {
     path: PathBuf,
+    /// How long a key is remembered, in milliseconds.
+    ttl: u64,
     file: File,
     memory: Snapshot,
     /// Lines in the file, the header included.
@@ -221,6 +232,7 @@ impl Writer {
         }
         self.lines += batch.len();
         if self.lines > 2 * (self.memory.keys.len() + 2) + COMPACT_SLACK {
+            self.memory.expire(now_ms(), self.ttl);
             match write_snapshot(&self.path, &self.memory) {
                 Ok((file, lines)) => (self.file, self.lines) = (file, lines),
                 // The log as it is stays correct; it is rewritten at the next chance.
@@ -245,27 +257,13 @@ fn parent(path: &Path) -> PathBuf {
 
 /// Creates `dir` and any missing parents, readable by the owner only.
 fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    private_files::create_dir_all(dir)
         .map_err(|e| context(e, &format!("cannot create {}", dir.display())))
 }
 
 /// Options for a new file readable by the owner only.
 fn private() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
+    private_files::options()
 }
 
 /// `path` with `suffix` added to its file name.
@@ -367,9 +365,9 @@ fn read(path: &Path) -> Result<Loaded, Unreadable> {
         }
         if number == 1 {
             let header: Header = serde_json::from_slice(&line).map_err(|e| bad(e.to_string()))?;
-            if header.format != FORMAT || header.version != VERSION {
+            if header.format != FORMAT || !(OLDEST_VERSION..=VERSION).contains(&header.version) {
                 return Err(bad(format!(
-                    "not a version {VERSION} {FORMAT:?} file ({:?} version {})",
+                    "not a version {OLDEST_VERSION} to {VERSION} {FORMAT:?} file ({:?} version {})",
                     header.format, header.version
                 )));
             }
@@ -470,6 +468,7 @@ mod tests {
     use crate::sandbox::records::KeyStats;
 
     const HEADER: &str = "{\"format\":\"kyc-console sandbox state\",\"version\":1}\n";
+    const DAY: u64 = 24 * 60 * 60 * 1000;
 
     fn read_text(text: &[u8]) -> Result<Loaded, Unreadable> {
         let dir = tempfile::tempdir().unwrap();
@@ -525,10 +524,11 @@ mod tests {
         let torn_garbage = format!("{HEADER}\x00\x01");
         assert!(why(read_text(torn_garbage.as_bytes())).starts_with("line 2"));
         assert!(
-            why(read_text(b"{\"format\":\"other\",\"version\":1}\n")).contains("not a version 1")
+            why(read_text(b"{\"format\":\"other\",\"version\":1}\n"))
+                .contains("not a version 1 to 2")
         );
-        let newer = "{\"format\":\"kyc-console sandbox state\",\"version\":2}\n";
-        assert!(why(read_text(newer.as_bytes())).contains("version 2"));
+        let newer = "{\"format\":\"kyc-console sandbox state\",\"version\":3}\n";
+        assert!(why(read_text(newer.as_bytes())).contains("version 3"));
         let bad = format!("{HEADER}{{\"requests\":1}}\n[1,2]\n");
         assert!(why(read_text(bad.as_bytes())).starts_with("line 3"));
         let orphan = format!(
@@ -543,7 +543,7 @@ mod tests {
     async fn a_growing_file_is_rewritten_and_reopens_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let opened = Journal::open(&path).unwrap();
+        let opened = Journal::open(&path, DAY).unwrap();
         assert!(opened.warnings.is_empty());
         let replay = Change {
             key: Some("k".into()),
@@ -563,10 +563,65 @@ mod tests {
         let lines = std::fs::read_to_string(&path).unwrap().lines().count();
         assert!(lines < writes / 2, "{lines} lines after {writes} writes");
 
-        let again = Journal::open(&path).unwrap();
+        let again = Journal::open(&path, DAY).unwrap();
         assert_eq!(again.memory.stats.requests, writes as u64);
         assert_eq!(again.memory.keys["k"].stats.replays, writes as u64);
         again.journal.close();
         assert!(again.journal.write(Change::request()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn expired_keys_leave_the_file_when_it_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let opened = Journal::open(&path, DAY).unwrap();
+        let change = |key: &str, since: u64| Change {
+            key: Some(key.into()),
+            since: Some(since),
+            key_stats: KeyStats {
+                requests: 1,
+                ..KeyStats::default()
+            },
+            ..Change::request()
+        };
+        let old = now_ms() - DAY - 1;
+        opened.journal.write(change("old", old)).await.unwrap();
+        opened.journal.write(change("new", now_ms())).await.unwrap();
+        // Enough changes to a live key to have the file rewritten while running.
+        let results = futures::future::join_all(
+            (0..COMPACT_SLACK + 100).map(|_| opened.journal.write(Change::request())),
+        )
+        .await;
+        assert!(results.iter().all(Result::is_ok));
+        opened.journal.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("\"old\""), "{text}");
+        assert!(text.contains("\"new\""), "{text}");
+
+        // A key expired while no sandbox ran leaves it on opening.
+        std::thread::sleep(Duration::from_millis(5));
+        let again = Journal::open(&path, 1).unwrap();
+        assert!(again.memory.keys.is_empty());
+        again.journal.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("\"new\""), "{text}");
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_and_its_keys_counted_from_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let text = format!(
+            "{HEADER}{{\"requests\":1,\"key\":\"k\",\"keyStats\":{{\"requests\":1,\"verifications\":1,\"replays\":0}}}}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let before = now_ms();
+        let opened = Journal::open(&path, DAY).unwrap();
+        let since = opened.memory.keys["k"].since.unwrap();
+        assert!(since >= before, "{since} < {before}");
+        opened.journal.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"format\":\"kyc-console sandbox state\",\"version\":2}"));
+        assert!(text.contains(&format!("\"since\":{since}")), "{text}");
     }
 }

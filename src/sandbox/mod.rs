@@ -5,6 +5,10 @@
 //! error on demand for user ids ending `000000000SSS`; idempotent replay (422 when a key is
 //! reused with another body); a per-key rate-limit window; a fresh `x-request-id` always.
 //!
+//! As a server it holds nothing for long: a connection must send its request within the
+//! read timeout and is closed after the idle timeout; a wrong API key keeps nothing; an
+//! idempotency key is forgotten after its time to live, and only so many are held at once.
+//!
 //! With a state file it keeps its memory (stored responses and counters, not the rate-limit
 //! windows) across restarts, so an outcome left unknown can be settled later: a retry with
 //! the same idempotency key replays the stored response instead of initiating again.
@@ -17,6 +21,8 @@ mod journal;
 mod records;
 /// Bodies and headers shaped like the platform's.
 mod responses;
+/// Connections with deadlines.
+mod server;
 /// Rate-limit windows, idempotency memory, counters.
 mod state;
 
@@ -29,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use records::{KeyStats, SandboxStats};
+pub use records::{Footprint, KeyStats, SandboxStats};
 
 /// The API key the sandbox accepts unless told otherwise; the default profile uses it.
 pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
@@ -37,6 +43,14 @@ pub const SANDBOX_API_KEY: &str = "sk_sandbox_4f1c2e9a7b3d";
 pub const SANDBOX_BASE_PATH: &str = "/v1";
 /// The rate-limit window unless told otherwise: a minute, like the platform's.
 pub const DEFAULT_RATE_WINDOW: Duration = Duration::from_secs(60);
+/// How long an idempotency key is remembered unless told otherwise: a day, like the platform.
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// The read timeout unless told otherwise.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The idle timeout unless told otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Idempotency keys held at once unless told otherwise.
+pub const DEFAULT_MAX_IDEMPOTENCY_KEYS: usize = 100_000;
 /// The name of the sandbox's state file in the console's data folder.
 pub const SANDBOX_STATE_FILE: &str = "sandbox-state.json";
 
@@ -59,6 +73,18 @@ pub struct SandboxConfig {
     /// Where the sandbox keeps its memory across restarts (stored responses and counters);
     /// `None` keeps it in this process only. Its folder is created (owner only) if missing.
     pub state_file: Option<PathBuf>,
+    /// How long a request's head may take to arrive from its first byte, and its body from
+    /// its head (a connection too slow is closed; a body too slow gets 408).
+    pub read_timeout: Duration,
+    /// How long a connection may sit with no request under way before it is closed.
+    pub idle_timeout: Duration,
+    /// How long an idempotency key is remembered (and its response replayed) from the
+    /// first request that carried it; a key expired is new again. Expired keys leave the
+    /// state file when it is next rewritten.
+    pub idempotency_ttl: Duration,
+    /// Idempotency keys remembered at once; a new key past that gets 503 until some
+    /// expire (nothing is ever forgotten early, which could start a verification twice).
+    pub max_idempotency_keys: usize,
 }
 
 impl Default for SandboxConfig {
@@ -71,6 +97,10 @@ impl Default for SandboxConfig {
             unavailable_retry_after: 1,
             latency: Duration::ZERO,
             state_file: None,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
+            max_idempotency_keys: DEFAULT_MAX_IDEMPOTENCY_KEYS,
         }
     }
 }
@@ -91,19 +121,27 @@ impl Sandbox {
     /// error: it is kept aside, the sandbox starts with no memory, and
     /// [`Sandbox::warnings`] says so.
     pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Sandbox> {
+        let ttl = state::millis(config.idempotency_ttl);
         let (journal, memory, warnings) = match config.state_file.clone() {
             Some(path) => {
-                let opened = tokio::task::spawn_blocking(move || journal::Journal::open(&path))
-                    .await
-                    .map_err(std::io::Error::other)??;
+                let opened =
+                    tokio::task::spawn_blocking(move || journal::Journal::open(&path, ttl))
+                        .await
+                        .map_err(std::io::Error::other)??;
                 (Some(opened.journal), opened.memory, opened.warnings)
             }
             None => (None, records::Snapshot::default(), Vec::new()),
         };
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let timeouts = server::Timeouts {
+            read: config.read_timeout.max(Duration::from_millis(1)),
+            idle: config.idle_timeout.max(Duration::from_millis(1)),
+        };
+        let listener = server::GuardedListener::new(listener, timeouts);
         let state = Arc::new(state::SandboxState::new(config, addr, journal, memory));
-        let app = handlers::router(state.clone());
+        let app =
+            handlers::router(state.clone()).into_make_service_with_connect_info::<server::Phase>();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -149,9 +187,14 @@ impl Sandbox {
         self.state.stats()
     }
 
-    /// What it saw for one idempotency key.
+    /// What it saw for one idempotency key it still remembers.
     pub fn key_stats(&self, idempotency_key: &str) -> KeyStats {
         self.state.key_stats(idempotency_key)
+    }
+
+    /// How much it holds: rate-limit windows and idempotency keys.
+    pub fn footprint(&self) -> Footprint {
+        self.state.footprint()
     }
 
     /// Stops accepting requests and waits for the server to finish.

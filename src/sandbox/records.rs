@@ -65,6 +65,11 @@ pub struct Change {
     /// The idempotency key that `key_stats` and `stored` belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// When the key was first seen (Unix milliseconds); its memory expires a time to live
+    /// after. Every change to one key's memory carries the same; another starts it afresh
+    /// (the key had expired and came again). Files of version 1 have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
     #[serde(default, skip_serializing_if = "KeyStats::is_zero")]
     pub key_stats: KeyStats,
     /// The response now stored for `key`.
@@ -83,7 +88,8 @@ impl Change {
 
     /// Whether it is coherent: per-key parts need a key.
     pub fn is_valid(&self) -> bool {
-        self.key.is_some() || (self.key_stats.is_zero() && self.stored.is_none())
+        self.key.is_some()
+            || (self.key_stats.is_zero() && self.stored.is_none() && self.since.is_none())
     }
 }
 
@@ -94,8 +100,31 @@ fn is_zero(n: &u64) -> bool {
 /// Everything remembered for one idempotency key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyMemory {
+    /// When the key was first seen (Unix milliseconds); `None` from a version 1 file.
+    pub since: Option<u64>,
     pub stats: KeyStats,
     pub stored: Option<StoredResponse>,
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Whether memory first seen at `since` has outlived `ttl` at `now` (all in milliseconds).
+pub fn expired(since: u64, now: u64, ttl: u64) -> bool {
+    now.saturating_sub(since) >= ttl
+}
+
+/// How much the sandbox holds in memory, for tests that it stays bounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Footprint {
+    /// Rate-limit windows (the accepted key's, and one shared by every other caller).
+    pub rate_windows: usize,
+    /// Idempotency keys remembered, expired ones not yet swept included.
+    pub idempotency_keys: usize,
 }
 
 /// The sandbox's whole memory, as the state file holds it.
@@ -115,6 +144,12 @@ impl Snapshot {
             .saturating_add(change.verifications);
         if let Some(key) = &change.key {
             let memory = self.keys.entry(key.clone()).or_default();
+            if change.since.is_some() && change.since != memory.since {
+                *memory = KeyMemory {
+                    since: change.since,
+                    ..KeyMemory::default()
+                };
+            }
             memory.stats.add(change.key_stats);
             if let Some(stored) = &change.stored {
                 memory.stored = Some(stored.clone());
@@ -131,10 +166,22 @@ impl Snapshot {
         };
         std::iter::once(totals).chain(self.keys.iter().map(|(key, memory)| Change {
             key: Some(key.clone()),
+            since: memory.since,
             key_stats: memory.stats,
             stored: memory.stored.clone(),
             ..Change::default()
         }))
+    }
+}
+
+impl Snapshot {
+    /// Forgets every key first seen `ttl` or longer before `now`; a key from a version 1
+    /// file, which does not say when it was first seen, counts from `now`.
+    pub fn expire(&mut self, now: u64, ttl: u64) {
+        self.keys.retain(|_, memory| {
+            let since = *memory.since.get_or_insert(now);
+            !expired(since, now, ttl)
+        });
     }
 }
 
@@ -273,5 +320,44 @@ mod tests {
         };
         assert!(!orphan.is_valid());
         assert!(Change::request().is_valid());
+    }
+
+    #[test]
+    fn a_key_seen_afresh_starts_its_memory_afresh_and_expired_keys_go() {
+        let seen = |since: u64, verifications: u64| Change {
+            key: Some("k".into()),
+            since: Some(since),
+            key_stats: KeyStats {
+                requests: 1,
+                verifications,
+                replays: 0,
+            },
+            stored: (verifications > 0).then(|| stored(b"{}")),
+            ..Change::request()
+        };
+        let mut memory = Snapshot::default();
+        memory.apply(&seen(1_000, 1));
+        memory.apply(&seen(1_000, 0));
+        assert_eq!(memory.keys["k"].stats.requests, 2);
+        // The key expired and came again: its old stats and response are not the new one's.
+        memory.apply(&seen(90_000, 0));
+        assert_eq!(memory.keys["k"].since, Some(90_000));
+        assert_eq!(memory.keys["k"].stats.requests, 1);
+        assert_eq!(memory.keys["k"].stored, None);
+
+        memory.apply(&Change {
+            key: Some("old-file".into()),
+            ..Change::request()
+        });
+        memory.expire(100_000, 10_000);
+        assert!(
+            !memory.keys.contains_key("k"),
+            "seen 10 s before, with 10 s to live"
+        );
+        assert_eq!(
+            memory.keys["old-file"].since,
+            Some(100_000),
+            "a key of a version 1 file counts from now"
+        );
     }
 }

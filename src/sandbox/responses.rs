@@ -95,6 +95,54 @@ pub fn unsaved(why: &str, retry_after: u64) -> Reply {
     .with_header("retry-after", retry_after)
 }
 
+/// The body is not declared JSON.
+pub fn not_json() -> Reply {
+    Reply::problem(
+        415,
+        "Unsupported Media Type",
+        "send the body as JSON with Content-Type: application/json",
+        json!([{"pointer": "header:content-type", "detail": "must be application/json"}]),
+    )
+    .with_header("accept-post", "application/json")
+}
+
+/// The body is larger than any request the platform takes.
+pub fn too_large(limit: usize) -> Reply {
+    Reply::problem(
+        413,
+        "Content Too Large",
+        &format!("the body is larger than {limit} bytes"),
+        json!([{"pointer": "", "detail": format!("at most {limit} bytes")}]),
+    )
+    .with_header("connection", "close")
+}
+
+/// The body did not arrive within the read timeout.
+pub fn body_timeout(limit: std::time::Duration) -> Reply {
+    Reply::problem(
+        408,
+        "Request Timeout",
+        &format!(
+            "the body did not arrive within {} ms of the headers",
+            limit.as_millis()
+        ),
+        json!([{"pointer": "", "detail": "sent too slowly"}]),
+    )
+    .with_header("connection", "close")
+}
+
+/// The sandbox holds as many idempotency keys as it may: nothing was initiated or kept.
+pub fn too_many_keys(max: usize, retry_after: u64) -> Reply {
+    Reply::json(
+        503,
+        json!({
+            "message": format!("Service Unavailable: the sandbox already remembers {max} idempotency keys, none expired; nothing was initiated, retry later"),
+            "errors": [],
+        }),
+    )
+    .with_header("retry-after", retry_after)
+}
+
 /// What a user id ending in `000000000SSS` gets from the sandbox.
 pub fn on_demand(status: u16, retry_after: u64) -> Reply {
     match status {

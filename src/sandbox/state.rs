@@ -1,14 +1,21 @@
 //! The sandbox's memory: rate-limit windows, stored responses for idempotency, counters.
 //! With a state file, every change but the rate-limit windows is written there before the
 //! response that reflects it goes out.
+//!
+//! Nothing a caller sends makes it grow without bound: the accepted API key has one
+//! rate-limit window and every other caller shares one (a wrong key keeps nothing of its
+//! own); idempotency keys are held at most `max_idempotency_keys` at once and each is
+//! forgotten `idempotency_ttl` after it was first seen.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::journal::Journal;
-use super::records::{Change, KeyStats, SandboxStats, Snapshot, StoredResponse};
+use super::records::{
+    Change, Footprint, KeyStats, SandboxStats, Snapshot, StoredResponse, expired, now_ms,
+};
 use super::{SANDBOX_BASE_PATH, SandboxConfig};
 
 /// The outcome of counting a request against its key's window.
@@ -23,11 +30,26 @@ pub struct RateDecision {
 /// One idempotency slot; its async lock makes a retry wait for the first request.
 pub type Slot = Arc<tokio::sync::Mutex<Option<StoredResponse>>>;
 
+/// A rate-limit window: when it started, and the requests counted in it.
+type Window = Option<(Instant, u32)>;
+
+/// What is remembered for one idempotency key.
+struct Entry {
+    /// When it was first seen (Unix milliseconds).
+    since: u64,
+    stats: KeyStats,
+    slot: Slot,
+}
+
 #[derive(Default)]
 struct Inner {
-    windows: HashMap<String, (Instant, u32)>,
-    slots: HashMap<(String, String), Slot>,
-    keys: HashMap<String, KeyStats>,
+    /// The accepted key's window.
+    accepted: Window,
+    /// The window every other caller shares.
+    others: Window,
+    entries: HashMap<String, Entry>,
+    /// When expired entries are next swept (Unix milliseconds).
+    next_sweep: u64,
     stats: SandboxStats,
 }
 
@@ -38,26 +60,33 @@ pub struct SandboxState {
     journal: Option<Journal>,
 }
 
+/// A duration in milliseconds, at least one.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 impl SandboxState {
     /// A sandbox's state starting from `memory`, saving changes through `journal` if any.
-    /// Stored responses are scoped by the API key the sandbox accepts (the only one that
-    /// gets that far); the file does not hold it.
+    /// Keys already expired are left out.
     pub fn new(
         config: SandboxConfig,
         addr: SocketAddr,
         journal: Option<Journal>,
-        memory: Snapshot,
+        mut memory: Snapshot,
     ) -> Self {
+        let now = now_ms();
+        memory.expire(now, millis(config.idempotency_ttl));
         let mut inner = Inner {
             stats: memory.stats,
             ..Inner::default()
         };
         for (key, remembered) in memory.keys {
-            inner.keys.insert(key.clone(), remembered.stats);
-            if let Some(stored) = remembered.stored {
-                let slot = Arc::new(tokio::sync::Mutex::new(Some(stored)));
-                inner.slots.insert((config.api_key.clone(), key), slot);
-            }
+            let entry = Entry {
+                since: remembered.since.unwrap_or(now),
+                stats: remembered.stats,
+                slot: Arc::new(tokio::sync::Mutex::new(remembered.stored)),
+            };
+            inner.entries.insert(key, entry);
         }
         Self {
             config,
@@ -69,18 +98,25 @@ impl SandboxState {
 
     /// Saves `change` (with a state file, durably) and then counts its outcome: the
     /// verifications and replays. What a request received is counted on arrival, by
-    /// [`Self::count_request`] and [`Self::note_key_request`]. When the change cannot be
-    /// saved nothing is counted, and the caller must not keep its stored response either.
+    /// [`Self::count_request`] and [`Self::enter`]. When the change cannot be saved nothing
+    /// is counted, and the caller must not keep its stored response either.
     pub async fn commit(&self, change: Change) -> Result<(), String> {
-        let (verifications, key, key_stats) =
-            (change.verifications, change.key.clone(), change.key_stats);
+        let (verifications, key, since, key_stats) = (
+            change.verifications,
+            change.key.clone(),
+            change.since,
+            change.key_stats,
+        );
         if let Some(journal) = &self.journal {
             journal.write(change).await?;
         }
         let mut inner = self.lock();
         inner.stats.verifications = inner.stats.verifications.saturating_add(verifications);
-        if let Some(key) = key {
-            inner.keys.entry(key).or_default().add(KeyStats {
+        // An entry that expired meanwhile (or was started afresh) is not this change's.
+        if let Some(entry) = key.and_then(|key| inner.entries.get_mut(&key))
+            && Some(entry.since) == since
+        {
+            entry.stats.add(KeyStats {
                 requests: 0,
                 ..key_stats
             });
@@ -113,16 +149,22 @@ impl SandboxState {
         format!("http://{}/webview/{verification_id}", self.addr)
     }
 
-    /// Counts a request against the window of `api_key`.
-    pub fn count_request(&self, api_key: &str) -> RateDecision {
+    /// Counts a request against the accepted key's window, or the one every other caller
+    /// shares.
+    pub fn count_request(&self, accepted: bool) -> RateDecision {
         let (limit, span) = (self.config.rate_limit, self.config.rate_window);
         let now = Instant::now();
         let mut inner = self.lock();
-        inner.stats.requests += 1;
-        let window = inner.windows.entry(api_key.to_string()).or_insert((now, 0));
-        if now.duration_since(window.0) >= span {
-            *window = (now, 0);
+        inner.stats.requests = inner.stats.requests.saturating_add(1);
+        let slot = if accepted {
+            &mut inner.accepted
+        } else {
+            &mut inner.others
+        };
+        if !matches!(slot, Some((start, _)) if now.duration_since(*start) < span) {
+            *slot = Some((now, 0));
         }
+        let window = slot.get_or_insert((now, 0));
         window.1 = window.1.saturating_add(1);
         let left = span.saturating_sub(now.duration_since(window.0));
         RateDecision {
@@ -133,33 +175,62 @@ impl SandboxState {
         }
     }
 
-    /// The replay slot for an idempotency key (scoped by API key).
-    pub fn slot(&self, api_key: &str, idempotency_key: &str) -> Slot {
+    /// Counts a request carrying `idempotency_key` and gives its replay slot and when the
+    /// key was first seen; an expired key starts afresh. `None` when the sandbox already
+    /// holds as many keys as it may, none of them expired.
+    pub fn enter(&self, idempotency_key: &str) -> Option<(Slot, u64)> {
+        let (now, ttl) = (now_ms(), millis(self.config.idempotency_ttl));
         let mut inner = self.lock();
-        inner
-            .slots
-            .entry((api_key.to_string(), idempotency_key.to_string()))
-            .or_default()
-            .clone()
-    }
-
-    pub fn note_key_request(&self, idempotency_key: &str) {
-        self.lock()
-            .keys
-            .entry(idempotency_key.to_string())
-            .or_default()
-            .requests += 1;
+        if let Some(entry) = inner.entries.get_mut(idempotency_key)
+            && !expired(entry.since, now, ttl)
+        {
+            entry.stats.requests = entry.stats.requests.saturating_add(1);
+            return Some((entry.slot.clone(), entry.since));
+        }
+        inner.entries.remove(idempotency_key);
+        let full = inner.entries.len() >= self.config.max_idempotency_keys;
+        if full || now >= inner.next_sweep {
+            inner.entries.retain(|_, e| !expired(e.since, now, ttl));
+            // A sweep every quarter of the time to live keeps at most a quarter more.
+            inner.next_sweep = now.saturating_add(ttl / 4);
+            if inner.entries.len() >= self.config.max_idempotency_keys {
+                return None;
+            }
+        }
+        let entry = Entry {
+            since: now,
+            stats: KeyStats {
+                requests: 1,
+                ..KeyStats::default()
+            },
+            slot: Slot::default(),
+        };
+        let slot = entry.slot.clone();
+        inner.entries.insert(idempotency_key.to_string(), entry);
+        Some((slot, now))
     }
 
     pub fn stats(&self) -> SandboxStats {
         self.lock().stats
     }
 
+    /// What it saw for an idempotency key it still remembers.
     pub fn key_stats(&self, idempotency_key: &str) -> KeyStats {
+        let (now, ttl) = (now_ms(), millis(self.config.idempotency_ttl));
         self.lock()
-            .keys
+            .entries
             .get(idempotency_key)
-            .copied()
+            .filter(|e| !expired(e.since, now, ttl))
+            .map(|e| e.stats)
             .unwrap_or_default()
+    }
+
+    pub fn footprint(&self) -> Footprint {
+        let inner = self.lock();
+        Footprint {
+            rate_windows: usize::from(inner.accepted.is_some())
+                + usize::from(inner.others.is_some()),
+            idempotency_keys: inner.entries.len(),
+        }
     }
 }

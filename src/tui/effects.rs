@@ -209,7 +209,7 @@ impl Effects {
                         format.extension()
                     );
                     let path = dir.join(name);
-                    let msg = std::fs::create_dir_all(&dir)
+                    let msg = crate::private_files::create_dir_all(&dir)
                         .map_err(|e| HistoryError::Storage(e.to_string()))
                         .and_then(|()| export::export(store.as_ref(), &filter, format, &path))
                         .map_or_else(

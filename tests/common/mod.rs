@@ -483,3 +483,22 @@ pub fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+// --- folders -----------------------------------------------------------------------------------
+
+/// Every folder under `dir`, recursively (not `dir` itself), sorted.
+pub fn dirs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                found.push(path.clone());
+                pending.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}

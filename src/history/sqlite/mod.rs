@@ -49,7 +49,7 @@ fn storage(e: impl std::fmt::Display) -> HistoryError {
 impl SqliteStore {
     /// Opens (creating if needed) the history in `data_dir`, and brings its schema up to date.
     pub fn open_in(data_dir: &Path) -> Result<SqliteStore, HistoryError> {
-        std::fs::create_dir_all(data_dir)
+        crate::private_files::create_dir_all(data_dir)
             .map_err(|e| storage(format!("cannot create {}: {e}", data_dir.display())))?;
         SqliteStore::open(&data_dir.join(HISTORY_FILE))
     }
