@@ -66,19 +66,21 @@ async fn open_for(
     Ok(session)
 }
 
-fn original(paths: &Paths, id: i64) -> Result<Submission, ExitCode> {
-    let store = open_store(paths)?;
-    load(&store, id)
+/// The stored submission and a session open on its target (or the one named).
+async fn original_and_target(
+    global: &GlobalArgs,
+    paths: &Paths,
+    id: i64,
+) -> Result<(Submission, Session), ExitCode> {
+    let original = load(&open_store(paths)?, id)?;
+    let session = open_for(global, paths, &original).await?;
+    Ok((original, session))
 }
 
 /// `kyc-console replay ID`: the stored request as a new submission, beside the original.
 pub async fn replay(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let original = match original(paths, args.id) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let session = match open_for(global, paths, &original).await {
-        Ok(s) => s,
+    let (original, session) = match original_and_target(global, paths, args.id).await {
+        Ok(found) => found,
         Err(code) => return code,
     };
     let code = replay_in(global, &session, &original, args).await;
@@ -160,12 +162,8 @@ async fn replay_in(
 
 /// `kyc-console retry ID`: the same request with its own key, to learn an unknown outcome.
 pub async fn retry(global: &GlobalArgs, paths: &Paths, args: &IdArgs) -> ExitCode {
-    let original = match original(paths, args.id) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let session = match open_for(global, paths, &original).await {
-        Ok(s) => s,
+    let (_, session) = match original_and_target(global, paths, args.id).await {
+        Ok(found) => found,
         Err(code) => return code,
     };
     let cancel = cancel_on_ctrl_c();
