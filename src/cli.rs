@@ -117,8 +117,10 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The submission's number in history.
-    pub id: i64,
+    /// The submission: its number in history, a request id, a verification id, an
+    /// idempotency key, or a user id (which lists every submission for that user).
+    #[arg(value_name = "ID")]
+    pub id: String,
     /// Print one JSON object.
     #[arg(long, conflicts_with = "curl")]
     pub json: bool,

@@ -391,6 +391,149 @@ fn show_of_an_unknown_id_exits_1() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
+/// `show` by every identifier a ticket may quote: each names the one submission, as its
+/// number does (it used to fail with "invalid digit found in string").
+#[test]
+fn show_takes_a_request_id_a_verification_id_or_an_idempotency_key() {
+    let h = History::new();
+    let by_number = h.run(&["show", &h.ok.to_string()]).expect(0).stdout;
+    let rows = h.rows(&[]);
+    let ok = rows.iter().find(|r| r["id"] == h.ok).expect("the success");
+    let request_id = ok["request_id"].as_str().expect("a request id").to_string();
+    let verification_id = ok["verification_id"]
+        .as_str()
+        .expect("a verification id")
+        .to_string();
+    let key = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json()["idempotency_key"]
+        .as_str()
+        .expect("a key")
+        .to_string();
+    for identifier in [&request_id, &verification_id, &key, &h.user] {
+        let run = h.run(&["show", identifier]).expect(0);
+        assert_eq!(run.stdout, by_number, "show {identifier}");
+        let json = h.run(&["show", identifier, "--json"]).expect(0).json();
+        assert_eq!(json["id"], h.ok, "show {identifier} --json");
+    }
+    // The 400 by its request id, and a user id typed in upper case.
+    let bad = rows.iter().find(|r| r["id"] == h.bad).expect("the 400");
+    let json = h
+        .run(&[
+            "show",
+            bad["request_id"].as_str().expect("a request id"),
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(json["id"], h.bad);
+    let json = h
+        .run(&["show", &h.user.to_ascii_uppercase(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["id"], h.ok);
+}
+
+#[test]
+fn show_of_a_user_id_with_several_submissions_lists_them_newest_first() {
+    let h = History::new();
+    let rfi = recorded_id(
+        &h.run(&["initiate", "--user-id", &h.user, "--type", "rfi"])
+            .expect(0),
+    );
+    let run = h.run(&["show", &h.user]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "a heading and two rows:\n{}", run.stdout);
+    assert!(lines[0].contains("2 submissions match"), "{}", lines[0]);
+    assert!(lines[0].contains(&h.user), "{}", lines[0]);
+    for (line, (id, kyc_type)) in lines[1..].iter().zip([(rfi, "rfi"), (h.ok, "full")]) {
+        assert!(line.trim_start().starts_with(&format!("#{id} ")), "{line}");
+        assert!(
+            line.contains(kyc_type) && line.contains("initiated"),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("kyc-console show {id} --data-dir ")),
+            "{line}"
+        );
+        assert!(line.contains("T") && line.contains("Z"), "the time: {line}");
+    }
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+
+    // The command printed works as printed.
+    let command = lines[2].split("  ").last().unwrap().trim();
+    let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let shown = run_words(&words);
+    assert!(shown.contains(&format!("submission #{}", h.ok)), "{shown}");
+
+    let json = h.run(&["show", &h.user, "--json"]).expect(0).json();
+    let ids: Vec<i64> = json["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [rfi, h.ok]);
+    assert_eq!(json["matches"][0]["type"], "rfi");
+    assert_eq!(json["matches"][1]["outcome"], "initiated");
+
+    // One curl command is one request: which one must be said.
+    let run = h.run(&["show", &h.user, "--curl"]).expect(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("show {rfi} --curl")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Runs `kyc-console WORDS` as printed, its stdout.
+fn run_words(words: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(common::BIN);
+    for var in common::CLEARED_VARS {
+        cmd.env_remove(var);
+    }
+    let run = Run::lossy_of(cmd.args(words).stdin(std::process::Stdio::null())).expect(0);
+    run.stdout
+}
+
+#[test]
+fn show_of_an_unknown_identifier_names_what_was_searched() {
+    let h = History::new();
+    for identifier in [
+        "req_0e104e65",
+        "kyc-00000000",
+        "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+    ] {
+        let run = h.run(&["show", identifier]).expect(1);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr
+                .contains("request id, verification id, idempotency key or user id"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(identifier), "{}", run.stderr);
+        assert!(!run.stderr.contains("invalid digit"), "{}", run.stderr);
+    }
+    let run = h.run(&["show", "999", "--json"]).expect(1);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("no submission 999"), "{}", run.stderr);
+}
+
+#[test]
+fn show_of_a_malformed_identifier_exits_2() {
+    let h = History::new();
+    let long = "x".repeat(300);
+    for identifier in ["", "   ", "usr- 1", "req\u{1b}[31m", &long] {
+        let run = h.run(&["show", identifier]).expect(2);
+        assert!(run.stdout.is_empty(), "{identifier:?}: {}", run.stdout);
+        assert!(run.stderr.contains("show "), "{}", run.stderr);
+        assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    }
+}
+
 // --- replay, retry, initiate -------------------------------------------------------------
 
 #[test]

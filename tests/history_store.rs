@@ -199,7 +199,7 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 5);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
@@ -217,7 +217,7 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 5);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
@@ -238,7 +238,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -1688,4 +1688,89 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "{matched_some} of {}",
         filters.len()
     );
+}
+
+/// `find` is written twice too, as SQL and as `Submission::identified_by`: both stores
+/// must find the same rows, newest first, for every kind of identifier.
+#[test]
+fn sqlite_and_memory_stores_find_the_same_rows_for_every_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open_in(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    let (users, _) = fill_alike(&[&sqlite, &memory]);
+    let sqlite_store: &dyn HistoryStore = &sqlite;
+    let memory_store: &dyn HistoryStore = &memory;
+
+    let mut identifiers: Vec<String> = Vec::new();
+    for i in [0, 1, 4, 5, 6, 9, 10, 11, 97, 98, 99, 1201] {
+        let c = code(i);
+        identifiers.extend([
+            users[i].clone(),
+            users[i].to_ascii_uppercase(),
+            format!("req-{c}-1"),
+            format!("req-{c}-2"),
+            format!("kyc-{c}"),
+        ]);
+    }
+    let last = memory_store.count(&HistoryFilter::default()).unwrap();
+    for id in [1, 2, 17, 500, i64::try_from(last).unwrap()] {
+        let key = memory_store.get(id).unwrap().new.idempotency_key;
+        identifiers.push(key.to_ascii_uppercase());
+        identifiers.push(key);
+    }
+    identifiers.extend(["usr-", "req-", "kyc-", "%", "", "1", "zzz"].map(String::from));
+
+    let mut found_some = 0;
+    for identifier in &identifiers {
+        let want = memory_store.find(identifier).unwrap();
+        let got = sqlite_store.find(identifier).unwrap();
+        assert_eq!(ids(&got), ids(&want), "find({identifier:?})");
+        assert_eq!(got, want, "rows of find({identifier:?})");
+        assert!(
+            want.windows(2).all(|w| w[0].id > w[1].id),
+            "newest first: {identifier:?}"
+        );
+        found_some += usize::from(!want.is_empty());
+    }
+    // Exact matches only: a prefix, a wildcard or another case finds nothing.
+    for partial in ["usr-", "req-", "kyc-", "%", "", "zzz"] {
+        assert!(
+            sqlite_store.find(partial).unwrap().is_empty(),
+            "{partial:?}"
+        );
+    }
+    // A request id of an earlier attempt finds its submission too (row 4: 503, then 201).
+    let four = memory_store.find(&format!("req-{}-1", code(4))).unwrap();
+    assert!(!four.is_empty());
+    assert!(
+        found_some * 3 > identifiers.len(),
+        "{found_some} of {}",
+        identifiers.len()
+    );
+}
+
+/// Looking a submission up by request id or verification id uses an index, not a scan.
+#[test]
+fn request_and_verification_ids_are_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    add_success(&store, "usr-indexed");
+    let conn = Connection::open(dir.path().join(HISTORY_FILE)).unwrap();
+    for (column, table) in [
+        ("request_id", "submissions"),
+        ("verification_id", "submissions"),
+        ("request_id", "attempts"),
+    ] {
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {column} = 'x'"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("USING INDEX"), "{table}.{column}: {plan}");
+    }
 }

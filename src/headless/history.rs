@@ -5,9 +5,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{EXIT_FAILED, EXIT_INVALID, describe_submission, emit, emit_text, submission_json};
-use crate::api::to_curl;
-use crate::cli::{HistoryArgs, ShowArgs};
+use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
+use crate::cli::HistoryArgs;
 use crate::domain::{UserId, safe_text};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
@@ -146,24 +145,4 @@ pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode>
         );
         ExitCode::from(EXIT_FAILED)
     })
-}
-
-/// `kyc-console show ID`.
-pub fn show(paths: &Paths, args: &ShowArgs) -> ExitCode {
-    let store = match open_store(paths) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let submission = match load(&store, args.id) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if args.curl {
-        emit_text(&format!("{}\n", to_curl(&submission.new.request)));
-    } else if args.json {
-        emit(&format!("{:#}\n", submission_json(&submission)));
-    } else {
-        emit_text(&describe_submission(&submission));
-    }
-    ExitCode::SUCCESS
 }

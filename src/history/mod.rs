@@ -144,6 +144,23 @@ impl Submission {
         })
     }
 
+    /// Whether `identifier` names it exactly: its idempotency key, its user id, the request
+    /// id of any of its attempts, or its verification id (what [`HistoryStore::find`] looks
+    /// up; the SQL store's query applies the same rule).
+    pub fn identified_by(&self, identifier: &str) -> bool {
+        let row = self.row();
+        self.new.idempotency_key == identifier
+            || self.new.user_id == identifier
+            || row.verification_id.as_deref() == Some(identifier)
+            || row.request_id.as_deref() == Some(identifier)
+            || self.attempts.iter().any(|a| match &a.result {
+                crate::api::AttemptResult::Response(r) => {
+                    r.request_id.as_deref() == Some(identifier)
+                }
+                crate::api::AttemptResult::Failed { .. } => false,
+            })
+    }
+
     /// The row the history pane shows for it.
     pub fn row(&self) -> HistoryRow {
         let exchange = self.exchange();
@@ -314,4 +331,7 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<Vec<HistoryRow>, HistoryError>;
     /// One submission with its attempts.
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError>;
+    /// The submissions `identifier` names exactly (a request id of any attempt, a
+    /// verification id, an idempotency key or a user id), newest first.
+    fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError>;
 }

@@ -43,6 +43,21 @@ pub(super) fn window(
     select_rows(conn, filter, "DESC", offset, limit)
 }
 
+/// The rows `identifier` names exactly, newest first: the rule of
+/// [`crate::history::Submission::identified_by`], each part served by an index.
+pub(super) fn find(conn: &Connection, identifier: &str) -> rusqlite::Result<Vec<HistoryRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM submissions WHERE id IN ( \
+         SELECT id FROM submissions WHERE idempotency_key = ?1 \
+         UNION SELECT id FROM submissions WHERE user_id = ?1 \
+         UNION SELECT id FROM submissions WHERE verification_id = ?1 \
+         UNION SELECT id FROM submissions WHERE request_id = ?1 \
+         UNION SELECT submission_id FROM attempts WHERE request_id = ?1) \
+         ORDER BY id DESC"
+    ))?;
+    stmt.query_map([identifier], history_row)?.collect()
+}
+
 /// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`.
 fn select_rows(
     conn: &Connection,
