@@ -266,6 +266,127 @@ fn history_refuses_bad_filters_with_exit_2() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
+#[test]
+fn history_find_searches_ids_keys_and_operators_in_any_case() {
+    let h = History::new();
+    let rows = h.rows(&[]);
+    let ok = rows.iter().find(|r| r["id"] == h.ok).expect("the success");
+    let verification = ok["verification_id"].as_str().expect("a verification id");
+    let request = ok["request_id"].as_str().expect("a request id");
+    let shown = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json();
+    let key = shown["idempotency_key"].as_str().expect("a key");
+    let operator = shown["operator"].as_str().expect("an operator");
+    let middle = |s: &str| s[4..s.len() - 3].to_ascii_uppercase();
+    for part in [
+        middle(&h.user),
+        middle(verification),
+        middle(request),
+        middle(key),
+    ] {
+        assert_eq!(h.ids(&["--find", &part]), [h.ok], "--find {part}");
+    }
+    assert_eq!(
+        h.ids(&["--find", &operator.to_ascii_uppercase()]),
+        [h.forbidden, h.bad, h.ok]
+    );
+    assert_eq!(h.ids(&["--find", "0000-4000"]), [h.forbidden, h.bad]);
+    assert!(h.ids(&["--find", "no-such-thing"]).is_empty());
+    let run = h.run(&["history", "--find", &middle(&h.user)]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    let run = h.run(&["history", "--find", " "]).expect(2);
+    assert!(run.stderr.contains("--find"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn history_filters_by_type_operator_and_outcome_and_names_a_bad_flag() {
+    let h = History::new();
+    let rfi = recorded_id(
+        &h.run(&["initiate", "--user-id", &h.user, "--type", "rfi"])
+            .expect(0),
+    );
+    let operator = h
+        .run(&["show", &rfi.to_string(), "--json"])
+        .expect(0)
+        .json()["operator"]
+        .as_str()
+        .expect("an operator")
+        .to_string();
+    assert_eq!(h.ids(&["--type", "rfi"]), [rfi]);
+    assert_eq!(h.ids(&["--type", "FULL"]), [h.forbidden, h.bad, h.ok]);
+    assert!(h.ids(&["--type", "import"]).is_empty());
+    assert_eq!(h.ids(&["--operator", &operator]).len(), 4);
+    assert!(h.ids(&["--operator", "someone-else"]).is_empty());
+    assert_eq!(h.ids(&["--outcome", "initiated"]), [rfi, h.ok]);
+    assert_eq!(h.ids(&["--outcome", "Rejected"]), [h.forbidden, h.bad]);
+    assert!(h.ids(&["--outcome", "server-error"]).is_empty());
+    assert_eq!(h.ids(&["--outcome", "initiated", "--type", "full"]), [h.ok]);
+    for (flag, value) in [
+        ("--type", "passport"),
+        ("--outcome", "failed"),
+        ("--operator", ""),
+    ] {
+        let run = h.run(&["history", flag, value]).expect(2);
+        assert!(run.stderr.contains(flag), "{flag} {value}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    let run = h.run(&["history", "--outcome", "failed"]).expect(2);
+    assert!(
+        run.stderr.contains("server_error"),
+        "the values: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn history_follows_a_profile_given_on_the_command_line() {
+    let h = History::new();
+    tamper(
+        h.path(),
+        &format!(
+            "UPDATE submissions SET profile = 'prod-like' WHERE id = {}",
+            h.bad
+        ),
+    );
+    let ids = |global: &[&str]| -> Vec<i64> {
+        let mut args = global.to_vec();
+        args.extend(["history", "--json"]);
+        match h.run(&args).expect(0).json() {
+            Value::Array(rows) => rows.iter().map(|r| r["id"].as_i64().unwrap()).collect(),
+            other => panic!("not an array: {other}"),
+        }
+    };
+    assert_eq!(ids(&["--profile", "prod-like"]), [h.bad]);
+    assert_eq!(ids(&["--profile", "sandbox"]), [h.forbidden, h.ok]);
+    assert_eq!(ids(&[]), [h.forbidden, h.bad, h.ok]);
+    let run = h.run(&["--profile", "prod-like", "history"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    assert!(!run.stdout.contains(FORBIDDEN_USER), "{}", run.stdout);
+}
+
+#[test]
+fn history_says_how_many_rows_the_limit_left_out() {
+    let h = History::new();
+    let run = h.run(&["history", "--limit", "2"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+    assert!(run.stderr.contains("1 older left out"), "{}", run.stderr);
+    assert!(run.stderr.contains("--limit 3"), "{}", run.stderr);
+    // The same on stderr beside JSON, which stays JSON.
+    let run = h
+        .run(&["history", "--json", "--limit", "1", "--errors"])
+        .expect(0);
+    assert_eq!(run.json().as_array().map(Vec::len), Some(1));
+    assert!(run.stderr.contains("--limit 2"), "{}", run.stderr);
+    // Nothing is said when nothing is left out.
+    for limit in ["3", "50"] {
+        let run = h.run(&["history", "--limit", limit]).expect(0);
+        assert!(run.stderr.is_empty(), "{}", run.stderr);
+    }
+}
+
 // --- show ------------------------------------------------------------------------------
 
 #[test]

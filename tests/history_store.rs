@@ -65,8 +65,20 @@ fn request(user_id: &str, key: &str) -> RequestRecord {
     }
 }
 
+/// A fresh idempotency key of letters k to t, so that searching the ids, the statuses or
+/// the operator ("tester") of these tests never finds a key by chance.
+fn fresh_key() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let letters: String = format!("{n:08}")
+        .bytes()
+        .map(|d| char::from(b'k' + (d - b'0')))
+        .collect();
+    format!("key-{letters}")
+}
+
 fn submission(user_id: &str, profile: &str, created_at: DateTime<Utc>) -> NewSubmission {
-    let key = uuid::Uuid::new_v4().to_string();
+    let key = fresh_key();
     NewSubmission {
         created_at,
         operator: "tester".into(),
@@ -988,6 +1000,9 @@ fn every_filter_over_a_thousand_rows() {
         since: Some(since),
         status: None,
         user_id: None,
+        kyc_type: Some(KycType::Full),
+        operator: Some("tester".into()),
+        outcome: None,
     };
     let want = expected(&rows, |r| {
         r.user_id.contains('b')
@@ -1583,8 +1598,36 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "\\",
         "zzz",
         "   ",
+        // Idempotency keys and operators.
+        "key-",
+        "KEY-K",
+        "key-kkkkklm",
+        "ana",
+        "BO",
+        "n",
     ] {
         filters.push(text(t));
+    }
+    let kyc_type = |t: KycType| HistoryFilter {
+        kyc_type: Some(t),
+        ..f()
+    };
+    let operator = |o: &str| HistoryFilter {
+        operator: Some(o.into()),
+        ..f()
+    };
+    let outcome = |o: OutcomeKind| HistoryFilter {
+        outcome: Some(o),
+        ..f()
+    };
+    for t in [KycType::Full, KycType::Rfi, KycType::Shipping] {
+        filters.push(kyc_type(t));
+    }
+    for o in ["ana", "bo", "Ana", "an", ""] {
+        filters.push(operator(o));
+    }
+    for o in OutcomeKind::ALL {
+        filters.push(outcome(o));
     }
     for p in ["sandbox", "production", "staging", "Sandbox", "nowhere"] {
         filters.push(profile(p));
@@ -1614,6 +1657,9 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         since: a.since.or(b.since),
         status: a.status.or(b.status),
         user_id: a.user_id.or(b.user_id),
+        kyc_type: a.kyc_type.or(b.kyc_type),
+        operator: a.operator.or(b.operator),
+        outcome: a.outcome.or(b.outcome),
     };
     filters.extend([
         two(errors.clone(), profile("production")),
@@ -1627,6 +1673,11 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         two(user_id(&users[5]), since(times[1200])),
         two(user_id(&users[98]), text("a_b")),
         two(two(errors.clone(), profile("sandbox")), since(times[600])),
+        two(kyc_type(KycType::Rfi), text("usr-b")),
+        two(operator("ana"), outcome(OutcomeKind::Unknown)),
+        two(outcome(OutcomeKind::Initiated), text("KEY-")),
+        two(errors.clone(), outcome(OutcomeKind::Initiated)),
+        two(operator("bo"), profile("staging")),
         HistoryFilter {
             text: "a".into(),
             errors_only: true,
@@ -1634,6 +1685,9 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             since: Some(times[300]),
             status: Some(503),
             user_id: None,
+            kyc_type: Some(KycType::Full),
+            operator: None,
+            outcome: None,
         },
         HistoryFilter {
             text: "usr".into(),
@@ -1642,6 +1696,20 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             since: Some(times[0]),
             status: Some(502),
             user_id: Some(users[5].clone()),
+            kyc_type: None,
+            operator: Some("bo".into()),
+            outcome: Some(OutcomeKind::Transient),
+        },
+        HistoryFilter {
+            text: "KEY-".into(),
+            errors_only: false,
+            profile: Some("production".into()),
+            since: Some(times[100]),
+            status: None,
+            user_id: None,
+            kyc_type: Some(KycType::Rfi),
+            operator: Some("ana".into()),
+            outcome: Some(OutcomeKind::Initiated),
         },
     ]);
 
@@ -1773,4 +1841,54 @@ fn request_and_verification_ids_are_indexed() {
         let plan = plan.join("\n");
         assert!(plan.contains("USING INDEX"), "{table}.{column}: {plan}");
     }
+}
+
+/// The text search also finds an idempotency key or an operator, in any case, and the new
+/// exact filters keep only their type, operator or outcome.
+#[test]
+fn text_finds_keys_and_operators_and_exact_filters_keep_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    let newest_first: Vec<SubmissionId> = rows.iter().rev().map(|r| r.id).collect();
+    check_filter(&store, &text("TESTER"), &newest_first);
+    check_filter(&store, &text("test"), &newest_first);
+    let key = store.get(rows[17].id).unwrap().new.idempotency_key;
+    check_filter(&store, &text(&key.to_ascii_uppercase()), &[rows[17].id]);
+    let by = |f: HistoryFilter| f;
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            operator: Some("tester".into()),
+            ..HistoryFilter::default()
+        }),
+        &newest_first,
+    );
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            operator: Some("Tester".into()),
+            ..HistoryFilter::default()
+        }),
+        &[],
+    );
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            kyc_type: Some(KycType::Rfi),
+            ..HistoryFilter::default()
+        }),
+        &[],
+    );
+    let initiated = expected(&rows, |r| r.outcome == Some(OutcomeKind::Initiated));
+    assert!(!initiated.is_empty());
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            outcome: Some(OutcomeKind::Initiated),
+            kyc_type: Some(KycType::Full),
+            ..HistoryFilter::default()
+        }),
+        &initiated,
+    );
 }
