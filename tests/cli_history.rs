@@ -368,6 +368,48 @@ fn history_follows_a_profile_given_on_the_command_line() {
 }
 
 #[test]
+fn history_marks_rows_of_a_production_profile() {
+    let h = History::new();
+    tamper(
+        h.path(),
+        &format!(
+            "UPDATE submissions SET profile = 'prod-like' WHERE id = {}",
+            h.bad
+        ),
+    );
+    let config = h.path().join("settings.toml");
+    std::fs::write(
+        &config,
+        "[profiles.prod-like]\nbase_url = \"https://api.kulipa.xyz/v1\"\napi_key_env = \"KYC_CONSOLE_TEST_UNSET\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let run = h.run(&["--config", config, "history"]).expect(0);
+    let line = |id: i64| {
+        run.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(&id.to_string()))
+            .unwrap_or_else(|| panic!("no row {id}:\n{}", run.stdout))
+            .to_string()
+    };
+    assert!(line(h.bad).contains("!prod-like"), "{}", run.stdout);
+    assert!(line(h.ok).contains(" sandbox "), "{}", run.stdout);
+    assert!(!line(h.ok).contains('!'), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("! marks a production profile"),
+        "{}",
+        run.stderr
+    );
+    // Without that profile in the settings, nothing is marked.
+    let run = h.run(&["history"]).expect(0);
+    assert!(!run.stdout.contains('!'), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    // JSON keeps the exact name.
+    let rows = h.rows(&["--status", "400"]);
+    assert_eq!(rows[0]["profile"], "prod-like");
+}
+
+#[test]
 fn history_says_how_many_rows_the_limit_left_out() {
     let h = History::new();
     let run = h.run(&["history", "--limit", "2"]).expect(0);

@@ -149,6 +149,8 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
     } else if rows.is_empty() {
         eprintln!("no submissions match");
     } else {
+        let production = production_profiles(global, paths);
+        let mut marked = false;
         let mut out = format!(
             "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
             "id",
@@ -177,11 +179,17 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
                 }
                 (None, request) => request.clone().unwrap_or_default(),
             };
+            let profile = if production.contains(&r.profile) {
+                marked = true;
+                format!("!{}", safe_text(&r.profile))
+            } else {
+                safe_text(&r.profile).into_owned()
+            };
             out.push_str(&format!(
                 "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
                 r.id,
                 r.created_at,
-                safe_text(&r.profile),
+                profile,
                 safe_text(&r.user_id),
                 r.kyc_type,
                 r.status.map_or("—".to_string(), |s| s.to_string()),
@@ -191,8 +199,31 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
             ));
         }
         emit_text(&out);
+        if marked {
+            eprintln!("note: ! marks a production profile");
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// The names of the production profiles in the settings, to mark their rows; none (and a
+/// note saying why) when the settings cannot be read, which does not stop `history`.
+fn production_profiles(global: &GlobalArgs, paths: &Paths) -> Vec<String> {
+    match crate::config::load(global.config.as_deref(), paths) {
+        Ok(config) => config
+            .profiles
+            .into_iter()
+            .filter(|p| p.production)
+            .map(|p| p.name)
+            .collect(),
+        Err(e) => {
+            eprintln!(
+                "note: production profiles are not marked: {}",
+                safe_text(&e.to_string())
+            );
+            Vec::new()
+        }
+    }
 }
 
 pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
