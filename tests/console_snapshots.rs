@@ -951,6 +951,25 @@ fn history_filtered_to_errors() {
     }
 }
 
+/// The console's `/` searches as `history --find` does: a part of an idempotency key or
+/// the operator's name finds rows too, in any case.
+#[test]
+fn history_filter_finds_idempotency_keys_and_operators() {
+    let mut c = mixed_history(SIZES[0]);
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('/'));
+    // The fourth submission's key ends in ...000000000004.
+    c.type_text("9A6B-000000000004");
+    assert_eq!(c.state.history.total, 1, "one key");
+    let row = c.state.history.row_at(0).expect("the row").clone();
+    assert_eq!(row.user_id, USER_E);
+    for _ in 0.."9A6B-000000000004".len() {
+        c.press(KeyCode::Backspace);
+    }
+    c.type_text("ALIC");
+    assert_eq!(c.state.history.total, 6, "the operator, alice");
+}
+
 /// With every profile's rows shown (`a`), each row names its profile, and production
 /// rows are marked: with `!` (readable without colour) on the production badge's colour.
 #[test]
