@@ -113,12 +113,29 @@ pub struct HistoryArgs {
     /// Only submissions that did not initiate.
     #[arg(long)]
     pub errors: bool,
+    /// Only submissions whose user id, verification id, request id, idempotency key or
+    /// operator holds this text (any case), or whose status starts with it: what `/`
+    /// finds in the console.
+    #[arg(long, value_name = "TEXT")]
+    pub find: Option<String>,
+    /// Only submissions of this type (full, shipping, rfi, import).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kyc_type: Option<String>,
+    /// Only submissions sent by this operator (exactly).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Only submissions that ended so: initiated, rejected, server_error, transient,
+    /// unknown, not_sent.
+    #[arg(long, value_name = "OUTCOME")]
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The submission's number in history.
-    pub id: i64,
+    /// The submission: its number in history, a request id, a verification id, an
+    /// idempotency key, or a user id (which lists every submission for that user).
+    #[arg(value_name = "ID")]
+    pub id: String,
     /// Print one JSON object.
     #[arg(long, conflicts_with = "curl")]
     pub json: bool,

@@ -32,8 +32,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match &cli.command {
             Some(Command::Initiate(args)) => headless::initiate(&cli.global, &paths, args).await,
-            Some(Command::History(args)) => headless::history(&paths, args),
-            Some(Command::Show(args)) => headless::show(&paths, args),
+            Some(Command::History(args)) => headless::history(&cli.global, &paths, args),
+            Some(Command::Show(args)) => headless::show(&cli.global, &paths, args),
             Some(Command::Replay(args)) => headless::replay(&cli.global, &paths, args).await,
             Some(Command::Retry(args)) => headless::retry(&cli.global, &paths, args).await,
             Some(Command::Batch(args)) => headless::batch(&cli.global, &paths, args).await,

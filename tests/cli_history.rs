@@ -266,6 +266,169 @@ fn history_refuses_bad_filters_with_exit_2() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
+#[test]
+fn history_find_searches_ids_keys_and_operators_in_any_case() {
+    let h = History::new();
+    let rows = h.rows(&[]);
+    let ok = rows.iter().find(|r| r["id"] == h.ok).expect("the success");
+    let verification = ok["verification_id"].as_str().expect("a verification id");
+    let request = ok["request_id"].as_str().expect("a request id");
+    let shown = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json();
+    let key = shown["idempotency_key"].as_str().expect("a key");
+    let operator = shown["operator"].as_str().expect("an operator");
+    let middle = |s: &str| s[4..s.len() - 3].to_ascii_uppercase();
+    for part in [
+        middle(&h.user),
+        middle(verification),
+        middle(request),
+        middle(key),
+    ] {
+        assert_eq!(h.ids(&["--find", &part]), [h.ok], "--find {part}");
+    }
+    assert_eq!(
+        h.ids(&["--find", &operator.to_ascii_uppercase()]),
+        [h.forbidden, h.bad, h.ok]
+    );
+    assert_eq!(h.ids(&["--find", "0000-4000"]), [h.forbidden, h.bad]);
+    assert!(h.ids(&["--find", "no-such-thing"]).is_empty());
+    let run = h.run(&["history", "--find", &middle(&h.user)]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    let run = h.run(&["history", "--find", " "]).expect(2);
+    assert!(run.stderr.contains("--find"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn history_filters_by_type_operator_and_outcome_and_names_a_bad_flag() {
+    let h = History::new();
+    let rfi = recorded_id(
+        &h.run(&["initiate", "--user-id", &h.user, "--type", "rfi"])
+            .expect(0),
+    );
+    let operator = h
+        .run(&["show", &rfi.to_string(), "--json"])
+        .expect(0)
+        .json()["operator"]
+        .as_str()
+        .expect("an operator")
+        .to_string();
+    assert_eq!(h.ids(&["--type", "rfi"]), [rfi]);
+    assert_eq!(h.ids(&["--type", "FULL"]), [h.forbidden, h.bad, h.ok]);
+    assert!(h.ids(&["--type", "import"]).is_empty());
+    assert_eq!(h.ids(&["--operator", &operator]).len(), 4);
+    assert!(h.ids(&["--operator", "someone-else"]).is_empty());
+    assert_eq!(h.ids(&["--outcome", "initiated"]), [rfi, h.ok]);
+    assert_eq!(h.ids(&["--outcome", "Rejected"]), [h.forbidden, h.bad]);
+    assert!(h.ids(&["--outcome", "server-error"]).is_empty());
+    assert_eq!(h.ids(&["--outcome", "initiated", "--type", "full"]), [h.ok]);
+    for (flag, value) in [
+        ("--type", "passport"),
+        ("--outcome", "failed"),
+        ("--operator", ""),
+    ] {
+        let run = h.run(&["history", flag, value]).expect(2);
+        assert!(run.stderr.contains(flag), "{flag} {value}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    let run = h.run(&["history", "--outcome", "failed"]).expect(2);
+    assert!(
+        run.stderr.contains("server_error"),
+        "the values: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn history_follows_a_profile_given_on_the_command_line() {
+    let h = History::new();
+    tamper(
+        h.path(),
+        &format!(
+            "UPDATE submissions SET profile = 'prod-like' WHERE id = {}",
+            h.bad
+        ),
+    );
+    let ids = |global: &[&str]| -> Vec<i64> {
+        let mut args = global.to_vec();
+        args.extend(["history", "--json"]);
+        match h.run(&args).expect(0).json() {
+            Value::Array(rows) => rows.iter().map(|r| r["id"].as_i64().unwrap()).collect(),
+            other => panic!("not an array: {other}"),
+        }
+    };
+    assert_eq!(ids(&["--profile", "prod-like"]), [h.bad]);
+    assert_eq!(ids(&["--profile", "sandbox"]), [h.forbidden, h.ok]);
+    assert_eq!(ids(&[]), [h.forbidden, h.bad, h.ok]);
+    let run = h.run(&["--profile", "prod-like", "history"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    assert!(!run.stdout.contains(FORBIDDEN_USER), "{}", run.stdout);
+}
+
+#[test]
+fn history_marks_rows_of_a_production_profile() {
+    let h = History::new();
+    tamper(
+        h.path(),
+        &format!(
+            "UPDATE submissions SET profile = 'prod-like' WHERE id = {}",
+            h.bad
+        ),
+    );
+    let config = h.path().join("settings.toml");
+    std::fs::write(
+        &config,
+        "[profiles.prod-like]\nbase_url = \"https://api.kulipa.xyz/v1\"\napi_key_env = \"KYC_CONSOLE_TEST_UNSET\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let run = h.run(&["--config", config, "history"]).expect(0);
+    let line = |id: i64| {
+        run.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(&id.to_string()))
+            .unwrap_or_else(|| panic!("no row {id}:\n{}", run.stdout))
+            .to_string()
+    };
+    assert!(line(h.bad).contains("!prod-like"), "{}", run.stdout);
+    assert!(line(h.ok).contains(" sandbox "), "{}", run.stdout);
+    assert!(!line(h.ok).contains('!'), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("! marks a production profile"),
+        "{}",
+        run.stderr
+    );
+    // Without that profile in the settings, nothing is marked.
+    let run = h.run(&["history"]).expect(0);
+    assert!(!run.stdout.contains('!'), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    // JSON keeps the exact name.
+    let rows = h.rows(&["--status", "400"]);
+    assert_eq!(rows[0]["profile"], "prod-like");
+}
+
+#[test]
+fn history_says_how_many_rows_the_limit_left_out() {
+    let h = History::new();
+    let run = h.run(&["history", "--limit", "2"]).expect(0);
+    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+    assert!(run.stderr.contains("1 older left out"), "{}", run.stderr);
+    assert!(run.stderr.contains("--limit 3"), "{}", run.stderr);
+    // The same on stderr beside JSON, which stays JSON.
+    let run = h
+        .run(&["history", "--json", "--limit", "1", "--errors"])
+        .expect(0);
+    assert_eq!(run.json().as_array().map(Vec::len), Some(1));
+    assert!(run.stderr.contains("--limit 2"), "{}", run.stderr);
+    // Nothing is said when nothing is left out.
+    for limit in ["3", "50"] {
+        let run = h.run(&["history", "--limit", limit]).expect(0);
+        assert!(run.stderr.is_empty(), "{}", run.stderr);
+    }
+}
+
 // --- show ------------------------------------------------------------------------------
 
 #[test]
@@ -389,6 +552,149 @@ fn show_of_an_unknown_id_exits_1() {
     let run = h.run(&["show", "999"]).expect(1);
     assert!(run.stderr.contains("no submission 999"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// `show` by every identifier a ticket may quote: each names the one submission, as its
+/// number does (it used to fail with "invalid digit found in string").
+#[test]
+fn show_takes_a_request_id_a_verification_id_or_an_idempotency_key() {
+    let h = History::new();
+    let by_number = h.run(&["show", &h.ok.to_string()]).expect(0).stdout;
+    let rows = h.rows(&[]);
+    let ok = rows.iter().find(|r| r["id"] == h.ok).expect("the success");
+    let request_id = ok["request_id"].as_str().expect("a request id").to_string();
+    let verification_id = ok["verification_id"]
+        .as_str()
+        .expect("a verification id")
+        .to_string();
+    let key = h
+        .run(&["show", &h.ok.to_string(), "--json"])
+        .expect(0)
+        .json()["idempotency_key"]
+        .as_str()
+        .expect("a key")
+        .to_string();
+    for identifier in [&request_id, &verification_id, &key, &h.user] {
+        let run = h.run(&["show", identifier]).expect(0);
+        assert_eq!(run.stdout, by_number, "show {identifier}");
+        let json = h.run(&["show", identifier, "--json"]).expect(0).json();
+        assert_eq!(json["id"], h.ok, "show {identifier} --json");
+    }
+    // The 400 by its request id, and a user id typed in upper case.
+    let bad = rows.iter().find(|r| r["id"] == h.bad).expect("the 400");
+    let json = h
+        .run(&[
+            "show",
+            bad["request_id"].as_str().expect("a request id"),
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(json["id"], h.bad);
+    let json = h
+        .run(&["show", &h.user.to_ascii_uppercase(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["id"], h.ok);
+}
+
+#[test]
+fn show_of_a_user_id_with_several_submissions_lists_them_newest_first() {
+    let h = History::new();
+    let rfi = recorded_id(
+        &h.run(&["initiate", "--user-id", &h.user, "--type", "rfi"])
+            .expect(0),
+    );
+    let run = h.run(&["show", &h.user]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "a heading and two rows:\n{}", run.stdout);
+    assert!(lines[0].contains("2 submissions match"), "{}", lines[0]);
+    assert!(lines[0].contains(&h.user), "{}", lines[0]);
+    for (line, (id, kyc_type)) in lines[1..].iter().zip([(rfi, "rfi"), (h.ok, "full")]) {
+        assert!(line.trim_start().starts_with(&format!("#{id} ")), "{line}");
+        assert!(
+            line.contains(kyc_type) && line.contains("initiated"),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("kyc-console show {id} --data-dir ")),
+            "{line}"
+        );
+        assert!(line.contains("T") && line.contains("Z"), "the time: {line}");
+    }
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+
+    // The command printed works as printed.
+    let command = lines[2].split("  ").last().unwrap().trim();
+    let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let shown = run_words(&words);
+    assert!(shown.contains(&format!("submission #{}", h.ok)), "{shown}");
+
+    let json = h.run(&["show", &h.user, "--json"]).expect(0).json();
+    let ids: Vec<i64> = json["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [rfi, h.ok]);
+    assert_eq!(json["matches"][0]["type"], "rfi");
+    assert_eq!(json["matches"][1]["outcome"], "initiated");
+
+    // One curl command is one request: which one must be said.
+    let run = h.run(&["show", &h.user, "--curl"]).expect(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("show {rfi} --curl")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Runs `kyc-console WORDS` as printed, its stdout.
+fn run_words(words: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(common::BIN);
+    for var in common::CLEARED_VARS {
+        cmd.env_remove(var);
+    }
+    let run = Run::lossy_of(cmd.args(words).stdin(std::process::Stdio::null())).expect(0);
+    run.stdout
+}
+
+#[test]
+fn show_of_an_unknown_identifier_names_what_was_searched() {
+    let h = History::new();
+    for identifier in [
+        "req_0e104e65",
+        "kyc-00000000",
+        "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+    ] {
+        let run = h.run(&["show", identifier]).expect(1);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr
+                .contains("request id, verification id, idempotency key or user id"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(identifier), "{}", run.stderr);
+        assert!(!run.stderr.contains("invalid digit"), "{}", run.stderr);
+    }
+    let run = h.run(&["show", "999", "--json"]).expect(1);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("no submission 999"), "{}", run.stderr);
+}
+
+#[test]
+fn show_of_a_malformed_identifier_exits_2() {
+    let h = History::new();
+    let long = "x".repeat(300);
+    for identifier in ["", "   ", "usr- 1", "req\u{1b}[31m", &long] {
+        let run = h.run(&["show", identifier]).expect(2);
+        assert!(run.stdout.is_empty(), "{identifier:?}: {}", run.stdout);
+        assert!(run.stderr.contains("show "), "{}", run.stderr);
+        assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    }
 }
 
 // --- replay, retry, initiate -------------------------------------------------------------

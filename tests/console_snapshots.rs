@@ -27,7 +27,9 @@ use kyc_console::tui::action::Action;
 use kyc_console::tui::app::buffer_text;
 use kyc_console::tui::layout::layout;
 use kyc_console::tui::message::{Effect, Msg};
-use kyc_console::tui::state::{Confirm, Focus, Overlay, PathsInfo, State, TargetInfo};
+use kyc_console::tui::state::{
+    Confirm, Focus, Overlay, PathsInfo, ProfileChoice, State, TargetInfo,
+};
 use kyc_console::tui::theme::Theme;
 use kyc_console::tui::{update, view};
 use ratatui::Terminal;
@@ -946,6 +948,73 @@ fn history_filtered_to_errors() {
         assert_eq!(c.state.history.total, 2, "the 500 and the 503");
         assert!(c.state.history.editing_filter);
         c.snapshot("history_filter_errors_only");
+    }
+}
+
+/// The console's `/` searches as `history --find` does: a part of an idempotency key or
+/// the operator's name finds rows too, in any case.
+#[test]
+fn history_filter_finds_idempotency_keys_and_operators() {
+    let mut c = mixed_history(SIZES[0]);
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('/'));
+    // The fourth submission's key ends in ...000000000004.
+    c.type_text("9A6B-000000000004");
+    assert_eq!(c.state.history.total, 1, "one key");
+    let row = c.state.history.row_at(0).expect("the row").clone();
+    assert_eq!(row.user_id, USER_E);
+    for _ in 0.."9A6B-000000000004".len() {
+        c.press(KeyCode::Backspace);
+    }
+    c.type_text("ALIC");
+    assert_eq!(c.state.history.total, 6, "the operator, alice");
+}
+
+/// With every profile's rows shown (`a`), each row names its profile, and production
+/// rows are marked: with `!` (readable without colour) on the production badge's colour.
+#[test]
+fn history_of_every_profile_marks_production_rows() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        c.state.profiles = vec![
+            ProfileChoice {
+                name: "sandbox".into(),
+                target: "embedded sandbox".into(),
+                production: false,
+            },
+            ProfileChoice {
+                name: "production".into(),
+                target: format!("POST {PRODUCTION_URL}/kycs"),
+                production: true,
+            },
+        ];
+        c.recorded += 1;
+        let n = c.recorded;
+        let new = new_submission(
+            &production_target(),
+            n,
+            &request(USER_A, KycType::Full, None),
+            None,
+        );
+        let id = c.create(new);
+        c.complete(
+            id,
+            vec![attempt(1, at(i64::from(n) * 47), 212, created_201(n), None)],
+        );
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(c.state.history.total, 6, "the current profile's rows");
+        c.press(KeyCode::Char('a'));
+        assert_eq!(c.state.history.total, 7, "every profile's rows");
+        c.snapshot("history_all_profiles");
+        let buffer = c.buffer();
+        let (x, y) = find(&buffer, whole(&buffer), "!produc").expect("a marked row");
+        assert_eq!(buffer[(x, y)].bg, Color::Red, "{size:?}");
+        let text = buffer_text(&buffer);
+        assert_eq!(text.matches("!produc").count(), 1, "{text}");
+        assert!(text.contains("profile"), "the column's header: {text}");
+        // Back to the current profile: no column.
+        c.press(KeyCode::Char('a'));
+        assert!(!buffer_text(&c.buffer()).contains("!produc"));
     }
 }
 

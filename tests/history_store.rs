@@ -65,8 +65,20 @@ fn request(user_id: &str, key: &str) -> RequestRecord {
     }
 }
 
+/// A fresh idempotency key of letters k to t, so that searching the ids, the statuses or
+/// the operator ("tester") of these tests never finds a key by chance.
+fn fresh_key() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let letters: String = format!("{n:08}")
+        .bytes()
+        .map(|d| char::from(b'k' + (d - b'0')))
+        .collect();
+    format!("key-{letters}")
+}
+
 fn submission(user_id: &str, profile: &str, created_at: DateTime<Utc>) -> NewSubmission {
-    let key = uuid::Uuid::new_v4().to_string();
+    let key = fresh_key();
     NewSubmission {
         created_at,
         operator: "tester".into(),
@@ -199,7 +211,7 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 5);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
@@ -217,7 +229,7 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 5);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
@@ -238,7 +250,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -988,6 +1000,9 @@ fn every_filter_over_a_thousand_rows() {
         since: Some(since),
         status: None,
         user_id: None,
+        kyc_type: Some(KycType::Full),
+        operator: Some("tester".into()),
+        outcome: None,
     };
     let want = expected(&rows, |r| {
         r.user_id.contains('b')
@@ -1583,8 +1598,36 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "\\",
         "zzz",
         "   ",
+        // Idempotency keys and operators.
+        "key-",
+        "KEY-K",
+        "key-kkkkklm",
+        "ana",
+        "BO",
+        "n",
     ] {
         filters.push(text(t));
+    }
+    let kyc_type = |t: KycType| HistoryFilter {
+        kyc_type: Some(t),
+        ..f()
+    };
+    let operator = |o: &str| HistoryFilter {
+        operator: Some(o.into()),
+        ..f()
+    };
+    let outcome = |o: OutcomeKind| HistoryFilter {
+        outcome: Some(o),
+        ..f()
+    };
+    for t in [KycType::Full, KycType::Rfi, KycType::Shipping] {
+        filters.push(kyc_type(t));
+    }
+    for o in ["ana", "bo", "Ana", "an", ""] {
+        filters.push(operator(o));
+    }
+    for o in OutcomeKind::ALL {
+        filters.push(outcome(o));
     }
     for p in ["sandbox", "production", "staging", "Sandbox", "nowhere"] {
         filters.push(profile(p));
@@ -1614,6 +1657,9 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         since: a.since.or(b.since),
         status: a.status.or(b.status),
         user_id: a.user_id.or(b.user_id),
+        kyc_type: a.kyc_type.or(b.kyc_type),
+        operator: a.operator.or(b.operator),
+        outcome: a.outcome.or(b.outcome),
     };
     filters.extend([
         two(errors.clone(), profile("production")),
@@ -1627,6 +1673,11 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         two(user_id(&users[5]), since(times[1200])),
         two(user_id(&users[98]), text("a_b")),
         two(two(errors.clone(), profile("sandbox")), since(times[600])),
+        two(kyc_type(KycType::Rfi), text("usr-b")),
+        two(operator("ana"), outcome(OutcomeKind::Unknown)),
+        two(outcome(OutcomeKind::Initiated), text("KEY-")),
+        two(errors.clone(), outcome(OutcomeKind::Initiated)),
+        two(operator("bo"), profile("staging")),
         HistoryFilter {
             text: "a".into(),
             errors_only: true,
@@ -1634,6 +1685,9 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             since: Some(times[300]),
             status: Some(503),
             user_id: None,
+            kyc_type: Some(KycType::Full),
+            operator: None,
+            outcome: None,
         },
         HistoryFilter {
             text: "usr".into(),
@@ -1642,6 +1696,20 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             since: Some(times[0]),
             status: Some(502),
             user_id: Some(users[5].clone()),
+            kyc_type: None,
+            operator: Some("bo".into()),
+            outcome: Some(OutcomeKind::Transient),
+        },
+        HistoryFilter {
+            text: "KEY-".into(),
+            errors_only: false,
+            profile: Some("production".into()),
+            since: Some(times[100]),
+            status: None,
+            user_id: None,
+            kyc_type: Some(KycType::Rfi),
+            operator: Some("ana".into()),
+            outcome: Some(OutcomeKind::Initiated),
         },
     ]);
 
@@ -1687,5 +1755,140 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         matched_some * 4 > filters.len() * 3,
         "{matched_some} of {}",
         filters.len()
+    );
+}
+
+/// `find` is written twice too, as SQL and as `Submission::identified_by`: both stores
+/// must find the same rows, newest first, for every kind of identifier.
+#[test]
+fn sqlite_and_memory_stores_find_the_same_rows_for_every_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open_in(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    let (users, _) = fill_alike(&[&sqlite, &memory]);
+    let sqlite_store: &dyn HistoryStore = &sqlite;
+    let memory_store: &dyn HistoryStore = &memory;
+
+    let mut identifiers: Vec<String> = Vec::new();
+    for i in [0, 1, 4, 5, 6, 9, 10, 11, 97, 98, 99, 1201] {
+        let c = code(i);
+        identifiers.extend([
+            users[i].clone(),
+            users[i].to_ascii_uppercase(),
+            format!("req-{c}-1"),
+            format!("req-{c}-2"),
+            format!("kyc-{c}"),
+        ]);
+    }
+    let last = memory_store.count(&HistoryFilter::default()).unwrap();
+    for id in [1, 2, 17, 500, i64::try_from(last).unwrap()] {
+        let key = memory_store.get(id).unwrap().new.idempotency_key;
+        identifiers.push(key.to_ascii_uppercase());
+        identifiers.push(key);
+    }
+    identifiers.extend(["usr-", "req-", "kyc-", "%", "", "1", "zzz"].map(String::from));
+
+    let mut found_some = 0;
+    for identifier in &identifiers {
+        let want = memory_store.find(identifier).unwrap();
+        let got = sqlite_store.find(identifier).unwrap();
+        assert_eq!(ids(&got), ids(&want), "find({identifier:?})");
+        assert_eq!(got, want, "rows of find({identifier:?})");
+        assert!(
+            want.windows(2).all(|w| w[0].id > w[1].id),
+            "newest first: {identifier:?}"
+        );
+        found_some += usize::from(!want.is_empty());
+    }
+    // Exact matches only: a prefix, a wildcard or another case finds nothing.
+    for partial in ["usr-", "req-", "kyc-", "%", "", "zzz"] {
+        assert!(
+            sqlite_store.find(partial).unwrap().is_empty(),
+            "{partial:?}"
+        );
+    }
+    // A request id of an earlier attempt finds its submission too (row 4: 503, then 201).
+    let four = memory_store.find(&format!("req-{}-1", code(4))).unwrap();
+    assert!(!four.is_empty());
+    assert!(
+        found_some * 3 > identifiers.len(),
+        "{found_some} of {}",
+        identifiers.len()
+    );
+}
+
+/// Looking a submission up by request id or verification id uses an index, not a scan.
+#[test]
+fn request_and_verification_ids_are_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    add_success(&store, "usr-indexed");
+    let conn = Connection::open(dir.path().join(HISTORY_FILE)).unwrap();
+    for (column, table) in [
+        ("request_id", "submissions"),
+        ("verification_id", "submissions"),
+        ("request_id", "attempts"),
+    ] {
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {column} = 'x'"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("USING INDEX"), "{table}.{column}: {plan}");
+    }
+}
+
+/// The text search also finds an idempotency key or an operator, in any case, and the new
+/// exact filters keep only their type, operator or outcome.
+#[test]
+fn text_finds_keys_and_operators_and_exact_filters_keep_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let rows = seed(&store);
+    let newest_first: Vec<SubmissionId> = rows.iter().rev().map(|r| r.id).collect();
+    check_filter(&store, &text("TESTER"), &newest_first);
+    check_filter(&store, &text("test"), &newest_first);
+    let key = store.get(rows[17].id).unwrap().new.idempotency_key;
+    check_filter(&store, &text(&key.to_ascii_uppercase()), &[rows[17].id]);
+    let by = |f: HistoryFilter| f;
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            operator: Some("tester".into()),
+            ..HistoryFilter::default()
+        }),
+        &newest_first,
+    );
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            operator: Some("Tester".into()),
+            ..HistoryFilter::default()
+        }),
+        &[],
+    );
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            kyc_type: Some(KycType::Rfi),
+            ..HistoryFilter::default()
+        }),
+        &[],
+    );
+    let initiated = expected(&rows, |r| r.outcome == Some(OutcomeKind::Initiated));
+    assert!(!initiated.is_empty());
+    check_filter(
+        &store,
+        &by(HistoryFilter {
+            outcome: Some(OutcomeKind::Initiated),
+            kyc_type: Some(KycType::Full),
+            ..HistoryFilter::default()
+        }),
+        &initiated,
     );
 }

@@ -69,6 +69,13 @@ pub fn target_flags(global: &GlobalArgs, reach: &Reach<'_>, default_profile: &st
     }
 }
 
+/// `kyc-console REST` with the settings and data directory given, for a command that reads
+/// only the history (no target to reach).
+pub fn history_command(global: &GlobalArgs, rest: &str) -> String {
+    let command = format!("kyc-console {rest}{}", file_flags(global));
+    safe_text_within(&command, LINE_LIMIT).into_owned()
+}
+
 /// `--config` and `--data-dir` as given.
 fn file_flags(global: &GlobalArgs) -> String {
     let mut out = String::new();

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{EXIT_FAILED, EXIT_INVALID, describe_submission, emit, emit_text, submission_json};
-use crate::api::to_curl;
-use crate::cli::{HistoryArgs, ShowArgs};
-use crate::domain::{UserId, safe_text};
+use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
+use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::domain::{KycType, OutcomeKind, UserId, safe_text};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
 use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
 use crate::paths::Paths;
@@ -33,19 +32,67 @@ pub(super) fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
     })
 }
 
+/// Parses `--outcome`: an outcome's name (`server_error`), or its label (`server error`,
+/// `server-error`), in any case.
+pub fn parse_outcome(text: &str) -> Result<OutcomeKind, String> {
+    let norm = |s: &str| s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let wanted = norm(text);
+    OutcomeKind::ALL
+        .into_iter()
+        .find(|o| norm(o.label()) == wanted)
+        .ok_or_else(|| {
+            let names: Vec<String> = OutcomeKind::ALL.iter().map(|o| norm(o.label())).collect();
+            format!(
+                "--outcome {}: use one of {}",
+                safe_text(&format!("{text:?}")),
+                names.join(", ")
+            )
+        })
+}
+
+/// The filter the flags (and a `--profile` given on the command line) ask for, or what
+/// is wrong with them.
+fn filter_of(global: &GlobalArgs, args: &HistoryArgs) -> Result<HistoryFilter, String> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let user_id = args
+        .user_id
+        .as_deref()
+        .map(UserId::parse)
+        .transpose()
+        .map_err(|e| format!("--user-id: {e}"))?
+        .map(|(id, _)| id.to_string());
+    let kyc_type = args
+        .kyc_type
+        .as_deref()
+        .map(KycType::parse)
+        .transpose()
+        .map_err(|e| format!("--type: {}", safe_text(&e.to_string())))?;
+    let outcome = args.outcome.as_deref().map(parse_outcome).transpose()?;
+    let blank = |flag: &str, value: &Option<String>| match value {
+        Some(v) if v.trim().is_empty() => Err(format!("{flag}: give some text, not nothing")),
+        _ => Ok(()),
+    };
+    blank("--find", &args.find)?;
+    blank("--operator", &args.operator)?;
+    Ok(HistoryFilter {
+        text: args.find.clone().unwrap_or_default(),
+        errors_only: args.errors,
+        profile: global.profile.clone(),
+        since,
+        status: args.status,
+        user_id,
+        kyc_type,
+        operator: args.operator.clone(),
+        outcome,
+    })
+}
+
 /// `kyc-console history`.
-pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
-    let since = match args.since.as_deref().map(parse_since).transpose() {
-        Ok(s) => s,
+pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCode {
+    let filter = match filter_of(global, args) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let user_id = match args.user_id.as_deref().map(UserId::parse).transpose() {
-        Ok(u) => u.map(|(id, _)| id.to_string()),
-        Err(e) => {
-            eprintln!("error: --user-id: {e}");
             return ExitCode::from(EXIT_INVALID);
         }
     };
@@ -53,20 +100,30 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let filter = HistoryFilter {
-        errors_only: args.errors,
-        since,
-        status: args.status,
-        user_id,
-        ..HistoryFilter::default()
-    };
-    let rows = match store.window(&filter, 0, args.limit) {
-        Ok(rows) => rows,
+    let read = store.window(&filter, 0, args.limit).and_then(|rows| {
+        // A full window may hide older rows: count them, to say so.
+        let total = if rows.len() >= args.limit {
+            store.count(&filter)?
+        } else {
+            rows.len()
+        };
+        Ok((rows, total))
+    });
+    let (rows, total) = match read {
+        Ok(read) => read,
         Err(e) => {
             eprintln!("error: {}", safe_text(&e.to_string()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    if total > rows.len() {
+        eprintln!(
+            "note: the newest {} of {total} matching submissions; {} older left out \
+             (--limit {total} shows them all)",
+            rows.len(),
+            total - rows.len()
+        );
+    }
     let rows: Vec<ExportRow> = rows.into_iter().map(ExportRow::from).collect();
     if args.json {
         emit(&format!("{:#}\n", json!(rows)));
@@ -92,6 +149,8 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
     } else if rows.is_empty() {
         eprintln!("no submissions match");
     } else {
+        let production = production_profiles(global, paths);
+        let mut marked = false;
         let mut out = format!(
             "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
             "id",
@@ -120,11 +179,17 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
                 }
                 (None, request) => request.clone().unwrap_or_default(),
             };
+            let profile = if production.contains(&r.profile) {
+                marked = true;
+                format!("!{}", safe_text(&r.profile))
+            } else {
+                safe_text(&r.profile).into_owned()
+            };
             out.push_str(&format!(
                 "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
                 r.id,
                 r.created_at,
-                safe_text(&r.profile),
+                profile,
                 safe_text(&r.user_id),
                 r.kyc_type,
                 r.status.map_or("—".to_string(), |s| s.to_string()),
@@ -134,8 +199,31 @@ pub fn history(paths: &Paths, args: &HistoryArgs) -> ExitCode {
             ));
         }
         emit_text(&out);
+        if marked {
+            eprintln!("note: ! marks a production profile");
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// The names of the production profiles in the settings, to mark their rows; none (and a
+/// note saying why) when the settings cannot be read, which does not stop `history`.
+fn production_profiles(global: &GlobalArgs, paths: &Paths) -> Vec<String> {
+    match crate::config::load(global.config.as_deref(), paths) {
+        Ok(config) => config
+            .profiles
+            .into_iter()
+            .filter(|p| p.production)
+            .map(|p| p.name)
+            .collect(),
+        Err(e) => {
+            eprintln!(
+                "note: production profiles are not marked: {}",
+                safe_text(&e.to_string())
+            );
+            Vec::new()
+        }
+    }
 }
 
 pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
@@ -146,24 +234,4 @@ pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode>
         );
         ExitCode::from(EXIT_FAILED)
     })
-}
-
-/// `kyc-console show ID`.
-pub fn show(paths: &Paths, args: &ShowArgs) -> ExitCode {
-    let store = match open_store(paths) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let submission = match load(&store, args.id) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if args.curl {
-        emit_text(&format!("{}\n", to_curl(&submission.new.request)));
-    } else if args.json {
-        emit(&format!("{:#}\n", submission_json(&submission)));
-    } else {
-        emit_text(&describe_submission(&submission));
-    }
-    ExitCode::SUCCESS
 }

@@ -7,7 +7,7 @@ mod batch;
 mod config_cmd;
 /// Commands printed for the operator to run next, working as printed.
 mod hints;
-/// `history`, `show`, `replay`, `retry`.
+/// `history`, and the store as the other history commands open it.
 mod history;
 /// `initiate`.
 mod initiate;
@@ -17,6 +17,8 @@ mod report;
 mod resend;
 /// `sandbox`.
 mod sandbox;
+/// `show`: one submission by any of its identifiers.
+mod show;
 
 use tokio_util::sync::CancellationToken;
 
@@ -31,11 +33,12 @@ use crate::session::Session;
 
 pub use batch::batch;
 pub use config_cmd::config;
-pub use history::{history, show};
+pub use history::history;
 pub use initiate::{InputError, initiate, validate};
 pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
 pub use resend::{replay, retry};
 pub use sandbox::sandbox;
+pub use show::show;
 
 /// Exit code when the verification was initiated.
 pub const EXIT_INITIATED: u8 = 0;

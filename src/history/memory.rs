@@ -212,4 +212,14 @@ impl HistoryStore for MemoryStore {
             .and_then(|i| self.lock().get(i).map(|(s, _)| s.clone()))
             .ok_or(HistoryError::NotFound(id))
     }
+
+    fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {
+        Ok(self
+            .lock()
+            .iter()
+            .rev()
+            .filter(|(s, _)| s.identified_by(identifier))
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
 }

@@ -144,6 +144,23 @@ impl Submission {
         })
     }
 
+    /// Whether `identifier` names it exactly: its idempotency key, its user id, the request
+    /// id of any of its attempts, or its verification id (what [`HistoryStore::find`] looks
+    /// up; the SQL store's query applies the same rule).
+    pub fn identified_by(&self, identifier: &str) -> bool {
+        let row = self.row();
+        self.new.idempotency_key == identifier
+            || self.new.user_id == identifier
+            || row.verification_id.as_deref() == Some(identifier)
+            || row.request_id.as_deref() == Some(identifier)
+            || self.attempts.iter().any(|a| match &a.result {
+                crate::api::AttemptResult::Response(r) => {
+                    r.request_id.as_deref() == Some(identifier)
+                }
+                crate::api::AttemptResult::Failed { .. } => false,
+            })
+    }
+
     /// The row the history pane shows for it.
     pub fn row(&self) -> HistoryRow {
         let exchange = self.exchange();
@@ -174,6 +191,8 @@ impl Submission {
             attempts: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
             batch_line: self.new.batch_line,
             dispatched: self.dispatched || !self.attempts.is_empty(),
+            operator: self.new.operator.clone(),
+            idempotency_key: self.new.idempotency_key.clone(),
         }
     }
 }
@@ -200,11 +219,17 @@ pub struct HistoryRow {
     pub batch_line: Option<u32>,
     /// Whether sending started (else it was never sent).
     pub dispatched: bool,
+    /// Who sent it.
+    pub operator: String,
+    pub idempotency_key: String,
 }
 
-/// What the pane shows: text search over ids and status, and errors only.
+/// What the pane and `history` show. The one place the matching rules are written for
+/// stores without a query language; the SQLite store's query applies the same rules (a
+/// test compares both over the same history).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
+    /// Text search (the console's `/`, `history --find`): see [`HistoryFilter::matches`].
     pub text: String,
     pub errors_only: bool,
     /// Only this profile's rows; `None` shows every profile.
@@ -215,10 +240,18 @@ pub struct HistoryFilter {
     pub status: Option<u16>,
     /// Only rows for exactly this user id.
     pub user_id: Option<String>,
+    /// Only rows of this KYC type.
+    pub kyc_type: Option<KycType>,
+    /// Only rows sent by exactly this operator.
+    pub operator: Option<String>,
+    /// Only rows that ended with this outcome.
+    pub outcome: Option<OutcomeKind>,
 }
 
 impl HistoryFilter {
-    /// Whether a row passes the filter (stores without a query language use this).
+    /// Whether a row passes the filter. The text, trimmed, matches when it is a substring
+    /// of the user id, verification id, request id, idempotency key or operator, ignoring
+    /// ASCII case, or a prefix of the final status code.
     pub fn matches(&self, row: &HistoryRow) -> bool {
         if self.errors_only && row.outcome == Some(OutcomeKind::Initiated) {
             return false;
@@ -227,6 +260,9 @@ impl HistoryFilter {
             || self.since.is_some_and(|t| row.created_at < t)
             || self.status.is_some_and(|s| row.status != Some(s))
             || self.user_id.as_ref().is_some_and(|u| u != &row.user_id)
+            || self.kyc_type.is_some_and(|t| t != row.kyc_type)
+            || self.operator.as_ref().is_some_and(|o| o != &row.operator)
+            || self.outcome.is_some_and(|o| row.outcome != Some(o))
         {
             return false;
         }
@@ -238,6 +274,8 @@ impl HistoryFilter {
         hit(&row.user_id)
             || row.verification_id.as_deref().is_some_and(hit)
             || row.request_id.as_deref().is_some_and(hit)
+            || hit(&row.idempotency_key)
+            || hit(&row.operator)
             || row
                 .status
                 .is_some_and(|s| s.to_string().starts_with(&needle))
@@ -249,6 +287,9 @@ impl HistoryFilter {
             || self.since.is_some()
             || self.status.is_some()
             || self.user_id.is_some()
+            || self.kyc_type.is_some()
+            || self.operator.is_some()
+            || self.outcome.is_some()
     }
 }
 
@@ -314,4 +355,7 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<Vec<HistoryRow>, HistoryError>;
     /// One submission with its attempts.
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError>;
+    /// The submissions `identifier` names exactly (a request id of any attempt, a
+    /// verification id, an idempotency key or a user id), newest first.
+    fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError>;
 }

@@ -228,6 +228,10 @@ impl HistoryStore for SqliteStore {
         query::window(&self.conn(), filter, offset, limit).map_err(storage)
     }
 
+    fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {
+        query::find(&self.conn(), identifier).map_err(storage)
+    }
+
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
         let conn = self.conn();
         let found = conn

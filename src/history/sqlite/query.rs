@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::rows::{ROW_COLUMNS, history_row, stamp};
+use super::rows::{ROW_COLUMNS, history_row, outcome_name, stamp};
 use crate::history::{HistoryFilter, HistoryRow};
 
 /// From this offset on, a window may be read from the oldest end instead.
@@ -43,6 +43,21 @@ pub(super) fn window(
     select_rows(conn, filter, "DESC", offset, limit)
 }
 
+/// The rows `identifier` names exactly, newest first: the rule of
+/// [`crate::history::Submission::identified_by`], each part served by an index.
+pub(super) fn find(conn: &Connection, identifier: &str) -> rusqlite::Result<Vec<HistoryRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM submissions WHERE id IN ( \
+         SELECT id FROM submissions WHERE idempotency_key = ?1 \
+         UNION SELECT id FROM submissions WHERE user_id = ?1 \
+         UNION SELECT id FROM submissions WHERE verification_id = ?1 \
+         UNION SELECT id FROM submissions WHERE request_id = ?1 \
+         UNION SELECT submission_id FROM attempts WHERE request_id = ?1) \
+         ORDER BY id DESC"
+    ))?;
+    stmt.query_map([identifier], history_row)?.collect()
+}
+
 /// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`.
 fn select_rows(
     conn: &Connection,
@@ -64,8 +79,8 @@ fn select_rows(
         .collect()
 }
 
-/// SQL for a filter. Matching is case-insensitive on ids (SQLite's LIKE folds ASCII case)
-/// and by prefix on the status.
+/// SQL for a filter: the rules of [`HistoryFilter::matches`]. Text matching is
+/// case-insensitive (SQLite's LIKE folds ASCII case), and by prefix on the status.
 fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
@@ -88,6 +103,18 @@ fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
         args.push(user_id.clone());
         parts.push(format!("user_id = ?{}", args.len()));
     }
+    if let Some(kyc_type) = filter.kyc_type {
+        args.push(kyc_type.as_str().to_string());
+        parts.push(format!("kyc_type = ?{}", args.len()));
+    }
+    if let Some(operator) = &filter.operator {
+        args.push(operator.clone());
+        parts.push(format!("operator = ?{}", args.len()));
+    }
+    if let Some(outcome) = filter.outcome {
+        args.push(outcome_name(outcome));
+        parts.push(format!("outcome = ?{}", args.len()));
+    }
     let text = filter.text.trim().to_ascii_lowercase();
     if !text.is_empty() {
         let escaped = text
@@ -100,7 +127,8 @@ fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
         let prefix = args.len();
         parts.push(format!(
             "(user_id LIKE ?{like} ESCAPE '\\' OR verification_id LIKE ?{like} ESCAPE '\\' \
-             OR request_id LIKE ?{like} ESCAPE '\\' OR CAST(status AS TEXT) LIKE ?{prefix} ESCAPE '\\')"
+             OR request_id LIKE ?{like} ESCAPE '\\' OR idempotency_key LIKE ?{like} ESCAPE '\\' \
+             OR operator LIKE ?{like} ESCAPE '\\' OR CAST(status AS TEXT) LIKE ?{prefix} ESCAPE '\\')"
         ));
     }
     if parts.is_empty() {

@@ -13,7 +13,8 @@ use crate::history::{HistoryRow, NewBatch, NewSubmission, SubmissionId, Unfinish
 
 /// What [`history_row`] reads, in its order.
 pub(super) const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, failure, latency_ms, \
-     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at IS NOT NULL";
+     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at IS NOT NULL, \
+     operator, idempotency_key";
 
 pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -40,6 +41,8 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
         attempts: r.get::<_, i64>(12).map(|v| u32::try_from(v).unwrap_or(0))?,
         batch_line: r.get(13)?,
         dispatched: r.get(14)?,
+        operator: r.get(15)?,
+        idempotency_key: r.get(16)?,
     })
 }
 

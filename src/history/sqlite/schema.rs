@@ -98,6 +98,15 @@ fn migrations() -> Migrations<'static> {
         ALTER TABLE attempts ADD COLUMN stop TEXT;
         "#,
         ),
+        // `show` finds a submission by a request id or verification id as well as by its
+        // number, idempotency key or user id.
+        M::up(
+            r#"
+        CREATE INDEX submissions_request_id ON submissions(request_id);
+        CREATE INDEX submissions_verification_id ON submissions(verification_id);
+        CREATE INDEX attempts_request_id ON attempts(request_id);
+        "#,
+        ),
     ])
 }
 

@@ -345,6 +345,8 @@ fn rows(n: usize, from: usize) -> Vec<HistoryRow> {
             attempts: 1,
             batch_line: None,
             dispatched: true,
+            operator: "tester".into(),
+            idempotency_key: format!("key-{i}"),
         })
         .collect()
 }

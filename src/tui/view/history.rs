@@ -82,11 +82,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
 
     let wide = table_area.width >= 100;
+    // Every profile's rows at once: each says whose it is, production ones marked, in a
+    // column as wide as the other columns leave room for (the time taken gives way first).
+    let user_width: u16 = if wide { 40 } else { 17 };
+    let columns = ProfileColumn::fit(
+        pane.filter.profile.is_none(),
+        table_area.width,
+        // time, user id, type, status, outcome (at least), took, and the gaps between.
+        8 + user_width + 8 + 3 + 19 + 7 + 5,
+        if wide { 16 } else { 10 },
+    );
     let visible = history_rows(state.size).min(usize::from(table_area.height.saturating_sub(1)));
     let rows: Vec<Row> = (pane.scroll..(pane.scroll + visible).min(pane.total))
         .map(|index| {
             let row = match pane.row_at(index) {
-                Some(row) => render_row(state, row, wide),
+                Some(row) => render_row(state, row, wide, columns),
                 None => Row::new(vec![Cell::from(Span::styled("…", t.muted()))]),
             };
             if index == pane.selected {
@@ -96,22 +106,87 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             }
         })
         .collect();
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(8),
-        Constraint::Length(if wide { 40 } else { 17 }),
+        Constraint::Length(user_width),
         Constraint::Length(8),
         Constraint::Length(3),
         Constraint::Min(19),
         Constraint::Length(7),
     ];
-    let header = Row::new(["time", "user id", "type", "st", "outcome", "took"]).style(t.muted());
+    let mut header = vec!["time", "user id", "type", "st", "outcome", "took"];
+    if let Some(width) = columns.profile {
+        widths.insert(1, Constraint::Length(width));
+        header.insert(1, "profile");
+    }
+    if !columns.took {
+        widths.pop();
+        header.pop();
+    }
+    let header = Row::new(header).style(t.muted());
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,
     );
 }
 
-fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
+/// Which columns beside the fixed ones a row shows.
+#[derive(Debug, Clone, Copy)]
+struct ProfileColumn {
+    /// The profile column's width, when every profile's rows are shown.
+    profile: Option<u16>,
+    took: bool,
+}
+
+impl ProfileColumn {
+    /// `width` wide, with `others` taken by the other columns: the profile column as wide
+    /// as `wanted` where there is room, else narrower (at least 7) with the time taken
+    /// given up.
+    fn fit(all_profiles: bool, width: u16, others: u16, wanted: u16) -> ProfileColumn {
+        if !all_profiles {
+            return ProfileColumn {
+                profile: None,
+                took: true,
+            };
+        }
+        // The column and the gap before it; giving up the time taken frees 8 more.
+        let room = width.saturating_sub(others);
+        if room >= 8 {
+            ProfileColumn {
+                profile: Some((room - 1).min(wanted)),
+                took: true,
+            }
+        } else {
+            ProfileColumn {
+                profile: Some((room + 7).clamp(7, wanted)),
+                took: false,
+            }
+        }
+    }
+}
+
+/// The profile cell: its name, and for a production profile a mark that reads without
+/// colour too.
+fn profile_cell<'a>(state: &State, row: &HistoryRow) -> Cell<'a> {
+    let t = state.theme;
+    let name = safe_text(&row.profile).into_owned();
+    let production = state
+        .profiles
+        .iter()
+        .any(|p| p.production && p.name == row.profile);
+    if production {
+        Cell::from(Span::styled(format!("!{name}"), t.production_badge()))
+    } else {
+        Cell::from(Span::styled(name, t.muted()))
+    }
+}
+
+fn render_row<'a>(
+    state: &State,
+    row: &'a HistoryRow,
+    wide: bool,
+    columns: ProfileColumn,
+) -> Row<'a> {
     let t = state.theme;
     let time = local_clock(row.created_at);
     let user_id = safe_text(&row.user_id);
@@ -174,7 +249,7 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
     let latency = row.latency_ms.map_or(String::new(), |ms| {
         format_duration(std::time::Duration::from_millis(ms))
     });
-    Row::new(vec![
+    let mut cells = vec![
         Cell::from(Span::styled(time, t.muted())),
         Cell::from(user),
         Cell::from(row.kyc_type.as_str()),
@@ -184,5 +259,12 @@ fn render_row<'a>(state: &State, row: &'a HistoryRow, wide: bool) -> Row<'a> {
         )),
         Cell::from(Span::styled(outcome, style)),
         Cell::from(Span::styled(latency, t.muted())),
-    ])
+    ];
+    if columns.profile.is_some() {
+        cells.insert(1, profile_cell(state, row));
+    }
+    if !columns.took {
+        cells.pop();
+    }
+    Row::new(cells)
 }
