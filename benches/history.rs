@@ -98,16 +98,18 @@ fn play(state: &mut State, store: &SqliteStore, effects: Vec<Effect>) {
             filter,
             offset,
             limit,
+            count_cap,
             generation,
         } = effect
         {
-            let total = store.count(&filter).expect("count");
+            let count = store.count_upto(&filter, count_cap).expect("count");
             let rows = store.window(&filter, offset, limit).expect("window");
             let more = update::apply(
                 state,
                 Msg::HistoryLoaded {
                     generation,
-                    total,
+                    total: count.n,
+                    more: count.more,
                     offset,
                     rows,
                 },

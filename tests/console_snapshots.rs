@@ -376,15 +376,17 @@ impl Console {
                     filter,
                     offset,
                     limit,
+                    count_cap,
                     generation,
                 } => {
-                    let total = self.store.count(&filter).expect("count");
+                    let count = self.store.count_upto(&filter, count_cap).expect("count");
                     let rows = self.store.window(&filter, offset, limit).expect("window");
                     update::apply(
                         &mut self.state,
                         Msg::HistoryLoaded {
                             generation,
-                            total,
+                            total: count.n,
+                            more: count.more,
                             offset,
                             rows,
                         },
@@ -945,7 +947,13 @@ fn history_filtered_to_errors() {
         assert_eq!(c.state.history.total, 4, "the two successes are hidden");
         c.press(KeyCode::Char('/'));
         c.type_text("50");
-        assert_eq!(c.state.history.total, 2, "the 500 and the 503");
+        assert_eq!(
+            c.state.history.total, 4,
+            "searching starts at three characters"
+        );
+        c.snapshot("history_filter_too_short");
+        c.type_text("3");
+        assert_eq!(c.state.history.total, 1, "the 503");
         assert!(c.state.history.editing_filter);
         c.snapshot("history_filter_errors_only");
     }

@@ -18,7 +18,7 @@ use kyc_console::domain::{FailureKind, KycType, OutcomeKind};
 use kyc_console::history::export::{ExportFormat, export};
 use kyc_console::history::{
     HISTORY_FILE, HistoryError, HistoryFilter, HistoryRow, HistoryStore, MemoryStore, NewBatch,
-    NewSubmission, SqliteStore, SubmissionId,
+    NewSubmission, SqliteStore, Submission, SubmissionId,
 };
 use rusqlite::Connection;
 use serde_json::Value;
@@ -166,6 +166,19 @@ fn user_version(path: &Path) -> i64 {
         .unwrap()
 }
 
+/// The tables of an up-to-date file: the trigram index's own tables among them.
+const TABLES: [&str; 9] = [
+    "attempts",
+    "batches",
+    "submission_counts",
+    "submission_search",
+    "submission_search_config",
+    "submission_search_data",
+    "submission_search_docsize",
+    "submission_search_idx",
+    "submissions",
+];
+
 fn tables(path: &Path) -> Vec<String> {
     let conn = Connection::open(path).unwrap();
     let mut stmt = conn
@@ -211,8 +224,8 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 5);
-    assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
+    assert_eq!(user_version(&path), 6);
+    assert_eq!(tables(&path), TABLES);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
         store
@@ -229,8 +242,8 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 5);
-    assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
+    assert_eq!(user_version(&path), 6);
+    assert_eq!(tables(&path), TABLES);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
@@ -250,7 +263,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -272,7 +285,56 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
     );
     assert_eq!(store.get(first).unwrap(), before);
     assert_eq!(store.get(second_id).unwrap().attempts.len(), 1);
+    assert_eq!(tables(&path), TABLES);
+}
+
+/// A file written before the search index existed gets one, with every row already in
+/// it, and counts that match its rows.
+#[test]
+fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        add_success(&store, "usr-0ld3r-0n3");
+        add_success(&store, "usr-0ld3r-tw0");
+        store
+            .create(&submission("usr-pending-0ld", "staging", base_time()))
+            .unwrap();
+    }
+    // Back to the schema of version 5, as an older console left it.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE submission_search; DROP TABLE submission_counts;
+         DROP TRIGGER submission_search_insert; DROP TRIGGER submission_search_update;
+         DROP TRIGGER submission_search_delete; DROP TRIGGER submission_counts_insert;
+         DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(user_version(&path), 6);
+    let text = |t: &str| HistoryFilter {
+        text: t.into(),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&text("0ld3r")).unwrap(), 2);
+    assert_eq!(store.count(&text("KYC-USR-0LD3R-TW0")).unwrap(), 1);
+    assert_eq!(store.count(&text("pending-0ld")).unwrap(), 1);
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 3);
+    let errors = HistoryFilter {
+        errors_only: true,
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&errors).unwrap(), 1);
+    let staging = HistoryFilter {
+        profile: Some("staging".into()),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&staging).unwrap(), 1);
 }
 
 #[cfg(unix)]
@@ -1485,7 +1547,9 @@ fn fill_alike(stores: &[&dyn HistoryStore]) -> (Vec<String>, Vec<DateTime<Utc>>)
     };
     let new = |i: usize, batch: Option<(&str, u32)>| {
         let mut n = submission(&user(i), profiles[i % 3], created(i));
-        n.operator = ["ana", "bo"][i / 5 % 2].into();
+        // A third operator's name folds differently beyond ASCII: the index folds "Ö" to
+        // "ö", the rule does not.
+        n.operator = ["ana", "bo", "Öla"][i / 5 % 3].into();
         n.kyc_type = [KycType::Full, KycType::Rfi][i / 3 % 2];
         if let Some((id, line)) = batch {
             n.batch_id = Some(id.into());
@@ -1605,6 +1669,10 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "ana",
         "BO",
         "n",
+        "Öla",
+        "öla",
+        "ÖLA",
+        "la",
     ] {
         filters.push(text(t));
     }
@@ -1716,6 +1784,7 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
     let sqlite_store: &dyn HistoryStore = &sqlite;
     let memory_store: &dyn HistoryStore = &memory;
     let mut matched_some = 0;
+    let mut stopped_early = 0;
     for filter in &filters {
         let total = memory_store.count(filter).unwrap();
         assert_eq!(
@@ -1724,6 +1793,18 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             "count of {filter:?}"
         );
         matched_some += usize::from(total > 0);
+        // A count that stops early says so, and never says more than there is.
+        for cap in [1, total.saturating_sub(1), total] {
+            for store in [sqlite_store, memory_store] {
+                let got = store.count_upto(filter, cap).unwrap();
+                stopped_early += usize::from(got.more);
+                if got.more {
+                    assert!(got.n >= cap && got.n < total, "{got:?} of {filter:?}");
+                } else {
+                    assert_eq!(got.n, total, "count_upto({cap}) of {filter:?}");
+                }
+            }
+        }
         let mut windows = vec![
             (0, 0),
             (0, 1),
@@ -1750,6 +1831,7 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             assert_eq!(got, want, "rows of window({offset}, {limit}) of {filter:?}");
         }
     }
+    assert!(stopped_early > 20, "searches stop counting at the cap");
     // The table is only worth something if most of its filters keep some rows.
     assert!(
         matched_some * 4 > filters.len() * 3,
@@ -1891,4 +1973,71 @@ fn text_finds_keys_and_operators_and_exact_filters_keep_their_rows() {
         }),
         &initiated,
     );
+}
+
+/// Copying a history: every submission arrives with its attempts, outcome and search
+/// text; copying it again adds nothing; a resend keeps its link.
+#[test]
+fn importing_a_history_copies_every_submission_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = SqliteStore::open(&dir.path().join("source.sqlite3")).unwrap();
+    fill_alike(&[&source]);
+    let first = add_success(&source, "usr-first-of-two");
+    let mut resend = submission("usr-first-of-two", "sandbox", base_time() + ms(9));
+    resend.resend_of = Some(first);
+    source.create(&resend).unwrap();
+    let all = HistoryFilter::default();
+    let total = source.count(&all).unwrap();
+    let mut submissions: Vec<Submission> = source
+        .window(&all, 0, total)
+        .unwrap()
+        .iter()
+        .map(|r| source.get(r.id).unwrap())
+        .collect();
+    submissions.reverse();
+
+    let copy = SqliteStore::open(&dir.path().join("copy.sqlite3")).unwrap();
+    let memory = MemoryStore::new();
+    for store in [&copy as &dyn HistoryStore, &memory] {
+        // In two parts, as a long history is copied.
+        let (older, newer) = submissions.split_at(total / 2);
+        assert_eq!(store.import(older).unwrap(), older.len());
+        assert_eq!(store.import(newer).unwrap(), newer.len());
+        assert_eq!(
+            store.import(&submissions).unwrap(),
+            0,
+            "a second copy adds nothing"
+        );
+        assert_eq!(store.count(&all).unwrap(), total);
+        for filter in [
+            all.clone(),
+            HistoryFilter {
+                errors_only: true,
+                ..all.clone()
+            },
+            HistoryFilter {
+                text: "KEY-K".into(),
+                ..all.clone()
+            },
+            HistoryFilter {
+                text: "req-".into(),
+                ..all.clone()
+            },
+        ] {
+            let want = source.window(&filter, 0, total).unwrap();
+            let got = store.window(&filter, 0, total).unwrap();
+            assert_eq!(got.len(), want.len(), "{filter:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(
+                    HistoryRow { id: 0, ..g.clone() },
+                    HistoryRow { id: 0, ..w.clone() }
+                );
+            }
+        }
+        let newest = store.window(&all, 0, 1).unwrap();
+        let copied = store.get(newest[0].id).unwrap();
+        let original = store.get(copied.new.resend_of.unwrap()).unwrap();
+        assert_eq!(original.new.user_id, "usr-first-of-two");
+        assert_eq!(original.attempts, source.get(first).unwrap().attempts);
+    }
 }

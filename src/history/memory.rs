@@ -181,6 +181,29 @@ impl HistoryStore for MemoryStore {
         self.update(id, |s| s.outcome = Some(outcome))
     }
 
+    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
+        let mut items = self.lock();
+        let mut here = std::collections::HashMap::new();
+        let mut added = 0;
+        for s in submissions {
+            let key = &s.new.idempotency_key;
+            if let Some((found, _)) = items.iter().find(|(i, _)| &i.new.idempotency_key == key) {
+                here.insert(s.id, found.id);
+                continue;
+            }
+            let id = SubmissionId::try_from(items.len() + 1)
+                .map_err(|e| HistoryError::Storage(e.to_string()))?;
+            let mut copy = s.clone();
+            copy.id = id;
+            copy.new.resend_of = copy.new.resend_of.and_then(|of| here.get(&of).copied());
+            let row = copy.row();
+            items.push((copy, row));
+            here.insert(s.id, id);
+            added += 1;
+        }
+        Ok(added)
+    }
+
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError> {
         Ok(self
             .lock()

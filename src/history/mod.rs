@@ -293,6 +293,23 @@ impl HistoryFilter {
     }
 }
 
+/// The shortest text a search looks up in an index; the console searches from this many
+/// characters on, since shorter text matches most of a large history.
+pub const SEARCH_MIN_CHARS: usize = 3;
+
+/// A count of rows, which may stop short: with `more`, `n` or more rows pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowCount {
+    pub n: usize,
+    pub more: bool,
+}
+
+impl RowCount {
+    pub fn exact(n: usize) -> RowCount {
+        RowCount { n, more: false }
+    }
+}
+
 /// Why the store failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HistoryError {
@@ -346,6 +363,17 @@ pub trait HistoryStore: Send + Sync {
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError>;
     /// How many rows pass the filter.
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError>;
+    /// Copies submissions recorded elsewhere, oldest first, with their attempts and
+    /// outcomes, all or none; one whose idempotency key is already here is skipped, so
+    /// copying twice adds nothing. Returns how many were added.
+    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError>;
+    /// How many rows pass the filter, where counting them all would cost a scan: the
+    /// count may stop at `cap` (`more` set, so a search that matches most of a large
+    /// history answers at once). Counts that cost nothing are exact whatever the cap.
+    fn count_upto(&self, filter: &HistoryFilter, cap: usize) -> Result<RowCount, HistoryError> {
+        let _ = cap;
+        self.count(filter).map(RowCount::exact)
+    }
     /// Rows `offset..offset+limit` passing the filter, newest first.
     fn window(
         &self,

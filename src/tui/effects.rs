@@ -162,18 +162,20 @@ impl Effects {
                 filter,
                 offset,
                 limit,
+                count_cap,
                 generation,
             } => {
                 let store = self.store.clone();
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let result = store
-                        .count(&filter)
-                        .and_then(|total| Ok((total, store.window(&filter, offset, limit)?)));
+                        .count_upto(&filter, count_cap)
+                        .and_then(|count| Ok((count, store.window(&filter, offset, limit)?)));
                     let _ = tx.send(match result {
-                        Ok((total, rows)) => Msg::HistoryLoaded {
+                        Ok((count, rows)) => Msg::HistoryLoaded {
                             generation,
-                            total,
+                            total: count.n,
+                            more: count.more,
                             offset,
                             rows,
                         },

@@ -39,6 +39,8 @@ pub enum Msg {
     HistoryLoaded {
         generation: u64,
         total: usize,
+        /// `total` is where counting stopped: more rows pass.
+        more: bool,
         offset: usize,
         rows: Vec<HistoryRow>,
     },
@@ -110,6 +112,8 @@ pub enum Effect {
         filter: HistoryFilter,
         offset: usize,
         limit: usize,
+        /// Count no further than this (`usize::MAX` for every row).
+        count_cap: usize,
         generation: u64,
     },
     LoadDetail(SubmissionId),

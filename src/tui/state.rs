@@ -179,8 +179,14 @@ pub struct HistoryPane {
     pub filter: HistoryFilter,
     pub filter_input: Input,
     pub editing_filter: bool,
-    /// Rows passing the filter in the store.
+    /// Rows passing the filter in the store, or as many as were counted (see `more`).
     pub total: usize,
+    /// Counting stopped at `total`: more rows pass (a search matching much of history).
+    pub more: bool,
+    /// Count every match (the oldest was asked for), until the filter changes.
+    pub count_all: bool,
+    /// Waiting for that count, to show the oldest rows when it comes.
+    pub jumping_to_oldest: bool,
     /// Index (in the filtered list) of `rows[0]`.
     pub offset: usize,
     pub rows: Vec<HistoryRow>,

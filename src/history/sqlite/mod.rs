@@ -4,6 +4,8 @@
 
 /// The duplicate guard's look-up and claims.
 mod claims;
+/// Copying submissions recorded elsewhere.
+mod import;
 /// Filters as SQL, counts and windows.
 mod query;
 /// Between rows and the history's types.
@@ -27,7 +29,7 @@ use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
 use crate::history::{
     BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
-    NewSubmission, Submission, SubmissionId, UnfinishedBatch,
+    NewSubmission, RowCount, Submission, SubmissionId, UnfinishedBatch,
 };
 
 /// The file name inside the data directory.
@@ -120,6 +122,44 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
         .map_err(|e| storage(format!("cannot create {}: {e}", path.display())))
 }
 
+/// One submission with its attempts, read on `conn` (inside a caller's transaction).
+fn get(conn: &Connection, id: SubmissionId) -> Result<Submission, HistoryError> {
+    let found = conn
+        .query_row(
+            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
+            [id],
+            submission_from_row,
+        )
+        .optional()
+        .map_err(storage)?;
+    let (new, outcome, dispatched) = found.ok_or(HistoryError::NotFound(id))?;
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE submission_id = ?1 ORDER BY number"
+        ))
+        .map_err(storage)?;
+    let attempts = stmt
+        .query_map([id], attempt_from_row)
+        .map_err(storage)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(storage)?;
+    Ok(Submission {
+        id,
+        new,
+        attempts,
+        outcome,
+        dispatched,
+    })
+}
+
+/// A write transaction that holds the write lock from its start (waiting out the busy
+/// timeout for it): a transaction that reads first and writes later could find its snapshot
+/// stale once another console has written, and fail at once instead of waiting.
+fn write(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, HistoryError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(storage)
+}
+
 impl HistoryStore for SqliteStore {
     fn create(&self, new: &NewSubmission) -> Result<SubmissionId, HistoryError> {
         Ok(self.create_many(std::slice::from_ref(new))?.remove(0))
@@ -127,7 +167,7 @@ impl HistoryStore for SqliteStore {
 
     fn create_many(&self, new: &[NewSubmission]) -> Result<Vec<SubmissionId>, HistoryError> {
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(storage)?;
+        let tx = write(&mut conn)?;
         let mut ids = Vec::with_capacity(new.len());
         for n in new {
             ids.push(insert_submission(&tx, n).map_err(storage)?);
@@ -185,14 +225,15 @@ impl HistoryStore for SqliteStore {
     }
 
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError> {
-        let submission = self.get(id)?;
+        let mut conn = self.conn();
+        let tx = write(&mut conn)?;
+        let submission = get(&tx, id)?;
         let row = Submission {
             outcome: Some(outcome),
             ..submission
         }
         .row();
-        let changed = self
-            .conn()
+        let changed = tx
             .execute(
                 "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
                  verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9 WHERE id = ?1",
@@ -212,11 +253,23 @@ impl HistoryStore for SqliteStore {
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
         }
-        Ok(())
+        tx.commit().map_err(storage)
     }
 
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError> {
         query::count(&self.conn(), filter).map_err(storage)
+    }
+
+    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
+        let mut conn = self.conn();
+        let tx = write(&mut conn)?;
+        let added = import::import(&tx, submissions).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(added)
+    }
+
+    fn count_upto(&self, filter: &HistoryFilter, cap: usize) -> Result<RowCount, HistoryError> {
+        query::count_upto(&self.conn(), filter, cap).map_err(storage)
     }
 
     fn window(
@@ -233,33 +286,7 @@ impl HistoryStore for SqliteStore {
     }
 
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
-        let conn = self.conn();
-        let found = conn
-            .query_row(
-                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
-                [id],
-                submission_from_row,
-            )
-            .optional()
-            .map_err(storage)?;
-        let (new, outcome, dispatched) = found.ok_or(HistoryError::NotFound(id))?;
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE submission_id = ?1 ORDER BY number"
-            ))
-            .map_err(storage)?;
-        let attempts = stmt
-            .query_map([id], attempt_from_row)
-            .map_err(storage)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(storage)?;
-        Ok(Submission {
-            id,
-            new,
-            attempts,
-            outcome,
-            dispatched,
-        })
+        get(&self.conn(), id)
     }
 
     fn create_batch(
@@ -336,8 +363,9 @@ impl HistoryStore for SqliteStore {
     }
 
     fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
-        let changed = self
-            .conn()
+        let mut conn = self.conn();
+        let tx = write(&mut conn)?;
+        let changed = tx
             .execute(
                 "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
                 params![id, stamp(Utc::now())],
@@ -346,7 +374,7 @@ impl HistoryStore for SqliteStore {
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
         }
-        Ok(())
+        tx.commit().map_err(storage)
     }
 
     fn earlier(

@@ -4,20 +4,86 @@
 use rusqlite::Connection;
 
 use super::rows::{ROW_COLUMNS, history_row, outcome_name, stamp};
-use crate::history::{HistoryFilter, HistoryRow};
+use crate::history::{HistoryFilter, HistoryRow, RowCount, SEARCH_MIN_CHARS};
 
 /// From this offset on, a window may be read from the oldest end instead.
 const DEEP_OFFSET: usize = 2_000;
 
-/// How many rows pass the filter.
+/// How many rows pass the filter. Filters by profile, errors and outcome only are read
+/// from the counts the triggers keep, without touching a row.
 pub(super) fn count(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Result<usize> {
-    let (clause, args) = where_clause(filter);
+    if let Some(n) = kept_count(conn, filter)? {
+        return Ok(n);
+    }
+    let (from, clause, args) = from_where(filter);
     let n: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM submissions {clause}"),
+        &format!("SELECT count(*) FROM {from} {clause}"),
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
     Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// How many rows pass the filter, counting no further than `cap`.
+pub(super) fn count_upto(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    cap: usize,
+) -> rusqlite::Result<RowCount> {
+    if let Some(n) = kept_count(conn, filter)? {
+        return Ok(RowCount::exact(n));
+    }
+    let (from, clause, mut args) = from_where(filter);
+    args.push(cap.saturating_add(1).to_string());
+    let n: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {from} {clause} LIMIT CAST(?{} AS INTEGER))",
+            args.len()
+        ),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let n = usize::try_from(n).unwrap_or(0);
+    Ok(if n > cap {
+        RowCount { n: cap, more: true }
+    } else {
+        RowCount::exact(n)
+    })
+}
+
+/// The count the triggers keep for a filter by profile, errors and outcome only.
+fn kept_count(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Result<Option<usize>> {
+    let only_kept = HistoryFilter {
+        profile: filter.profile.clone(),
+        errors_only: filter.errors_only,
+        outcome: filter.outcome,
+        ..HistoryFilter::default()
+    };
+    if *filter != only_kept {
+        return Ok(None);
+    }
+    let mut parts = vec!["1".to_string()];
+    let mut args = Vec::new();
+    if let Some(profile) = &filter.profile {
+        args.push(profile.clone());
+        parts.push(format!("profile = ?{}", args.len()));
+    }
+    if filter.errors_only {
+        parts.push("outcome <> 'initiated'".to_string());
+    }
+    if let Some(outcome) = filter.outcome {
+        args.push(outcome_name(outcome));
+        parts.push(format!("outcome = ?{}", args.len()));
+    }
+    let n: i64 = conn.query_row(
+        &format!(
+            "SELECT coalesce(sum(n), 0) FROM submission_counts WHERE {}",
+            parts.join(" AND ")
+        ),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    Ok(Some(usize::try_from(n).unwrap_or(0)))
 }
 
 /// Rows `offset..offset+limit` passing the filter, newest first.
@@ -66,24 +132,56 @@ fn select_rows(
     offset: usize,
     limit: usize,
 ) -> rusqlite::Result<Vec<HistoryRow>> {
-    let (clause, mut args) = where_clause(filter);
+    let (from, clause, mut args) = from_where(filter);
+    // Ordered by the index's own row id when searching, so the newest matches come first
+    // without sorting every match.
+    let id = if from == SEARCHED {
+        "submission_search.rowid"
+    } else {
+        "id"
+    };
     args.push(limit.to_string());
     let limit_at = args.len();
     args.push(offset.to_string());
     let offset_at = args.len();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS} FROM submissions {clause} ORDER BY id {order} \
+        "SELECT {ROW_COLUMNS} FROM {from} {clause} ORDER BY {id} {order} \
          LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)"
     ))?;
     stmt.query_map(rusqlite::params_from_iter(args.iter()), history_row)?
         .collect()
 }
 
-/// SQL for a filter: the rules of [`HistoryFilter::matches`]. Text matching is
-/// case-insensitive (SQLite's LIKE folds ASCII case), and by prefix on the status.
-fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
+/// Rows found through the trigram index.
+const SEARCHED: &str =
+    "submission_search JOIN submissions ON submissions.id = submission_search.rowid";
+
+/// The rows a filter reads from, and its conditions. Text of [`SEARCH_MIN_CHARS`] characters
+/// or more is looked up in the trigram index, newest match first, and each match is then
+/// checked against the rule itself: the index finds every row the rule matches and
+/// perhaps a few more (it folds case beyond ASCII).
+fn from_where(filter: &HistoryFilter) -> (&'static str, String, Vec<String>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
+    let text = filter.text.trim();
+    let from = if text.chars().count() >= SEARCH_MIN_CHARS {
+        args.push(format!("\"{}\"", text.replace('"', "\"\"")));
+        parts.push(format!("submission_search MATCH ?{}", args.len()));
+        SEARCHED
+    } else {
+        "submissions"
+    };
+    let (clause, args) = where_clause(filter, parts, args);
+    (from, clause, args)
+}
+
+/// SQL for a filter: the rules of [`HistoryFilter::matches`]. Text matching is
+/// case-insensitive (SQLite's LIKE folds ASCII case), and by prefix on the status.
+fn where_clause(
+    filter: &HistoryFilter,
+    mut parts: Vec<String>,
+    mut args: Vec<String>,
+) -> (String, Vec<String>) {
     if filter.errors_only {
         parts.push("(outcome IS NULL OR outcome <> 'initiated')".to_string());
     }

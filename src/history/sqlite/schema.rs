@@ -107,8 +107,88 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX attempts_request_id ON attempts(request_id);
         "#,
         ),
+        // Search and counts that stay fast at a million rows: a trigram index over the
+        // text `/` and `history --find` search, and row counts per profile and outcome,
+        // both kept up to date by triggers on every write.
+        M::up(SEARCH_AND_COUNTS),
     ])
 }
+
+/// The text a search looks in, one field after another: a separator no typed text holds
+/// keeps a match inside one field. The status is there for searches by code.
+macro_rules! search_text {
+    ($row:literal) => {
+        concat!(
+            "concat_ws(char(31), ",
+            $row,
+            ".user_id, ",
+            $row,
+            ".idempotency_key, ",
+            $row,
+            ".operator, ",
+            $row,
+            ".verification_id, ",
+            $row,
+            ".request_id, ",
+            $row,
+            ".status)"
+        )
+    };
+}
+
+/// Migration 6. The trigram index holds no copy of the text (`content=''`), only what
+/// finds a row; a search reads the row back and checks it (see `query`).
+const SEARCH_AND_COUNTS: &str = concat!(
+    "CREATE VIRTUAL TABLE submission_search USING fts5(\
+        text, content='', contentless_delete=1, tokenize='trigram');
+    INSERT INTO submission_search(rowid, text) SELECT id, ",
+    search_text!("s"),
+    " FROM submissions s;
+    CREATE TRIGGER submission_search_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_search(rowid, text) VALUES (new.id, ",
+    search_text!("new"),
+    ");
+    END;
+    CREATE TRIGGER submission_search_update
+        AFTER UPDATE OF user_id, idempotency_key, operator, verification_id, request_id, status
+        ON submissions
+        WHEN ",
+    search_text!("old"),
+    " IS NOT ",
+    search_text!("new"),
+    " BEGIN
+        DELETE FROM submission_search WHERE rowid = old.id;
+        INSERT INTO submission_search(rowid, text) VALUES (new.id, ",
+    search_text!("new"),
+    ");
+    END;
+    CREATE TRIGGER submission_search_delete AFTER DELETE ON submissions BEGIN
+        DELETE FROM submission_search WHERE rowid = old.id;
+    END;
+    CREATE TABLE submission_counts (
+        profile TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        n       INTEGER NOT NULL,
+        PRIMARY KEY (profile, outcome)
+    ) WITHOUT ROWID;
+    INSERT INTO submission_counts
+        SELECT profile, coalesce(outcome, ''), count(*) FROM submissions GROUP BY 1, 2;
+    CREATE TRIGGER submission_counts_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_counts VALUES (new.profile, coalesce(new.outcome, ''), 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submission_counts_update AFTER UPDATE OF profile, outcome ON submissions
+        WHEN old.profile IS NOT new.profile OR old.outcome IS NOT new.outcome BEGIN
+        UPDATE submission_counts SET n = n - 1
+            WHERE profile = old.profile AND outcome = coalesce(old.outcome, '');
+        INSERT INTO submission_counts VALUES (new.profile, coalesce(new.outcome, ''), 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submission_counts_delete AFTER DELETE ON submissions BEGIN
+        UPDATE submission_counts SET n = n - 1
+            WHERE profile = old.profile AND outcome = coalesce(old.outcome, '');
+    END;"
+);
 
 /// Brings the schema up to date; on failure, the first error.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {

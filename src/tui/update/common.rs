@@ -41,6 +41,10 @@ pub fn cycle(focus: Focus, step: usize) -> Focus {
     order[(at + step) % order.len()]
 }
 
+/// How far past the loaded window a search counts its matches; the count grows as the
+/// list is scrolled, and is completed when the oldest match is asked for.
+pub const COUNT_AHEAD: usize = 1_000;
+
 /// Asks for the history window around the current scroll position; answers to older
 /// requests are recognised by their generation and dropped.
 pub fn reload_history(state: &mut State) -> Effect {
@@ -52,6 +56,11 @@ pub fn reload_history(state: &mut State) -> Effect {
         filter: pane.filter.clone(),
         offset,
         limit: WINDOW,
+        count_cap: if pane.count_all {
+            usize::MAX
+        } else {
+            offset.saturating_add(WINDOW).saturating_add(COUNT_AHEAD)
+        },
         generation: pane.generation,
     }
 }

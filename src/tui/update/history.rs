@@ -6,6 +6,7 @@ use tui_input::{Input, InputRequest};
 use super::common::{open_overlay, reload_history, toast};
 use super::form::{next_field, prev_field};
 use super::sending::{cancel_pending, copy_link, submit_form};
+use crate::history::SEARCH_MIN_CHARS;
 use crate::history::export::ExportFormat;
 use crate::tui::action::Action;
 use crate::tui::layout::history_rows;
@@ -104,19 +105,27 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::HistoryLoaded {
             generation,
             total,
+            more,
             offset,
             rows,
         } => {
-            if generation == state.history.generation {
-                let pane = &mut state.history;
-                pane.total = total;
-                pane.offset = offset;
-                pane.rows = rows;
-                pane.loaded = true;
-                pane.selected = pane.selected.min(total.saturating_sub(1));
-                keep_selection_visible(state);
+            if generation != state.history.generation {
+                return Vec::new();
             }
-            Vec::new()
+            let pane = &mut state.history;
+            pane.total = total;
+            pane.more = more;
+            pane.offset = offset;
+            pane.rows = rows;
+            pane.loaded = true;
+            pane.selected = pane.selected.min(total.saturating_sub(1));
+            keep_selection_visible(state);
+            // After counting every match for a jump to the oldest, the window goes there.
+            if std::mem::take(&mut state.history.jumping_to_oldest) {
+                ensure_window(state).into_iter().collect()
+            } else {
+                Vec::new()
+            }
         }
         Msg::Exported { rows, path } => {
             toast(state, &format!("exported {rows} row(s) to {path}"), false)
@@ -129,6 +138,8 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn restart(state: &mut State) -> Vec<Effect> {
     state.history.selected = 0;
     state.history.scroll = 0;
+    state.history.count_all = false;
+    state.history.jumping_to_oldest = false;
     vec![reload_history(state)]
 }
 
@@ -142,6 +153,14 @@ fn move_selection(state: &mut State, delta: isize) -> Vec<Effect> {
     let total = state.history.total;
     if total == 0 {
         return Vec::new();
+    }
+    let pane = &mut state.history;
+    if pane.more && delta >= isize::MAX / 2 {
+        // The oldest match is past where counting stopped: count them all, then go there.
+        pane.count_all = true;
+        pane.jumping_to_oldest = true;
+        pane.selected = usize::MAX / 2;
+        return vec![reload_history(state)];
     }
     let current = isize::try_from(state.history.selected).unwrap_or(0);
     let last = isize::try_from(total - 1).unwrap_or(0);
@@ -172,12 +191,21 @@ fn ensure_window(state: &mut State) -> Option<Effect> {
     let loaded_end = pane.offset + pane.rows.len();
     let margin = visible;
     let need_before = start < pane.offset || (pane.offset > 0 && start < pane.offset + margin);
-    let need_after = end > loaded_end || (loaded_end < pane.total && end + margin > loaded_end);
+    let need_after = end > loaded_end
+        || (loaded_end < pane.total && end + margin > loaded_end)
+        || (pane.more && end + margin > pane.total);
     (need_before || need_after).then(|| reload_history(state))
 }
 
+/// The typed text becomes the filter from [`SEARCH_MIN_CHARS`] characters on: shorter
+/// text would match most of a large history, so until then the whole list stays.
 fn apply_filter_text(state: &mut State) -> Vec<Effect> {
-    let text = state.history.filter_input.value().to_string();
+    let typed = state.history.filter_input.value();
+    let text = if typed.trim().chars().count() < SEARCH_MIN_CHARS {
+        String::new()
+    } else {
+        typed.to_string()
+    };
     if text == state.history.filter.text {
         return Vec::new();
     }

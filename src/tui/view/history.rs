@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use super::spinner;
 use crate::domain::{OutcomeKind, safe_text};
 use crate::history::HistoryRow;
+use crate::history::SEARCH_MIN_CHARS;
 use crate::present::{format_duration, local_clock};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
@@ -19,7 +20,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let t = state.theme;
     let pane = &state.history;
     let focused = state.overlay.is_none() && state.focus == Focus::History;
-    let mut title = vec![Span::raw(format!(" History ({}) ", pane.total))];
+    let plus = if pane.more { "+" } else { "" };
+    let mut title = vec![Span::raw(format!(" History ({}{plus}) ", pane.total))];
     if !pane.filter.text.is_empty() {
         title.push(Span::styled(
             format!("filter “{}” ", pane.filter.text),
@@ -53,13 +55,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         // The prompt is the key that opened the filter.
         let prompt = key_name(Mode::History, Action::Filter);
         let prompt_width = u16::try_from(prompt.chars().count()).unwrap_or(0);
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(prompt, t.key()),
-                Span::styled(value.to_string(), t.input_focused()),
-            ])),
-            filter_line,
-        );
+        let mut line = vec![
+            Span::styled(prompt, t.key()),
+            Span::styled(value.to_string(), t.input_focused()),
+        ];
+        let typed = value.trim().chars().count();
+        if (1..SEARCH_MIN_CHARS).contains(&typed) {
+            line.push(Span::styled(
+                format!("  searches from {SEARCH_MIN_CHARS} characters"),
+                t.muted(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(line)), filter_line);
         let x = filter_line.x
             + prompt_width
             + u16::try_from(pane.filter_input.visual_cursor()).unwrap_or(0);
