@@ -167,7 +167,7 @@ fn user_version(path: &Path) -> i64 {
 }
 
 /// The tables of an up-to-date file: the trigram index's own tables among them.
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "attempts",
     "batches",
     "submission_counts",
@@ -176,6 +176,7 @@ const TABLES: [&str; 9] = [
     "submission_search_data",
     "submission_search_docsize",
     "submission_search_idx",
+    "submission_search_queue",
     "submissions",
 ];
 
@@ -288,6 +289,40 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
     assert_eq!(tables(&path), TABLES);
 }
 
+/// A row's text changes as it is sent (request id, status, verification id): a search
+/// finds it by the new text at once, whether or not its change was indexed yet, and not by
+/// text it no longer has.
+#[test]
+fn a_search_finds_a_row_by_text_it_gained_a_moment_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let text = |t: &str| HistoryFilter {
+        text: t.into(),
+        ..HistoryFilter::default()
+    };
+    let id = store
+        .create(&submission("usr-gains-text", "sandbox", base_time()))
+        .unwrap();
+    assert_eq!(store.count(&text("rq-fresh-one")).unwrap(), 0);
+    let first = answered(1, base_time(), 3, response(503, "rq-fresh-one", b"{}"));
+    store.record_attempt(id, &first).unwrap();
+    assert_eq!(
+        ids(&store.window(&text("RQ-FRESH-ONE"), 0, 10).unwrap()),
+        [id]
+    );
+    assert_eq!(store.count(&text("rq-fresh-one")).unwrap(), 1);
+    let body = success_body("kyc-gained-7", "https://kyc.example/w");
+    let second = answered(2, base_time(), 3, response(201, "rq-second-one", &body));
+    store.record_attempt(id, &second).unwrap();
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+    assert_eq!(store.count(&text("kyc-gained-7")).unwrap(), 1);
+    assert_eq!(
+        store.count(&text("rq-fresh-one")).unwrap(),
+        0,
+        "the row shows its last attempt's request id now"
+    );
+}
+
 /// A file written before the search index existed gets one, with every row already in
 /// it, and counts that match its rows.
 #[test]
@@ -306,6 +341,7 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE submission_search; DROP TABLE submission_counts;
+         DROP TABLE submission_search_queue;
          DROP TRIGGER submission_search_insert; DROP TRIGGER submission_search_update;
          DROP TRIGGER submission_search_delete; DROP TRIGGER submission_counts_insert;
          DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;

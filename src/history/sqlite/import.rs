@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 
-use super::rows::{failure_name, insert_attempt, insert_submission, opt_u64, outcome_name, stamp};
+use super::rows::{
+    Settled, failure_name, insert_attempt, insert_settled, opt_u64, outcome_name, stamp,
+};
 use crate::history::{Submission, SubmissionId};
 
 /// Copies `submissions` (oldest first) on the caller's write transaction; returns how many
@@ -26,36 +28,32 @@ pub(super) fn import(conn: &Connection, submissions: &[Submission]) -> rusqlite:
         }
         let mut new = s.new.clone();
         new.resend_of = new.resend_of.and_then(|of| here.get(&of).copied());
-        let id = insert_submission(conn, &new)?;
-        for attempt in &s.attempts {
-            insert_attempt(conn, id, attempt)?;
-        }
         let row = s.row();
         let first_sent = s.attempts.first().map(|a| a.started_at);
         let last_ended = s.attempts.last().map(|a| {
             a.started_at
                 + chrono::Duration::from_std(a.latency).unwrap_or_else(|_| chrono::Duration::zero())
         });
-        conn.prepare_cached(
-            "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
-             verification_id = ?6, webview_url = ?7, request_id = ?8, attempts = ?9, \
-             dispatched_at = ?10, finished_at = ?11 WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            s.outcome.map(outcome_name),
-            row.status,
-            row.failure.map(failure_name),
-            opt_u64(row.latency_ms),
-            row.verification_id,
-            row.webview_url,
-            row.request_id,
-            row.attempts,
-            row.dispatched
+        let settled = Settled {
+            outcome: s.outcome.map(outcome_name),
+            status: row.status,
+            failure: row.failure.map(failure_name),
+            latency_ms: opt_u64(row.latency_ms),
+            verification_id: row.verification_id,
+            webview_url: row.webview_url,
+            request_id: row.request_id,
+            attempts: row.attempts,
+            dispatched_at: row
+                .dispatched
                 .then(|| stamp(first_sent.unwrap_or(s.new.created_at))),
-            s.outcome
+            finished_at: s
+                .outcome
                 .map(|_| stamp(last_ended.unwrap_or(s.new.created_at))),
-        ])?;
+        };
+        let id = insert_settled(conn, &new, &settled)?;
+        for attempt in &s.attempts {
+            insert_attempt(conn, id, attempt)?;
+        }
         here.insert(s.id, id);
         added += 1;
     }

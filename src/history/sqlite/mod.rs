@@ -85,6 +85,29 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// The connection, with every queued row indexed when `filter` searches the index.
+    fn searchable(
+        &self,
+        filter: &HistoryFilter,
+    ) -> Result<MutexGuard<'_, Connection>, HistoryError> {
+        let mut conn = self.conn();
+        if query::uses_index(filter) {
+            let queued: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM submission_search_queue)",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(storage)?;
+            if queued {
+                let tx = write(&mut conn)?;
+                tx.execute_batch(schema::INDEX_QUEUE).map_err(storage)?;
+                tx.commit().map_err(storage)?;
+            }
+        }
+        Ok(conn)
+    }
 }
 
 /// Switches the file to WAL. Two connections switching a new file at once can deadlock, and
@@ -257,7 +280,7 @@ impl HistoryStore for SqliteStore {
     }
 
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError> {
-        query::count(&self.conn(), filter).map_err(storage)
+        query::count(&*self.searchable(filter)?, filter).map_err(storage)
     }
 
     fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
@@ -269,7 +292,7 @@ impl HistoryStore for SqliteStore {
     }
 
     fn count_upto(&self, filter: &HistoryFilter, cap: usize) -> Result<RowCount, HistoryError> {
-        query::count_upto(&self.conn(), filter, cap).map_err(storage)
+        query::count_upto(&*self.searchable(filter)?, filter, cap).map_err(storage)
     }
 
     fn window(
@@ -278,7 +301,7 @@ impl HistoryStore for SqliteStore {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<HistoryRow>, HistoryError> {
-        query::window(&self.conn(), filter, offset, limit).map_err(storage)
+        query::window(&*self.searchable(filter)?, filter, offset, limit).map_err(storage)
     }
 
     fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {

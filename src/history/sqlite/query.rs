@@ -152,6 +152,11 @@ fn select_rows(
         .collect()
 }
 
+/// Whether a filter's text is looked up in the trigram index.
+pub(super) fn uses_index(filter: &HistoryFilter) -> bool {
+    filter.text.trim().chars().count() >= SEARCH_MIN_CHARS
+}
+
 /// Rows found through the trigram index.
 const SEARCHED: &str =
     "submission_search JOIN submissions ON submissions.id = submission_search.rowid";
@@ -164,7 +169,7 @@ fn from_where(filter: &HistoryFilter) -> (&'static str, String, Vec<String>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
     let text = filter.text.trim();
-    let from = if text.chars().count() >= SEARCH_MIN_CHARS {
+    let from = if uses_index(filter) {
         args.push(format!("\"{}\"", text.replace('"', "\"\"")));
         parts.push(format!("submission_search MATCH ?{}", args.len()));
         SEARCHED

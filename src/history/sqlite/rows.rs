@@ -85,16 +85,45 @@ pub(super) fn submission_from_row(
     ))
 }
 
+/// What a submission copied from elsewhere already knows of its fate.
+#[derive(Debug, Default)]
+pub(super) struct Settled {
+    pub outcome: Option<String>,
+    pub status: Option<u16>,
+    pub failure: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub verification_id: Option<String>,
+    pub webview_url: Option<String>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+    pub dispatched_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
 pub(super) fn insert_submission(
     conn: &Connection,
     new: &NewSubmission,
 ) -> rusqlite::Result<SubmissionId> {
+    insert_settled(conn, new, &Settled::default())
+}
+
+/// Inserts a submission with what is known of its fate, in one statement (so the search
+/// index reads its whole text once).
+pub(super) fn insert_settled(
+    conn: &Connection,
+    new: &NewSubmission,
+    settled: &Settled,
+) -> rusqlite::Result<SubmissionId> {
     let headers = json(&new.request.headers)?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO submissions (created_at, operator, profile, base_url, method, url, user_id, \
          kyc_type, redirect_uri, idempotency_key, request_headers, request_body, resend_of, batch_id, \
-         batch_line, target, key_env) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        params![
+         batch_line, target, key_env, outcome, status, failure, latency_ms, verification_id, \
+         webview_url, request_id, attempts, dispatched_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, \
+         ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
+         ?25, ?26, ?27)",
+    )?
+    .execute(params![
             stamp(new.created_at),
             new.operator,
             new.profile,
@@ -112,8 +141,17 @@ pub(super) fn insert_submission(
             new.batch_line,
             new.target,
             new.key_env,
-        ],
-    )?;
+            settled.outcome,
+            settled.status,
+            settled.failure,
+            settled.latency_ms,
+            settled.verification_id,
+            settled.webview_url,
+            settled.request_id,
+            settled.attempts,
+            settled.dispatched_at,
+            settled.finished_at,
+        ])?;
     Ok(conn.last_insert_rowid())
 }
 

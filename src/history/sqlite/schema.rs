@@ -136,14 +136,32 @@ macro_rules! search_text {
     };
 }
 
+/// The statements that index the queued rows anew and empty the queue.
+macro_rules! index_queue {
+    () => {
+        concat!(
+            "DELETE FROM submission_search WHERE rowid IN (SELECT id FROM submission_search_queue);
+            INSERT INTO submission_search(rowid, text) SELECT s.id, ",
+            search_text!("s"),
+            " FROM submission_search_queue q JOIN submissions s ON s.id = q.id;
+            DELETE FROM submission_search_queue;"
+        )
+    };
+}
+
 /// Migration 6. The trigram index holds no copy of the text (`content=''`), only what
-/// finds a row; a search reads the row back and checks it (see `query`).
+/// finds a row; a search reads the row back and checks it (see `query`). A new row is
+/// indexed as it is written (a batch's rows in one transaction); a row whose text changes
+/// (a request id, a status, a verification id) is queued, and the queue is indexed at once
+/// in one go, and before any search: indexing one row per transaction
+/// would double what writing a batch row costs. The queue is indexed when it reaches 64.
 const SEARCH_AND_COUNTS: &str = concat!(
     "CREATE VIRTUAL TABLE submission_search USING fts5(\
         text, content='', contentless_delete=1, tokenize='trigram');
     INSERT INTO submission_search(rowid, text) SELECT id, ",
     search_text!("s"),
     " FROM submissions s;
+    CREATE TABLE submission_search_queue (id INTEGER PRIMARY KEY);
     CREATE TRIGGER submission_search_insert AFTER INSERT ON submissions BEGIN
         INSERT INTO submission_search(rowid, text) VALUES (new.id, ",
     search_text!("new"),
@@ -157,13 +175,15 @@ const SEARCH_AND_COUNTS: &str = concat!(
     " IS NOT ",
     search_text!("new"),
     " BEGIN
-        DELETE FROM submission_search WHERE rowid = old.id;
-        INSERT INTO submission_search(rowid, text) VALUES (new.id, ",
-    search_text!("new"),
-    ");
+        INSERT OR IGNORE INTO submission_search_queue (id) VALUES (new.id);
     END;
+    CREATE TRIGGER submission_search_queue_full AFTER INSERT ON submission_search_queue
+        WHEN (SELECT count(*) FROM submission_search_queue) >= 64 BEGIN ",
+    index_queue!(),
+    " END;
     CREATE TRIGGER submission_search_delete AFTER DELETE ON submissions BEGIN
         DELETE FROM submission_search WHERE rowid = old.id;
+        DELETE FROM submission_search_queue WHERE id = old.id;
     END;
     CREATE TABLE submission_counts (
         profile TEXT NOT NULL,
@@ -190,7 +210,10 @@ const SEARCH_AND_COUNTS: &str = concat!(
     END;"
 );
 
-/// Brings the schema up to date; on failure, the first error.
+/// Indexes the queued rows anew and empties the queue.
+pub(super) const INDEX_QUEUE: &str = index_queue!();
+
+/// Brings the schema up to date/// Brings the schema up to date; on failure, the first error.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     // The schema version is read before the migration's transaction locks the file, so two
     // consoles opening a new file at once can both try to migrate it: the loser fails, then
