@@ -856,6 +856,12 @@ fn detail_of_a_finished_submission() {
         assert_eq!(c.state.focus, Focus::History);
         c.press(KeyCode::Enter);
         assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+        // 38 ms and 212 ms sending; the two seconds between were a wait, shown apart.
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("took 250 ms over 2 attempts, waited 2.0 s"),
+            "{text}"
+        );
         c.snapshot("detail");
     }
 }

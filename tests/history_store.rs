@@ -420,8 +420,9 @@ fn a_submission_is_recorded_before_its_attempts_and_completed_by_finish() {
     assert_eq!(row.status, Some(201));
     assert_eq!(row.outcome, Some(OutcomeKind::Initiated));
     assert_eq!(row.failure, None);
-    // From the first attempt's start to the end of the last: 1120 ms between starts + 250 ms.
-    assert_eq!(row.latency_ms, Some(1370));
+    // Time spent sending: 120 ms and 250 ms. The second between them was a wait.
+    assert_eq!(row.latency_ms, Some(370));
+    assert_eq!(done.exchange().waited(), Duration::from_millis(1000));
     assert_eq!(row.verification_id.as_deref(), Some("kyc-0001"));
     assert_eq!(
         row.webview_url.as_deref(),

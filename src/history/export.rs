@@ -57,6 +57,7 @@ pub struct ExportRow {
     pub outcome: String,
     pub failure: Option<String>,
     pub attempts: u32,
+    /// Time spent sending (the waits between attempts left out).
     pub latency_ms: Option<u64>,
     pub verification_id: Option<String>,
     pub webview_url: Option<String>,

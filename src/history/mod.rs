@@ -180,7 +180,7 @@ impl Submission {
             }),
             latency_ms: self
                 .outcome
-                .map(|_| u64::try_from(exchange.total_latency().as_millis()).unwrap_or(u64::MAX)),
+                .map(|_| u64::try_from(exchange.sending_time().as_millis()).unwrap_or(u64::MAX)),
             verification_id: (self.outcome == Some(OutcomeKind::Initiated))
                 .then(|| response.and_then(|r| r.json_field("id")))
                 .flatten(),
@@ -209,6 +209,8 @@ pub struct HistoryRow {
     /// `None` while pending (or unknown after a crash).
     pub outcome: Option<OutcomeKind>,
     pub failure: Option<FailureKind>,
+    /// Time spent sending, every attempt's latency added up (the waits between attempts
+    /// left out); set with the outcome.
     pub latency_ms: Option<u64>,
     pub verification_id: Option<String>,
     /// The KYC webview link of a success.

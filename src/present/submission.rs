@@ -29,8 +29,10 @@ pub struct ExchangeSummary {
     pub meaning: String,
     pub action: String,
     pub attempts: usize,
-    /// From the first attempt's start to the last one's end, waits included.
+    /// Time spent sending: every attempt's latency added up.
     pub took: Duration,
+    /// Time spent waiting between attempts (backoff, `Retry-After`, rate-limit resets).
+    pub waited: Duration,
     /// Set when the verification was initiated and a response says so.
     pub verification: Option<Verification>,
     /// The most specific thing the final response's body says.
@@ -151,7 +153,8 @@ pub fn describe_exchange(exchange: &Exchange) -> ExchangeSummary {
         meaning: safe_string(&explanation.meaning),
         action: safe_string(&explanation.action),
         attempts: exchange.attempts.len(),
-        took: exchange.total_latency(),
+        took: exchange.sending_time(),
+        waited: exchange.waited(),
         verification: response
             .filter(|_| kind == OutcomeKind::Initiated)
             .map(|r| Verification {
@@ -398,7 +401,9 @@ mod tests {
         let outcome = report.outcome.expect("an outcome");
         assert_eq!(outcome.mark, "✓");
         assert_eq!(outcome.attempts, 2);
-        assert_eq!(outcome.took, Duration::from_millis(1080));
+        // 40 ms each, sending; the second second was a wait, shown apart.
+        assert_eq!(outcome.took, Duration::from_millis(80));
+        assert_eq!(outcome.waited, Duration::from_millis(1000));
         let v = outcome.verification.expect("a verification");
         assert_eq!(v.id.as_deref(), Some("kyc-1"));
         assert_eq!(v.url.as_deref(), Some("https://w"));

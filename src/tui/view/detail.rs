@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 
 use crate::present::{
     NO_RESPONSE, SubmissionReport, describe_submission, format_duration, local_clock_millis,
-    local_datetime, plural,
+    local_datetime, timing,
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name, keys_label};
@@ -61,10 +61,9 @@ fn detail_lines(
                 t.outcome(e.kind).patch(t.bold()),
             ),
             Span::raw(format!(
-                " · {} · {} · {}",
+                " · {} · {}",
                 e.title,
-                plural(e.attempts, "attempt"),
-                format_duration(e.took)
+                timing(e.attempts, e.took, e.waited)
             )),
         ]),
         (None, None) => Line::styled(
