@@ -147,15 +147,19 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
 pub fn describe_submission(s: &Submission) -> String {
     let d = present::describe_submission(s);
     let mut out = String::new();
+    let when = match d.sent_at {
+        Some(sent) => format!("sent {}", utc_millis(sent)),
+        None => format!("recorded {} (never sent)", utc_millis(d.created_at)),
+    };
     let _ = writeln!(
         out,
-        "submission #{} · {} · profile {} · operator {}",
-        d.id,
-        utc_millis(d.created_at),
-        d.profile,
-        d.operator
+        "submission #{} · {when} · profile {} · operator {}",
+        d.id, d.profile, d.operator
     );
     let _ = writeln!(out, "  {:<13} {} · {}", "user", d.user_id, d.kyc_type);
+    if d.sent_later() {
+        row(&mut out, "recorded", &utc_millis(d.created_at));
+    }
     if let Some(uri) = &d.redirect_uri {
         row(&mut out, "redirect URI", uri);
     }
@@ -257,6 +261,7 @@ pub fn submission_json(s: &Submission) -> Value {
     json!({
         "id": s.id,
         "created_at": s.new.created_at,
+        "sent_at": s.row().sent_at,
         "operator": s.new.operator,
         "profile": s.new.profile,
         "base_url": s.new.base_url,

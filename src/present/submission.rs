@@ -113,7 +113,10 @@ pub struct ResponseView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionReport {
     pub id: SubmissionId,
+    /// When it was recorded (a batch row: when its batch was).
     pub created_at: DateTime<Utc>,
+    /// When sending started; `None` if it never did.
+    pub sent_at: Option<DateTime<Utc>>,
     pub profile: String,
     pub operator: String,
     pub user_id: String,
@@ -129,6 +132,15 @@ pub struct SubmissionReport {
     pub request: RequestView,
     pub attempts: Vec<AttemptLine>,
     pub response: Option<ResponseView>,
+}
+
+impl SubmissionReport {
+    /// Whether it was sent a second or more after it was recorded (a batch row waiting for
+    /// its turn), so that both times are worth showing.
+    pub fn sent_later(&self) -> bool {
+        self.sent_at
+            .is_some_and(|sent| (sent - self.created_at).num_seconds() >= 1)
+    }
 }
 
 /// `✓` for an initiated verification, `✗` for anything else.
@@ -194,6 +206,7 @@ pub fn describe_submission(s: &Submission) -> SubmissionReport {
     SubmissionReport {
         id: s.id,
         created_at: s.new.created_at,
+        sent_at: s.row().sent_at,
         profile: safe_string(&s.new.profile),
         operator: safe_string(&s.new.operator),
         user_id: safe_string(&s.new.user_id),
@@ -347,7 +360,7 @@ mod tests {
             },
             attempts,
             outcome,
-            dispatched: true,
+            dispatched_at: Some(at(0)),
         }
     }
 
@@ -404,6 +417,7 @@ mod tests {
         // 40 ms each, sending; the second second was a wait, shown apart.
         assert_eq!(outcome.took, Duration::from_millis(80));
         assert_eq!(outcome.waited, Duration::from_millis(1000));
+        assert_eq!(report.sent_at, Some(at(0)));
         let v = outcome.verification.expect("a verification");
         assert_eq!(v.id.as_deref(), Some("kyc-1"));
         assert_eq!(v.url.as_deref(), Some("https://w"));

@@ -344,7 +344,7 @@ fn rows(n: usize, from: usize) -> Vec<HistoryRow> {
             request_id: None,
             attempts: 1,
             batch_line: None,
-            dispatched: true,
+            sent_at: Some(chrono::Utc::now()),
             operator: "tester".into(),
             idempotency_key: format!("key-{i}"),
         })
