@@ -1032,6 +1032,46 @@ fn history_with_every_outcome() {
     }
 }
 
+/// The screen's first line: the header.
+fn header_line(c: &Console) -> String {
+    buffer_text(&c.buffer())
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_rate_limit_reset_counts_down_in_the_header() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 180, created_201(1), None)]);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 42 s"),
+            "{}",
+            header_line(&c)
+        );
+        // Nothing is in flight, but the clock ticks for the countdown.
+        assert!(c.state.live.is_empty());
+        assert!(c.state.needs_tick());
+        let came = c.state.now;
+        c.state.now = came + Duration::from_secs(30);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 12 s"),
+            "{}",
+            header_line(&c)
+        );
+        c.snapshot("rate_reset_counting_down");
+        c.state.now = came + Duration::from_secs(3600);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 0 s"),
+            "{}",
+            header_line(&c)
+        );
+        assert!(!c.state.needs_tick(), "nothing left to count down");
+    }
+}
+
 /// A batch of three recorded at `at(0)`: its first row sent 5 minutes later, its second
 /// 10 minutes later, its third never. Returns the three ids, by line.
 fn batch_sent_at_its_turn(c: &mut Console) -> [SubmissionId; 3] {

@@ -261,7 +261,7 @@ fn success_clears_the_id_keeps_the_rest_and_enables_rapid_entry() {
     assert_eq!(s.form.redirect_uri.value(), "https://example.com/done");
     assert_eq!(s.focus, Focus::UserId);
     assert_eq!(s.session_counts.get(&OutcomeKind::Initiated), Some(&1));
-    assert_eq!(s.last_rate.and_then(|r| r.remaining), Some(299));
+    assert_eq!(s.last_rate.and_then(|r| r.rate.remaining), Some(299));
     // Paste + Enter sends the next one.
     handle_event(
         &mut s,
@@ -438,5 +438,7 @@ fn the_filter_reloads_as_typed_and_esc_clears_it() {
     assert_eq!(s.history.filter.text, "");
 }
 
+/// What counts down with the clock.
+mod clock;
 /// Questions, cancelling, quitting, overlays returning, profiles and batch resume.
 mod questions;
