@@ -272,7 +272,7 @@ fn realistic(i: usize) -> Submission {
         },
         attempts,
         outcome,
-        dispatched,
+        dispatched_at: dispatched.then(|| created_at + chrono::Duration::milliseconds(3)),
     }
 }
 
@@ -389,7 +389,7 @@ fn batch_rows(store: &SqliteStore, n: usize, round: usize) -> Duration {
     let claims = store.create_batch(&batch, &rows).unwrap();
     for (claim, sample) in claims.into_iter().zip(&samples) {
         let id = claim.unwrap();
-        store.mark_dispatched(id).unwrap();
+        store.mark_dispatched(id, Utc::now()).unwrap();
         for attempt in &sample.attempts {
             store.record_attempt(id, attempt).unwrap();
         }

@@ -101,7 +101,7 @@ pub struct HistoryArgs {
     /// At most this many rows (newest first).
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub limit: usize,
-    /// Only submissions from this date (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
+    /// Only submissions recorded from this date (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
     /// Only submissions whose final status is this code.

@@ -777,3 +777,76 @@ fn type_applies_to_rows_without_one_and_jsonl_results_are_json_lines() {
             .collect()
     );
 }
+
+// --- when each row was sent ----------------------------------------------------------------
+
+#[test]
+fn each_row_records_when_it_was_sent_not_when_its_batch_was_made() {
+    // One row at a time, each answered in 300 ms: the rows go out at least that far apart.
+    let sb = TestSandbox::start(SandboxConfig {
+        latency: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let users = [random_user(), random_user(), random_user()];
+    let file = write_file(
+        work.path(),
+        "turns.csv",
+        format!(
+            "user_id,type\n{},full\n{},full\n{},full\n",
+            users[0], users[1], users[2]
+        )
+        .as_bytes(),
+    );
+    let out = work.path().join("results.jsonl");
+    run(sending(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+        "--concurrency",
+        "1",
+        "--out",
+        path_arg(&out),
+    ]))
+    .expect(0);
+
+    let time = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("a time: {v}")))
+            .unwrap_or_else(|e| panic!("{e}: {v}"))
+    };
+    let rows = history(data.path());
+    let by_user = |user: &str| {
+        rows.iter()
+            .find(|r| r["user_id"] == user)
+            .unwrap_or_else(|| panic!("no row for {user}"))
+    };
+    let sent: Vec<_> = users.iter().map(|u| time(&by_user(u)["sent_at"])).collect();
+    let created: Vec<_> = users
+        .iter()
+        .map(|u| time(&by_user(u)["created_at"]))
+        .collect();
+    for pair in sent.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= chrono::Duration::milliseconds(250),
+            "each row at its turn: {sent:?}"
+        );
+    }
+    assert!(
+        sent[2] - created[2] >= chrono::Duration::milliseconds(500),
+        "the last row was sent well after it was recorded: {created:?} {sent:?}"
+    );
+    assert!(sent.iter().zip(&created).all(|(s, c)| s >= c));
+
+    // The results file says when each row was sent, as history does.
+    let text = std::fs::read_to_string(&out).expect("the results file");
+    for line in text.lines() {
+        let result: Value = serde_json::from_str(line).unwrap();
+        let user = result["user_id"].as_str().unwrap();
+        assert_eq!(
+            time(&result["sent_at"]),
+            time(&by_user(user)["sent_at"]),
+            "{line}"
+        );
+    }
+}

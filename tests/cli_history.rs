@@ -25,9 +25,10 @@ const SCAN_KEY: &str = "sk_live_scan_7f3c9e1d2b4a";
 const SCAN_VAR: &str = "KYC_CONSOLE_TEST_SCAN_KEY";
 
 /// Every column of `history --json` and `--csv`, in CSV order.
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "id",
     "created_at",
+    "sent_at",
     "profile",
     "user_id",
     "type",
@@ -121,7 +122,7 @@ fn history_prints_a_table_newest_first() {
     let run = h.run(&["history"]).expect(0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "a header and three rows:\n{}", run.stdout);
-    for column in ["id", "time (UTC)", "profile", "user id", "outcome"] {
+    for column in ["id", "sent (UTC)", "profile", "user id", "outcome"] {
         assert!(lines[0].contains(column), "{}", lines[0]);
     }
     let first_ids: Vec<i64> = lines[1..]
@@ -208,10 +209,12 @@ fn history_as_csv_has_a_header_and_a_line_a_row() {
     assert_eq!(records.len(), 3);
     let ids: Vec<i64> = records.iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(ids, [h.forbidden, h.bad, h.ok]);
-    assert_eq!(&records[2][3], h.user.as_str());
-    assert_eq!(&records[2][5], "201");
-    assert_eq!(&records[1][5], "400");
-    assert_eq!(&records[0][6], "rejected");
+    assert_eq!(&records[2][4], h.user.as_str());
+    assert_eq!(&records[2][6], "201");
+    assert_eq!(&records[1][6], "400");
+    assert_eq!(&records[0][7], "rejected");
+    // Each sent, so each says when.
+    assert!(records.iter().all(|r| r[2] >= r[1] && !r[2].is_empty()));
 }
 
 #[test]
@@ -1039,4 +1042,217 @@ fn the_api_key_is_in_no_file_and_no_output() {
     // ... and not the key, in any file.
     let leaked = files_holding(dir.path(), SCAN_KEY);
     assert!(leaked.is_empty(), "the API key is in {leaked:?}");
+}
+
+// --- when rows were sent, and the time taken apart from waits --------------------------------
+
+/// 2026-01-01T00:00:00Z plus `ms` milliseconds.
+fn instant(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+        + chrono::Duration::milliseconds(ms)
+}
+
+/// One attempt answered `status` at `start_ms`, `latency_ms` long, waiting `retry_ms`
+/// before the next if set.
+fn answered_at(
+    number: u32,
+    start_ms: i64,
+    latency_ms: u64,
+    status: u16,
+    retry_ms: Option<u64>,
+) -> kyc_console::api::Attempt {
+    use kyc_console::api::{AttemptResult, CapturedResponse, RateLimit, RetryPlan};
+    let body = format!(r#"{{"id":"kyc-turn-{number}","status":"pending"}}"#);
+    kyc_console::api::Attempt {
+        number,
+        started_at: instant(start_ms),
+        latency: std::time::Duration::from_millis(latency_ms),
+        result: AttemptResult::Response(CapturedResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into_bytes(),
+            body_truncated: false,
+            request_id: Some(format!("req-turn-{number}-{status}")),
+            rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
+        }),
+        retry: retry_ms.map(|ms| RetryPlan {
+            wait: std::time::Duration::from_millis(ms),
+            reason: format!("{status}, Retry-After {} s", ms / 1000),
+        }),
+        stop: None,
+    }
+}
+
+/// A batch of three recorded at midnight: line 2 sent at 00:05 (a 503, then after
+/// Retry-After 45 s a 504), line 3 at 00:10 (a 201), line 4 never. Returns their ids.
+fn batch_sent_at_its_turn(data: &Path) -> [i64; 3] {
+    use kyc_console::api::RequestRecord;
+    use kyc_console::domain::KycType;
+    use kyc_console::history::{NewBatch, NewSubmission};
+    let store = SqliteStore::open_in(data).unwrap();
+    let batch = NewBatch {
+        id: "b-turns".into(),
+        created_at: instant(0),
+        operator: "ops".into(),
+        profile: "sandbox".into(),
+        source: "turns.csv".into(),
+    };
+    let rows: Vec<NewSubmission> = (2..=4u32)
+        .map(|line| {
+            let user = random_user();
+            let key = format!("key-turn-{line}");
+            NewSubmission {
+                created_at: instant(0),
+                operator: "ops".into(),
+                profile: "sandbox".into(),
+                base_url: "http://127.0.0.1:9/".into(),
+                target: "embedded sandbox".into(),
+                key_env: None,
+                user_id: user.clone(),
+                kyc_type: KycType::Full,
+                redirect_uri: None,
+                idempotency_key: key.clone(),
+                request: RequestRecord {
+                    method: "POST".into(),
+                    url: "http://127.0.0.1:9/kycs".into(),
+                    headers: vec![("x-idempotency-key".into(), key)],
+                    body: format!(r#"{{"userId":"{user}","type":"full"}}"#),
+                },
+                resend_of: None,
+                batch_id: Some(batch.id.clone()),
+                batch_line: Some(line),
+            }
+        })
+        .collect();
+    let ids: Vec<i64> = store
+        .create_batch(&batch, &rows)
+        .unwrap()
+        .into_iter()
+        .map(|claim| claim.unwrap())
+        .collect();
+    let minute = 60_000;
+    let plays = [
+        (
+            ids[0],
+            5 * minute,
+            vec![
+                answered_at(1, 5 * minute, 100, 503, Some(45_000)),
+                answered_at(2, 5 * minute + 45_100, 1400, 504, None),
+            ],
+        ),
+        (
+            ids[1],
+            10 * minute,
+            vec![answered_at(1, 10 * minute, 250, 201, None)],
+        ),
+    ];
+    for (id, sent, attempts) in plays {
+        store.mark_dispatched(id, instant(sent)).unwrap();
+        for a in &attempts {
+            store.record_attempt(id, a).unwrap();
+        }
+        let outcome = store.get(id).unwrap().exchange().outcome();
+        store.finish(id, outcome).unwrap();
+    }
+    [ids[0], ids[1], ids[2]]
+}
+
+#[test]
+fn history_lists_batch_rows_when_each_was_sent_and_marks_rows_never_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second, unsent] = batch_sent_at_its_turn(dir.path());
+    let run = kyc(dir.path(), &["history"]).expect(0);
+    let line = |id: i64| {
+        run.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(&id.to_string()))
+            .unwrap_or_else(|| panic!("no row {id} in\n{}", run.stdout))
+    };
+    assert!(run.stdout.lines().next().unwrap().contains("sent (UTC)"));
+    assert!(
+        line(first).contains("2026-01-01T00:05:00.000Z "),
+        "{}",
+        line(first)
+    );
+    assert!(
+        line(second).contains("2026-01-01T00:10:00.000Z "),
+        "{}",
+        line(second)
+    );
+    // Never sent: the time it was recorded, marked, and the mark explained.
+    assert!(
+        line(unsent).contains("2026-01-01T00:00:00.000Z*"),
+        "{}",
+        line(unsent)
+    );
+    assert!(line(unsent).contains("not sent"), "{}", line(unsent));
+    assert!(
+        run.stderr.contains("* marks a row never sent"),
+        "{}",
+        run.stderr
+    );
+    // The time taken is the time spent sending: 1.5 s, not the 46.5 s the waits made.
+    assert!(line(first).contains("1.5 s"), "{}", line(first));
+
+    let rows = kyc(dir.path(), &["history", "--json"]).expect(0).json();
+    let row = |id: i64| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row(first)["created_at"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(row(first)["sent_at"], "2026-01-01T00:05:00.000Z");
+    assert_eq!(row(first)["latency_ms"], 1500);
+    assert_eq!(row(second)["sent_at"], "2026-01-01T00:10:00.000Z");
+    assert_eq!(row(second)["latency_ms"], 250);
+    assert_eq!(row(unsent)["sent_at"], Value::Null);
+    let csv = kyc(dir.path(), &["history", "--csv"]).expect(0);
+    assert!(
+        csv.stdout
+            .contains(",2026-01-01T00:00:00.000Z,2026-01-01T00:05:00.000Z,"),
+        "{}",
+        csv.stdout
+    );
+}
+
+#[test]
+fn show_keeps_the_waits_apart_from_the_time_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, _, unsent] = batch_sent_at_its_turn(dir.path());
+    let text = kyc(dir.path(), &["show", &first.to_string()])
+        .expect(0)
+        .stdout;
+    assert!(
+        text.contains("took 1.5 s over 2 attempts, waited 45.0 s"),
+        "{text}"
+    );
+    assert!(text.contains("sent 2026-01-01T00:05:00.000Z"), "{text}");
+    assert!(
+        text.contains("recorded      2026-01-01T00:00:00.000Z"),
+        "{text}"
+    );
+    let json = kyc(dir.path(), &["show", &first.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["latency_ms"], 1500, "{json:#}");
+    assert_eq!(json["waited_ms"], 45_000, "{json:#}");
+    assert_eq!(json["sent_at"], "2026-01-01T00:05:00Z", "{json:#}");
+    assert_eq!(json["created_at"], "2026-01-01T00:00:00Z", "{json:#}");
+    let never = kyc(dir.path(), &["show", &unsent.to_string()])
+        .expect(0)
+        .stdout;
+    assert!(
+        never.contains("recorded 2026-01-01T00:00:00.000Z (never sent)"),
+        "{never}"
+    );
+    let json = kyc(dir.path(), &["show", &unsent.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["sent_at"], Value::Null, "{json:#}");
 }

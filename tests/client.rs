@@ -235,7 +235,17 @@ async fn retry_after_is_honoured() {
         elapsed >= Duration::from_secs(1),
         "retried after {elapsed:?}, before Retry-After"
     );
-    assert!(exchange.total_latency() >= Duration::from_secs(1));
+    // The wait is the client's, apart from the time spent sending.
+    assert!(
+        exchange.waited() >= Duration::from_secs(1),
+        "{:?}",
+        exchange.waited()
+    );
+    assert!(
+        exchange.sending_time() < Duration::from_secs(1),
+        "{:?}",
+        exchange.sending_time()
+    );
     let response = exchange.final_response().expect("a response");
     assert_eq!(response.rate_limit.retry_after_secs, Some(1));
 }
@@ -884,6 +894,60 @@ async fn a_not_sent_submission_is_unknown_while_it_is_sent_again() {
     let numbers: Vec<u32> = exchange.attempts.iter().map(|a| a.number).collect();
     assert_eq!(numbers, [1, 2]);
     assert_eq!(store.get(id).unwrap().outcome, Some(OutcomeKind::Initiated));
+}
+
+#[tokio::test]
+async fn a_submission_is_sent_when_its_first_attempt_starts_not_while_it_waits_for_the_pace() {
+    use kyc_console::history::{HistoryStore, MemoryStore};
+    use kyc_console::send::{self, Consent, Destination};
+
+    let sandbox = start(quick_sandbox()).await;
+    // 120 a minute, no burst beyond one: the second submission waits about 500 ms.
+    let paced = ClientOptions {
+        rate_limit_per_minute: Some(120),
+        ..options(RetryPolicy::none())
+    };
+    let store: Arc<dyn HistoryStore> = Arc::new(MemoryStore::new());
+    let to = Destination {
+        client: client(&sandbox, paced),
+        profile: "sandbox".into(),
+        target: "embedded sandbox".into(),
+        production: false,
+        operator: "tester".into(),
+        key_env: None,
+    };
+    let never = CancellationToken::new();
+    let mut sent = Vec::new();
+    for _ in 0..2 {
+        let request = request_for(UserId::random());
+        let (id, exchange) = send::send_new(
+            &to,
+            store.clone(),
+            &request,
+            None,
+            Consent::default(),
+            &never,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(exchange.outcome(), OutcomeKind::Initiated);
+        sent.push((
+            store.get(id).unwrap().row(),
+            exchange.attempts[0].started_at,
+        ));
+    }
+    let (row, started) = &sent[1];
+    let at = row.sent_at.expect("sent");
+    assert!(
+        row.created_at + chrono::Duration::milliseconds(300) <= at,
+        "it waited for the pace after it was recorded: {} then {at}",
+        row.created_at
+    );
+    assert!(
+        at <= *started && *started - at < chrono::Duration::milliseconds(100),
+        "sent when its first attempt started: {at} vs {started}"
+    );
 }
 
 #[tokio::test]

@@ -288,7 +288,7 @@ async fn operator_corrects_an_id_submits_sees_retries_copies_curl_and_enters_rap
     let text = std::fs::read_to_string(&csv[0]).unwrap();
     let lines: Vec<_> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("id,created_at,profile,user_id,type,status,outcome"));
+    assert!(lines[0].starts_with("id,created_at,sent_at,profile,user_id,type,status,outcome"));
     assert!(
         lines[1].contains("usr-00000000-0000-4000-8000-000000000503")
             && lines[1].contains(",503,transient,")
@@ -582,14 +582,14 @@ async fn quitting_mid_batch_records_rows_in_flight_as_cut_off_not_lost() {
     let store = SqliteStore::open_in(c.dir.path()).unwrap();
     let rows = store.window(&HistoryFilter::default(), 0, 100).unwrap();
     assert_eq!(rows.len(), 8);
-    let sent: Vec<_> = rows.iter().filter(|r| r.dispatched).collect();
+    let sent: Vec<_> = rows.iter().filter(|r| r.dispatched()).collect();
     assert_eq!(sent.len(), 4, "four were in flight");
     for row in &sent {
         assert_eq!(row.outcome, Some(OutcomeKind::Unknown), "{row:?}");
     }
     assert!(
         rows.iter()
-            .filter(|r| !r.dispatched)
+            .filter(|r| !r.dispatched())
             .all(|r| r.outcome.is_none()),
         "the queued rows stay not sent, for a resume"
     );

@@ -22,7 +22,7 @@ use kyc_console::api::{
 use kyc_console::domain::{
     FailureKind, FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId,
 };
-use kyc_console::history::{HistoryStore, MemoryStore, NewSubmission, SubmissionId};
+use kyc_console::history::{HistoryStore, MemoryStore, NewBatch, NewSubmission, SubmissionId};
 use kyc_console::tui::action::Action;
 use kyc_console::tui::app::buffer_text;
 use kyc_console::tui::layout::layout;
@@ -858,6 +858,12 @@ fn detail_of_a_finished_submission() {
         assert_eq!(c.state.focus, Focus::History);
         c.press(KeyCode::Enter);
         assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+        // 38 ms and 212 ms sending; the two seconds between were a wait, shown apart.
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("took 250 ms over 2 attempts, waited 2.0 s"),
+            "{text}"
+        );
         c.snapshot("detail");
     }
 }
@@ -1032,6 +1038,152 @@ fn history_with_every_outcome() {
         let c = mixed_history(size);
         c.snapshot("history_every_outcome");
     }
+}
+
+/// The screen's first line: the header.
+fn header_line(c: &Console) -> String {
+    buffer_text(&c.buffer())
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_rate_limit_reset_counts_down_in_the_header() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 180, created_201(1), None)]);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 42 s"),
+            "{}",
+            header_line(&c)
+        );
+        // Nothing is in flight, but the clock ticks for the countdown.
+        assert!(c.state.live.is_empty());
+        assert!(c.state.needs_tick());
+        let came = c.state.now;
+        c.state.now = came + Duration::from_secs(30);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 12 s"),
+            "{}",
+            header_line(&c)
+        );
+        c.snapshot("rate_reset_counting_down");
+        c.state.now = came + Duration::from_secs(3600);
+        assert!(
+            header_line(&c).contains("rate 57/60 reset 0 s"),
+            "{}",
+            header_line(&c)
+        );
+        assert!(!c.state.needs_tick(), "nothing left to count down");
+    }
+}
+
+/// A batch of three recorded at `at(0)`: its first row sent 5 minutes later, its second
+/// 10 minutes later, its third never. Returns the three ids, by line.
+fn batch_sent_at_its_turn(c: &mut Console) -> [SubmissionId; 3] {
+    let batch = NewBatch {
+        id: "b-turns".into(),
+        created_at: at(0),
+        operator: "alice".into(),
+        profile: "sandbox".into(),
+        source: "pasted".into(),
+    };
+    let rows: Vec<NewSubmission> = [USER_B, USER_C, USER_D]
+        .iter()
+        .zip(1u32..)
+        .map(|(user, n)| {
+            let mut new = new_submission(
+                &sandbox_target(),
+                100 + n,
+                &request(user, KycType::Full, None),
+                None,
+            );
+            new.created_at = at(0);
+            new.batch_id = Some(batch.id.clone());
+            new.batch_line = Some(n + 1);
+            new
+        })
+        .collect();
+    let claims = c.store.create_batch(&batch, &rows).expect("the batch");
+    let ids: Vec<SubmissionId> = claims.into_iter().map(|c| c.expect("claimed")).collect();
+    for (id, (minutes, result)) in ids
+        .iter()
+        .zip([(5, created_201(101)), (10, rejected_400(102))])
+    {
+        let turn = at(minutes * 60);
+        c.store.mark_dispatched(*id, turn).expect("dispatched");
+        let a = attempt(
+            1,
+            turn + chrono::Duration::milliseconds(2),
+            180,
+            result,
+            None,
+        );
+        c.store.record_attempt(*id, &a).expect("attempt");
+        let outcome = c.store.get(*id).expect("stored").exchange().outcome();
+        c.store.finish(*id, outcome).expect("finish");
+    }
+    c.open();
+    [ids[0], ids[1], ids[2]]
+}
+
+/// How the pane writes a user id where it is narrow.
+fn short(user: &str) -> String {
+    format!("{}…{}", &user[..12], &user[user.len() - 4..])
+}
+
+#[test]
+fn batch_rows_show_when_each_was_sent() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        batch_sent_at_its_turn(&mut c);
+        let text = buffer_text(&c.buffer());
+        let line = |user: &str| {
+            text.lines()
+                .find(|l| l.contains(&short(user)))
+                .unwrap_or_else(|| panic!("no row for {user} in\n{text}"))
+                .to_string()
+        };
+        // Each row at its own time; the row never sent at the batch's, and it says so.
+        let clock = kyc_console::present::local_clock;
+        assert!(line(USER_B).contains(&clock(at(300))), "{}", line(USER_B));
+        assert!(line(USER_C).contains(&clock(at(600))), "{}", line(USER_C));
+        assert!(line(USER_D).contains(&clock(at(0))), "{}", line(USER_D));
+        assert!(line(USER_D).contains("not sent"), "{}", line(USER_D));
+        c.snapshot("history_batch_rows_sent_at_their_turn");
+    }
+}
+
+#[test]
+fn detail_of_a_batch_row_says_when_it_was_sent_and_recorded() {
+    let mut c = Console::sandbox((120, 40));
+    batch_sent_at_its_turn(&mut c);
+    // The second row from the top: the one sent 10 minutes after its batch was recorded.
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Down);
+    c.press(KeyCode::Enter);
+    let text = buffer_text(&c.buffer());
+    let datetime = kyc_console::present::local_datetime;
+    assert!(
+        text.contains(&format!("sent {}", datetime(at(600)))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("recorded    {}", datetime(at(0)))),
+        "{text}"
+    );
+    c.snapshot("detail_batch_row");
+    // The row never sent says when it was recorded, and that it was never sent.
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Up);
+    c.press(KeyCode::Enter);
+    let text = buffer_text(&c.buffer());
+    assert!(
+        text.contains(&format!("recorded {} (never sent)", datetime(at(0)))),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ use serde_json::Value;
 const ROWS: usize = 1000;
 
 /// The columns every export has, in order.
-const EXPORT_COLUMNS: [&str; 13] = [
+const EXPORT_COLUMNS: [&str; 14] = [
     "id",
     "created_at",
+    "sent_at",
     "profile",
     "user_id",
     "type",
@@ -345,6 +346,7 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
          DROP TRIGGER submission_search_insert; DROP TRIGGER submission_search_update;
          DROP TRIGGER submission_search_delete; DROP TRIGGER submission_counts_insert;
          DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;
+         UPDATE submissions SET latency_ms = 46500 WHERE user_id = 'usr-0ld3r-0n3';
          PRAGMA user_version = 5;",
     )
     .unwrap();
@@ -371,6 +373,16 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
         ..HistoryFilter::default()
     };
     assert_eq!(store.count(&staging).unwrap(), 1);
+    // An older row's took counted the waits between attempts; now it is the sending time.
+    let old = store.window(&text("usr-0ld3r-0n3"), 0, 1).unwrap();
+    let sending: u128 = store
+        .get(old[0].id)
+        .unwrap()
+        .attempts
+        .iter()
+        .map(|a| a.latency.as_millis())
+        .sum();
+    assert_eq!(old[0].latency_ms.map(u128::from), Some(sending));
 }
 
 #[cfg(unix)]
@@ -476,6 +488,8 @@ fn a_submission_is_recorded_before_its_attempts_and_completed_by_finish() {
     assert_eq!(row[0].status, None);
     assert_eq!(row[0].attempts, 0);
     assert_eq!(row[0].latency_ms, None);
+    assert_eq!(row[0].sent_at, None, "not sent yet");
+    assert_eq!(row[0].listed_at(), base_time());
 
     // A transient answer, then a success after waiting.
     let mut first = answered(
@@ -494,6 +508,11 @@ fn a_submission_is_recorded_before_its_attempts_and_completed_by_finish() {
     assert_eq!(in_flight.status, Some(503));
     assert_eq!(in_flight.request_id.as_deref(), Some("req-first"));
     assert_eq!(in_flight.attempts, 1);
+    assert_eq!(
+        in_flight.sent_at,
+        Some(base_time() + ms(10)),
+        "sent when it was"
+    );
     assert_eq!(in_flight, &store.get(id).unwrap().row());
 
     let second = answered(
@@ -518,8 +537,10 @@ fn a_submission_is_recorded_before_its_attempts_and_completed_by_finish() {
     assert_eq!(row.status, Some(201));
     assert_eq!(row.outcome, Some(OutcomeKind::Initiated));
     assert_eq!(row.failure, None);
-    // From the first attempt's start to the end of the last: 1120 ms between starts + 250 ms.
-    assert_eq!(row.latency_ms, Some(1370));
+    // Time spent sending: 120 ms and 250 ms. The second between them was a wait.
+    assert_eq!(row.latency_ms, Some(370));
+    assert_eq!(done.exchange().waited(), Duration::from_millis(1000));
+    assert_eq!(row.sent_at, Some(base_time() + ms(10)));
     assert_eq!(row.verification_id.as_deref(), Some("kyc-0001"));
     assert_eq!(
         row.webview_url.as_deref(),
@@ -715,7 +736,7 @@ fn a_not_sent_submission_round_trips_beside_rows_of_older_versions() {
     let id = store.create(&new).unwrap();
     let memory_id = memory.create(&new).unwrap();
     for (s, id) in [(&store as &dyn HistoryStore, id), (&memory, memory_id)] {
-        s.mark_dispatched(id).unwrap();
+        s.mark_dispatched(id, base_time()).unwrap();
         for a in &attempts {
             s.record_attempt(id, a).unwrap();
         }
@@ -1361,6 +1382,11 @@ fn exports_a_filter_to_csv_and_json() {
         .unwrap();
     let field = |name: &str| &record[EXPORT_COLUMNS.iter().position(|c| *c == name).unwrap()];
     assert_eq!(field("created_at"), "2026-01-01T16:34:00.000Z");
+    assert_eq!(
+        field("sent_at"),
+        "2026-01-01T16:34:00.001Z",
+        "its attempt's start"
+    );
     assert_eq!(field("profile"), "sandbox");
     assert_eq!(field("user_id"), "usr-jje");
     assert_eq!(field("type"), "full");
@@ -1374,6 +1400,7 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(field("request_id"), "req-jje");
     let item = items.iter().find(|i| i["id"] == seeded.id).unwrap();
     assert_eq!(item["created_at"], "2026-01-01T16:34:00.000Z");
+    assert_eq!(item["sent_at"], "2026-01-01T16:34:00.001Z");
     assert_eq!(item["user_id"], "usr-jje");
     assert_eq!(item["type"], "full");
     assert_eq!(item["status"], 502);
@@ -1400,6 +1427,7 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(pending["outcome"], "not sent", "recorded, never dispatched");
     assert_eq!(pending["status"], Value::Null);
     assert_eq!(pending["attempts"], 0);
+    assert_eq!(pending["sent_at"], Value::Null);
     let lost = items.iter().find(|i| i["user_id"] == "usr-jji").unwrap();
     assert_eq!(lost["failure"], "network error");
     assert_eq!(lost["outcome"], "unknown");
@@ -1484,7 +1512,7 @@ fn an_empty_export_is_a_header_or_an_empty_array() {
 /// window from the oldest end.
 const AGREE_ROWS: usize = 2400;
 
-/// What happens to row `i` after it is created, by `i % 12`.
+/// What happens to row `i` after it is created, by `i % 12`, sending from `at`.
 fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>) {
     let c = code(i);
     let req = |n: u32| format!("req-{c}-{n}");
@@ -1499,6 +1527,11 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
     let ok = success_body(&format!("kyc-{c}"), &format!("https://kyc.example/{c}"));
     let record = |a: Attempt| store.record_attempt(id, &a).unwrap();
     let finish = |o: OutcomeKind| store.finish(id, o).unwrap();
+    // Half the rows note that sending starts a moment before their first attempt, as the
+    // send path does; the others have only their attempts to say when they were sent.
+    if i.is_multiple_of(2) && i % 12 != 7 {
+        store.mark_dispatched(id, at - ms(3)).unwrap();
+    }
     match i % 12 {
         0 => {
             record(answered(1, at, 10, response(201, &req(1), &ok)));
@@ -1532,8 +1565,9 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
         }
         // Never sent.
         7 => {}
-        // Sending started, then the console stopped: no attempt, no outcome.
-        8 => store.mark_dispatched(id).unwrap(),
+        // Sending started, then the console stopped: no attempt, no outcome. (Noted
+        // already above: only the first time counts.)
+        8 => store.mark_dispatched(id, at).unwrap(),
         9 => {
             record(retry(answered(1, at, 10, response(503, &req(1), no))));
             record(failed(
@@ -1612,9 +1646,11 @@ fn fill_alike(stores: &[&dyn HistoryStore]) -> (Vec<String>, Vec<DateTime<Utc>>)
             for store in stores {
                 let claims = store.create_batch(&batch, &rows).unwrap();
                 for (k, claim) in claims.into_iter().enumerate() {
-                    // A row whose user another submission holds is not recorded, alike in both.
+                    // A row whose user another submission holds is not recorded, alike in
+                    // both. Each row is sent at its turn, minutes after the batch was made.
                     if let Ok(id) = claim {
-                        play(*store, id, i + k, created(i + k) + ms(1));
+                        let turn = chrono::Duration::minutes(7 * i64::try_from(k).unwrap());
+                        play(*store, id, i + k, created(i) + turn + ms(1));
                     }
                 }
             }
@@ -1874,6 +1910,28 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "{matched_some} of {}",
         filters.len()
     );
+    // Rows (compared whole above) say when they were sent: batch rows long after they were
+    // recorded, rows noted before their first attempt at the note, rows never sent not.
+    let all = memory_store.window(&f(), 0, AGREE_ROWS).unwrap();
+    let late = all
+        .iter()
+        .filter(|r| {
+            r.batch_line.is_some()
+                && r.sent_at
+                    .is_some_and(|t| t - r.created_at >= chrono::Duration::minutes(7))
+        })
+        .count();
+    assert!(late >= 20, "{late} batch rows sent at their turn");
+    assert!(all.iter().any(|r| {
+        r.sent_at
+            .is_some_and(|t| t.timestamp_millis() % 1000 == 998)
+    }));
+    assert!(
+        all.iter()
+            .filter(|r| r.sent_at.is_none())
+            .all(|r| r.outcome.is_none() && r.attempts == 0)
+    );
+    assert!(all.iter().any(|r| r.sent_at.is_none()));
 }
 
 /// `find` is written twice too, as SQL and as `Submission::identified_by`: both stores

@@ -282,17 +282,30 @@ impl Exchange {
         latest.unwrap_or_else(|| "an earlier attempt".to_string())
     }
 
-    /// Time from the first attempt's start to the last one's end, waits included.
-    pub fn total_latency(&self) -> Duration {
-        match (self.attempts.first(), self.attempts.last()) {
-            (Some(first), Some(last)) => {
-                let span = (last.started_at - first.started_at)
+    /// Time spent sending: every attempt's latency added up, the waits between attempts
+    /// left out (see [`Exchange::waited`]).
+    pub fn sending_time(&self) -> Duration {
+        self.attempts
+            .iter()
+            .fold(Duration::ZERO, |sum, a| sum.saturating_add(a.latency))
+    }
+
+    /// Time spent waiting between attempts: from the end of each attempt that planned a
+    /// retry (backoff, `Retry-After`, a rate-limit reset, the client's own pace) to the
+    /// start of the next one. The time between an attempt that planned none and a later
+    /// one (a run that stopped, sent again later) is no wait and is not counted.
+    pub fn waited(&self) -> Duration {
+        self.attempts
+            .iter()
+            .zip(self.attempts.iter().skip(1))
+            .filter(|(before, _)| before.retry.is_some())
+            .map(|(before, after)| {
+                let gap = (after.started_at - before.started_at)
                     .to_std()
                     .unwrap_or_default();
-                span + last.latency
-            }
-            _ => Duration::ZERO,
-        }
+                gap.saturating_sub(before.latency)
+            })
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 }
 
@@ -457,6 +470,68 @@ mod tests {
                 .meaning
                 .contains("attempt 2 (never recorded")
         );
+    }
+
+    /// An attempt `latency_ms` long starting `start_ms` after the epoch, with a planned
+    /// retry when `retry_ms` is set.
+    fn timed(number: u32, start_ms: i64, latency_ms: u64, retry_ms: Option<u64>) -> Attempt {
+        let mut a = answered(number, 503);
+        a.started_at = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::milliseconds(start_ms);
+        a.latency = Duration::from_millis(latency_ms);
+        a.retry = retry_ms.map(|ms| RetryPlan {
+            wait: Duration::from_millis(ms),
+            reason: "503 Service Unavailable, backoff".into(),
+        });
+        a
+    }
+
+    #[test]
+    fn the_time_taken_is_time_sending_and_the_waits_are_apart() {
+        // A 503, a backoff of 1 s, a 503 asking Retry-After 45 s, then the last answer: as
+        // the report that showed 46.5 s for 0.6 s of sending.
+        let e = exchange(vec![
+            timed(1, 0, 100, Some(1000)),
+            timed(2, 1100, 200, Some(45_000)),
+            timed(3, 46_300, 300, None),
+        ]);
+        assert_eq!(e.sending_time(), Duration::from_millis(600));
+        assert_eq!(e.waited(), Duration::from_millis(46_000));
+        // One attempt: nothing waited.
+        let one = exchange(vec![timed(1, 0, 250, None)]);
+        assert_eq!(one.sending_time(), Duration::from_millis(250));
+        assert_eq!(one.waited(), Duration::ZERO);
+        assert_eq!(exchange(Vec::new()).sending_time(), Duration::ZERO);
+        assert_eq!(exchange(Vec::new()).waited(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_run_sent_again_later_and_clocks_that_go_back_add_no_wait() {
+        // The first run stopped after attempt 1 (no retry planned); a day later it was sent
+        // again: that day is no wait of the client's.
+        let later = exchange(vec![
+            timed(1, 0, 100, None),
+            timed(2, 86_400_000, 100, Some(500)),
+            timed(3, 86_400_600, 100, None),
+        ]);
+        assert_eq!(later.sending_time(), Duration::from_millis(300));
+        assert_eq!(later.waited(), Duration::from_millis(500));
+        // A next attempt recorded before the previous one ended (the wall clock stepped
+        // back): no negative wait, no panic.
+        let back = exchange(vec![
+            timed(1, 5_000, 100, Some(500)),
+            timed(2, 0, 100, None),
+        ]);
+        assert_eq!(back.waited(), Duration::ZERO);
+        // Latencies as large as a record can hold add up without overflowing.
+        let huge = exchange(vec![
+            timed(1, 0, u64::MAX, Some(0)),
+            timed(2, 1, u64::MAX, None),
+        ]);
+        assert_eq!(
+            huge.sending_time(),
+            Duration::from_millis(u64::MAX).saturating_mul(2)
+        );
+        assert_eq!(huge.waited(), Duration::ZERO);
     }
 
     #[test]

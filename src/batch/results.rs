@@ -18,6 +18,8 @@ pub struct ResultLine {
     pub kyc_type: String,
     pub status: Option<u16>,
     pub outcome: String,
+    /// When the row was sent (RFC 3339, UTC), for rows sent.
+    pub sent_at: Option<String>,
     pub verification_id: Option<String>,
     pub request_id: Option<String>,
     /// The history entry, for sent rows.
@@ -35,6 +37,9 @@ pub fn result_lines(plan: Option<&Plan>, info: &BatchInfo) -> Vec<ResultLine> {
             kyc_type: r.kyc_type.as_str().to_string(),
             status: r.status,
             outcome: outcome_text(r),
+            sent_at: r
+                .sent_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
             verification_id: r.verification_id.clone(),
             request_id: r.request_id.clone(),
             submission: Some(r.id),
@@ -54,6 +59,7 @@ pub fn result_lines(plan: Option<&Plan>, info: &BatchInfo) -> Vec<ResultLine> {
                     .map_or_else(String::new, |r| r.kyc_type.as_str().to_string()),
                 status: None,
                 outcome: row.check.describe(),
+                sent_at: None,
                 verification_id: None,
                 request_id: None,
                 submission: match row.check {

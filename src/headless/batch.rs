@@ -439,7 +439,7 @@ fn summary_text(
         parts.join(", "),
         format_duration(took)
     );
-    let unsent = info.unfinished().filter(|r| !r.dispatched).count();
+    let unsent = info.unfinished().filter(|r| !r.dispatched()).count();
     let unknown = info.unfinished().count() - unsent;
     if unsent + unknown > 0 {
         let _ = writeln!(

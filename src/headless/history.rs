@@ -152,9 +152,9 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
         let production = production_profiles(global, paths);
         let mut marked = false;
         let mut out = format!(
-            "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
+            "{:>6}  {:<25}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
             "id",
-            "time (UTC)",
+            "sent (UTC)",
             "profile",
             "user id",
             "type",
@@ -186,9 +186,9 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
                 safe_text(&r.profile).into_owned()
             };
             out.push_str(&format!(
-                "{:>6}  {:<24}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
+                "{:>6}  {:<25}  {:<10}  {:<40}  {:<8}  {:>3}  {:<14}  {:>8}  {}\n",
                 r.id,
-                r.created_at,
+                listed_time(r),
                 profile,
                 safe_text(&r.user_id),
                 r.kyc_type,
@@ -202,8 +202,24 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
         if marked {
             eprintln!("note: ! marks a production profile");
         }
+        if rows.iter().any(|r| r.sent_at.is_none()) {
+            eprintln!("{NEVER_SENT_NOTE}");
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// What the `*` after a time means.
+pub(super) const NEVER_SENT_NOTE: &str =
+    "note: * marks a row never sent, listed at the time it was recorded";
+
+/// The time a row is listed at: when it was sent; for a row never sent, when it was
+/// recorded, marked `*` (see [`NEVER_SENT_NOTE`]).
+pub(super) fn listed_time(row: &ExportRow) -> String {
+    match &row.sent_at {
+        Some(sent) => sent.clone(),
+        None => format!("{}*", row.created_at),
+    }
 }
 
 /// The names of the production profiles in the settings, to mark their rows; none (and a

@@ -9,7 +9,7 @@ use crate::api::{AttemptResult, CapturedResponse, Exchange};
 use crate::domain::OutcomeKind;
 use crate::history::Submission;
 use crate::present::{
-    self, AttemptLine, ExchangeSummary, NO_RESPONSE, format_duration, plural, utc_millis,
+    self, AttemptLine, ExchangeSummary, NO_RESPONSE, format_duration, timing, utc_millis,
 };
 
 /// The human report of a finished submission.
@@ -21,12 +21,11 @@ fn exchange_text(e: &ExchangeSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} {}  {}  ({}, {})",
+        "{} {}  {}  ({})",
         e.mark,
         e.kind.label(),
         e.title,
-        plural(e.attempts, "attempt"),
-        format_duration(e.took)
+        timing(e.attempts, e.took, e.waited)
     );
     if e.kind == OutcomeKind::Initiated {
         if let Some(v) = &e.verification {
@@ -135,7 +134,8 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
         "idempotency_key": exchange.idempotency_key,
         "request": present::masked_request(&exchange.request),
         "attempts": attempts,
-        "latency_ms": exchange.total_latency().as_millis() as u64,
+        "latency_ms": millis(exchange.sending_time()),
+        "waited_ms": millis(exchange.waited()),
         "field_errors": response.map(|r| r.summary().field_errors).unwrap_or_default(),
         "body": body,
         "body_truncated": response.is_some_and(|r| r.body_truncated),
@@ -147,15 +147,19 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
 pub fn describe_submission(s: &Submission) -> String {
     let d = present::describe_submission(s);
     let mut out = String::new();
+    let when = match d.sent_at {
+        Some(sent) => format!("sent {}", utc_millis(sent)),
+        None => format!("recorded {} (never sent)", utc_millis(d.created_at)),
+    };
     let _ = writeln!(
         out,
-        "submission #{} · {} · profile {} · operator {}",
-        d.id,
-        utc_millis(d.created_at),
-        d.profile,
-        d.operator
+        "submission #{} · {when} · profile {} · operator {}",
+        d.id, d.profile, d.operator
     );
     let _ = writeln!(out, "  {:<13} {} · {}", "user", d.user_id, d.kyc_type);
+    if d.sent_later() {
+        row(&mut out, "recorded", &utc_millis(d.created_at));
+    }
     if let Some(uri) = &d.redirect_uri {
         row(&mut out, "redirect URI", uri);
     }
@@ -257,6 +261,7 @@ pub fn submission_json(s: &Submission) -> Value {
     json!({
         "id": s.id,
         "created_at": s.new.created_at,
+        "sent_at": s.row().sent_at,
         "operator": s.new.operator,
         "profile": s.new.profile,
         "base_url": s.new.base_url,
@@ -273,9 +278,79 @@ pub fn submission_json(s: &Submission) -> Value {
         "explanation": explanation,
         "request": present::masked_request(&s.new.request),
         "attempts": attempts,
+        // Time spent sending, and waiting between attempts: apart.
+        "latency_ms": millis(exchange.sending_time()),
+        "waited_ms": millis(exchange.waited()),
     })
+}
+
+/// Whole milliseconds, saturating.
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn body_value(r: &CapturedResponse) -> Value {
     serde_json::from_slice::<Value>(&r.body).unwrap_or_else(|_| Value::String(r.body_text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::api::{Attempt, RateLimit, RequestRecord, RetryPlan};
+
+    /// A 503, a Retry-After of 45 s, then a 504: 1.5 s of sending, 45 s of waiting.
+    fn waited_out() -> Exchange {
+        let at = |ms: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::milliseconds(ms);
+        let answer =
+            |number: u32, start: i64, latency: u64, status: u16, wait: Option<u64>| Attempt {
+                number,
+                started_at: at(start),
+                latency: Duration::from_millis(latency),
+                result: AttemptResult::Response(CapturedResponse {
+                    status,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    body_truncated: false,
+                    request_id: Some(format!("req-{number}")),
+                    rate_limit: RateLimit::default(),
+                    read_fields: Default::default(),
+                }),
+                retry: wait.map(|ms| RetryPlan {
+                    wait: Duration::from_millis(ms),
+                    reason: "503 Service Unavailable, Retry-After 45 s".into(),
+                }),
+                stop: None,
+            };
+        Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                url: "http://127.0.0.1:9/kycs".into(),
+                headers: Vec::new(),
+                body: "{}".into(),
+            },
+            idempotency_key: "k".into(),
+            attempts: vec![
+                answer(1, 0, 100, 503, Some(45_000)),
+                answer(2, 45_100, 1400, 504, None),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_time_taken_leaves_the_waits_apart_in_text_and_json() {
+        let e = waited_out();
+        let text = describe_exchange(&e);
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.ends_with("(took 1.5 s over 2 attempts, waited 45.0 s)"),
+            "{first}"
+        );
+        let json = exchange_json(&e, "sandbox", &[]);
+        assert_eq!(json["latency_ms"], 1500);
+        assert_eq!(json["waited_ms"], 45_000);
+    }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::history::open_store;
+use super::history::{NEVER_SENT_NOTE, listed_time, open_store};
 use super::{
     EXIT_FAILED, EXIT_INVALID, describe_submission, emit, emit_text, hints, submission_json,
 };
@@ -142,6 +142,7 @@ fn several(
                 json!({
                     "id": row.id,
                     "created_at": row.created_at,
+                    "sent_at": row.sent_at,
                     "profile": row.profile,
                     "user_id": row.user_id,
                     "type": row.kyc_type,
@@ -163,21 +164,28 @@ fn several(
     for r in rows {
         let row = ExportRow::from(r.clone());
         out.push_str(&format!(
-            "{:>6}  {:<24}  {:<10}  {:<8}  {:<14}  {}\n",
+            "{:>6}  {:<25}  {:<10}  {:<8}  {:<14}  {}\n",
             format!("#{}", row.id),
-            row.created_at,
+            listed_time(&row),
             safe_text(&row.profile),
             row.kyc_type,
             row.outcome,
             command(row.id)
         ));
     }
+    let note = || {
+        if rows.iter().any(|r| !r.dispatched()) {
+            eprintln!("{NEVER_SENT_NOTE}");
+        }
+    };
     if args.curl {
         // A curl command is one request: say which ones there are, and print none.
         eprint!("{out}");
+        note();
         eprintln!("error: name one of them to print its curl command");
         return ExitCode::from(EXIT_INVALID);
     }
     emit_text(&out);
+    note();
     ExitCode::SUCCESS
 }

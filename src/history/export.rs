@@ -28,9 +28,10 @@ impl ExportFormat {
 }
 
 /// The columns of an export, as [`ExportRow`] names them (a CSV with no rows has only these).
-pub const EXPORT_COLUMNS: [&str; 13] = [
+pub const EXPORT_COLUMNS: [&str; 14] = [
     "id",
     "created_at",
+    "sent_at",
     "profile",
     "user_id",
     "type",
@@ -48,7 +49,10 @@ pub const EXPORT_COLUMNS: [&str; 13] = [
 #[derive(Debug, Serialize)]
 pub struct ExportRow {
     pub id: i64,
+    /// When it was recorded (a batch's rows all when the batch was).
     pub created_at: String,
+    /// When sending started; empty (`null`) for a row never sent.
+    pub sent_at: Option<String>,
     pub profile: String,
     pub user_id: String,
     #[serde(rename = "type")]
@@ -57,10 +61,16 @@ pub struct ExportRow {
     pub outcome: String,
     pub failure: Option<String>,
     pub attempts: u32,
+    /// Time spent sending (the waits between attempts left out).
     pub latency_ms: Option<u64>,
     pub verification_id: Option<String>,
     pub webview_url: Option<String>,
     pub request_id: Option<String>,
+}
+
+/// An instant as exported: RFC 3339 in UTC, to the millisecond.
+fn utc_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl From<HistoryRow> for ExportRow {
@@ -68,9 +78,8 @@ impl From<HistoryRow> for ExportRow {
         let outcome = outcome_text(&r);
         ExportRow {
             id: r.id,
-            created_at: r
-                .created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            created_at: utc_millis(r.created_at),
+            sent_at: r.sent_at.map(utc_millis),
             profile: r.profile,
             user_id: r.user_id,
             kyc_type: r.kyc_type.as_str().to_string(),
@@ -88,7 +97,7 @@ impl From<HistoryRow> for ExportRow {
 
 /// The outcome column: the kind, or why there is none.
 pub fn outcome_text(row: &HistoryRow) -> String {
-    match (row.outcome, row.dispatched) {
+    match (row.outcome, row.dispatched()) {
         (Some(kind), _) => kind.label().to_string(),
         (None, true) => "unknown (no outcome recorded)".to_string(),
         (None, false) => "not sent".to_string(),

@@ -2,6 +2,8 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
+
 use super::{
     BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
     NewSubmission, Submission, SubmissionId, UnfinishedBatch,
@@ -45,7 +47,7 @@ impl MemoryStore {
                 operator: s.new.operator.clone(),
                 profile: s.new.profile.clone(),
                 outcome: s.outcome,
-                dispatched: row.dispatched,
+                dispatched: row.dispatched(),
                 verification_id: row.verification_id.clone(),
                 batch_id: s.new.batch_id.clone(),
             })
@@ -63,7 +65,7 @@ impl MemoryStore {
             new: new.clone(),
             attempts: Vec::new(),
             outcome: None,
-            dispatched: false,
+            dispatched_at: None,
         };
         let row = submission.row();
         items.push((submission, row));
@@ -160,8 +162,10 @@ impl HistoryStore for MemoryStore {
         Ok(out)
     }
 
-    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
-        self.update(id, |s| s.dispatched = true)
+    fn mark_dispatched(&self, id: SubmissionId, at: DateTime<Utc>) -> Result<(), HistoryError> {
+        self.update(id, |s| {
+            s.dispatched_at.get_or_insert(at);
+        })
     }
 
     fn earlier(
@@ -174,7 +178,10 @@ impl HistoryStore for MemoryStore {
     }
 
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
-        self.update(id, |s| s.attempts.push(attempt.clone()))
+        self.update(id, |s| {
+            s.dispatched_at.get_or_insert(attempt.started_at);
+            s.attempts.push(attempt.clone());
+        })
     }
 
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError> {

@@ -112,8 +112,8 @@ pub struct Submission {
     pub attempts: Vec<Attempt>,
     /// `None` while in flight, or when the console stopped before the end.
     pub outcome: Option<OutcomeKind>,
-    /// Whether sending started.
-    pub dispatched: bool,
+    /// When sending started (the first time), if it did.
+    pub dispatched_at: Option<DateTime<Utc>>,
 }
 
 impl Submission {
@@ -180,7 +180,7 @@ impl Submission {
             }),
             latency_ms: self
                 .outcome
-                .map(|_| u64::try_from(exchange.total_latency().as_millis()).unwrap_or(u64::MAX)),
+                .map(|_| u64::try_from(exchange.sending_time().as_millis()).unwrap_or(u64::MAX)),
             verification_id: (self.outcome == Some(OutcomeKind::Initiated))
                 .then(|| response.and_then(|r| r.json_field("id")))
                 .flatten(),
@@ -190,7 +190,9 @@ impl Submission {
             request_id: response.and_then(|r| r.request_id.clone()),
             attempts: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
             batch_line: self.new.batch_line,
-            dispatched: self.dispatched || !self.attempts.is_empty(),
+            sent_at: self
+                .dispatched_at
+                .or_else(|| self.attempts.first().map(|a| a.started_at)),
             operator: self.new.operator.clone(),
             idempotency_key: self.new.idempotency_key.clone(),
         }
@@ -209,6 +211,8 @@ pub struct HistoryRow {
     /// `None` while pending (or unknown after a crash).
     pub outcome: Option<OutcomeKind>,
     pub failure: Option<FailureKind>,
+    /// Time spent sending, every attempt's latency added up (the waits between attempts
+    /// left out); set with the outcome.
     pub latency_ms: Option<u64>,
     pub verification_id: Option<String>,
     /// The KYC webview link of a success.
@@ -217,11 +221,25 @@ pub struct HistoryRow {
     pub attempts: u32,
     /// Its line in a batch's input, for batch rows.
     pub batch_line: Option<u32>,
-    /// Whether sending started (else it was never sent).
-    pub dispatched: bool,
+    /// When sending started (the first time); `None` if it never did. A batch row is
+    /// recorded when its batch is, and sent later, each row at its turn.
+    pub sent_at: Option<DateTime<Utc>>,
     /// Who sent it.
     pub operator: String,
     pub idempotency_key: String,
+}
+
+impl HistoryRow {
+    /// Whether sending started (else it was never sent).
+    pub fn dispatched(&self) -> bool {
+        self.sent_at.is_some()
+    }
+
+    /// The time it is listed at: when it was sent, or for a row never sent, when it was
+    /// recorded.
+    pub fn listed_at(&self) -> DateTime<Utc> {
+        self.sent_at.unwrap_or(self.created_at)
+    }
 }
 
 /// What the pane and `history` show. The one place the matching rules are written for
@@ -347,8 +365,10 @@ pub trait HistoryStore: Send + Sync {
     fn batch(&self, id: &str) -> Result<BatchInfo, HistoryError>;
     /// This profile's batches that still have rows without an outcome, newest first.
     fn unfinished_batches(&self, profile: &str) -> Result<Vec<UnfinishedBatch>, HistoryError>;
-    /// Notes that sending starts, so "never sent" and "outcome unknown" stay apart.
-    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError>;
+    /// Notes that sending starts at `at`, so "never sent" and "outcome unknown" stay apart
+    /// and the row says when it was sent. Only the first time counts: a submission sent
+    /// again keeps the time it was first sent.
+    fn mark_dispatched(&self, id: SubmissionId, at: DateTime<Utc>) -> Result<(), HistoryError>;
     /// The newest submission for this user and type on this target that may have started
     /// a verification (or is about to), if any.
     fn earlier(
@@ -357,7 +377,8 @@ pub trait HistoryStore: Send + Sync {
         kyc_type: KycType,
         target: &str,
     ) -> Result<Option<Earlier>, HistoryError>;
-    /// Records one finished attempt.
+    /// Records one finished attempt (and, if sending was not noted yet, that it started
+    /// when the attempt did).
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
     /// Records the final outcome.
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError>;

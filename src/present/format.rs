@@ -13,6 +13,20 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// How long an exchange took: `took 340 ms`; over several attempts `took 1.2 s over 3
+/// attempts`, and when the client waited between them `…, waited 45.3 s` (the time
+/// taken is time spent sending; the waits are apart).
+pub fn timing(attempts: usize, took: Duration, waited: Duration) -> String {
+    let mut out = format!("took {}", format_duration(took));
+    if attempts > 1 {
+        out.push_str(&format!(" over {attempts} attempts"));
+    }
+    if !waited.is_zero() {
+        out.push_str(&format!(", waited {}", format_duration(waited)));
+    }
+    out
+}
+
 /// `1 attempt`, `3 attempts`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -56,6 +70,16 @@ mod tests {
         assert_eq!(plural(1, "attempt"), "1 attempt");
         assert_eq!(plural(0, "attempt"), "0 attempts");
         assert_eq!(plural(4, "attempt"), "4 attempts");
+        let ms = Duration::from_millis;
+        assert_eq!(timing(1, ms(340), Duration::ZERO), "took 340 ms");
+        assert_eq!(
+            timing(3, ms(1234), Duration::ZERO),
+            "took 1.2 s over 3 attempts"
+        );
+        assert_eq!(
+            timing(3, ms(1234), ms(45_300)),
+            "took 1.2 s over 3 attempts, waited 45.3 s"
+        );
         let t = Utc.with_ymd_and_hms(2026, 11, 27, 9, 30, 47).unwrap();
         assert_eq!(utc_millis(t), "2026-11-27T09:30:47.000Z");
         assert_eq!(local_clock_millis(t).len(), "09:30:47.000".len());

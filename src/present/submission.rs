@@ -29,8 +29,10 @@ pub struct ExchangeSummary {
     pub meaning: String,
     pub action: String,
     pub attempts: usize,
-    /// From the first attempt's start to the last one's end, waits included.
+    /// Time spent sending: every attempt's latency added up.
     pub took: Duration,
+    /// Time spent waiting between attempts (backoff, `Retry-After`, rate-limit resets).
+    pub waited: Duration,
     /// Set when the verification was initiated and a response says so.
     pub verification: Option<Verification>,
     /// The most specific thing the final response's body says.
@@ -111,7 +113,10 @@ pub struct ResponseView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionReport {
     pub id: SubmissionId,
+    /// When it was recorded (a batch row: when its batch was).
     pub created_at: DateTime<Utc>,
+    /// When sending started; `None` if it never did.
+    pub sent_at: Option<DateTime<Utc>>,
     pub profile: String,
     pub operator: String,
     pub user_id: String,
@@ -127,6 +132,15 @@ pub struct SubmissionReport {
     pub request: RequestView,
     pub attempts: Vec<AttemptLine>,
     pub response: Option<ResponseView>,
+}
+
+impl SubmissionReport {
+    /// Whether it was sent a second or more after it was recorded (a batch row waiting for
+    /// its turn), so that both times are worth showing.
+    pub fn sent_later(&self) -> bool {
+        self.sent_at
+            .is_some_and(|sent| (sent - self.created_at).num_seconds() >= 1)
+    }
 }
 
 /// `✓` for an initiated verification, `✗` for anything else.
@@ -151,7 +165,8 @@ pub fn describe_exchange(exchange: &Exchange) -> ExchangeSummary {
         meaning: safe_string(&explanation.meaning),
         action: safe_string(&explanation.action),
         attempts: exchange.attempts.len(),
-        took: exchange.total_latency(),
+        took: exchange.sending_time(),
+        waited: exchange.waited(),
         verification: response
             .filter(|_| kind == OutcomeKind::Initiated)
             .map(|r| Verification {
@@ -191,6 +206,7 @@ pub fn describe_submission(s: &Submission) -> SubmissionReport {
     SubmissionReport {
         id: s.id,
         created_at: s.new.created_at,
+        sent_at: s.row().sent_at,
         profile: safe_string(&s.new.profile),
         operator: safe_string(&s.new.operator),
         user_id: safe_string(&s.new.user_id),
@@ -344,7 +360,7 @@ mod tests {
             },
             attempts,
             outcome,
-            dispatched: true,
+            dispatched_at: Some(at(0)),
         }
     }
 
@@ -398,7 +414,10 @@ mod tests {
         let outcome = report.outcome.expect("an outcome");
         assert_eq!(outcome.mark, "✓");
         assert_eq!(outcome.attempts, 2);
-        assert_eq!(outcome.took, Duration::from_millis(1080));
+        // 40 ms each, sending; the second second was a wait, shown apart.
+        assert_eq!(outcome.took, Duration::from_millis(80));
+        assert_eq!(outcome.waited, Duration::from_millis(1000));
+        assert_eq!(report.sent_at, Some(at(0)));
         let v = outcome.verification.expect("a verification");
         assert_eq!(v.id.as_deref(), Some("kyc-1"));
         assert_eq!(v.url.as_deref(), Some("https://w"));

@@ -230,7 +230,8 @@ pub async fn send_again(
     // It left no outcome, or one its attempts do not give (the "unknown" recorded below
     // before a "not sent" is sent again). The lost attempt's number stays free, so the
     // outcome never claims that nothing was sent (see `Exchange::nothing_sent`).
-    let lost = submission.dispatched && submission.outcome != Some(submission.exchange().outcome());
+    let lost = submission.dispatched_at.is_some()
+        && submission.outcome != Some(submission.exchange().outcome());
     if submission.outcome == Some(OutcomeKind::NotSent) {
         // From here something may go out: "not sent" must not outlive this run if it stops.
         let store = store.clone();
@@ -275,13 +276,21 @@ async fn run(
     // Every line logged while sending names the submission; never the key or the body.
     let span = tracing::info_span!("submission", id);
     tracing::info!(parent: &span, url = %record.url, first_attempt = first_number, "sending");
-    // Recorded before the first byte: after a crash this tells "never sent" from "unknown".
-    if let Err(e) = store.mark_dispatched(id) {
-        on(Progress::StoreFailed(e));
-    }
+    let mut noted = false;
     let mut exchange = client
         .submit_recorded(record, key, cancel, first_number, |event| match event {
-            AttemptEvent::Started { number } => on(Progress::Started { id, number }),
+            AttemptEvent::Started { number } => {
+                // Recorded as the first byte is about to leave, after any wait for the
+                // client's pace: after a crash this tells "never sent" from "unknown", and
+                // the row says when it was sent (a batch row long after it was recorded).
+                if !noted {
+                    noted = true;
+                    if let Err(e) = store.mark_dispatched(id, Utc::now()) {
+                        on(Progress::StoreFailed(e));
+                    }
+                }
+                on(Progress::Started { id, number });
+            }
             AttemptEvent::Finished(attempt) => {
                 if let Err(e) = store.record_attempt(id, &attempt) {
                     on(Progress::StoreFailed(e));

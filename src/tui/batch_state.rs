@@ -151,7 +151,7 @@ impl BatchScreen {
                 line: r.batch_line.unwrap_or(0),
                 user_id: r.user_id.clone(),
                 kyc_type: r.kyc_type.as_str().to_string(),
-                state: match (r.outcome, r.dispatched) {
+                state: match (r.outcome, r.dispatched()) {
                     (Some(outcome), _) => RowState::Finished {
                         outcome,
                         status: r.status,

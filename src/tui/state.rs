@@ -161,6 +161,25 @@ pub struct Live {
     pub cancelling: bool,
 }
 
+/// The rate-limit budget the newest response carried, and when it came: the header counts
+/// its reset down from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenRate {
+    pub rate: RateLimit,
+    /// When the response was taken in, by the state's clock.
+    pub at: Instant,
+}
+
+impl SeenRate {
+    /// Whole seconds (rounded up) until the window resets as of `now`: the reset the
+    /// server gave, less the time since it gave it; 0 once that has passed.
+    pub fn reset_in(&self, now: Instant) -> Option<u64> {
+        let said = Duration::from_secs(self.rate.reset_secs?);
+        let since = now.saturating_duration_since(self.at);
+        Some(crate::api::ceil_secs(said.saturating_sub(since)))
+    }
+}
+
 /// The outcome of the newest submission, shown under the form.
 #[derive(Debug, Clone)]
 pub enum LastResult {
@@ -313,7 +332,7 @@ pub struct State {
     pub last_result: Option<LastResult>,
     /// The webview link of the newest success, which Ctrl-Y copies from the form.
     pub last_link: Option<String>,
-    pub last_rate: Option<RateLimit>,
+    pub last_rate: Option<SeenRate>,
     pub session_counts: BTreeMap<OutcomeKind, u32>,
     /// What covers the main screen, on top.
     pub overlay: Option<Overlay>,
@@ -430,13 +449,21 @@ impl State {
         self.batch.as_ref().filter(|b| b.stage == Stage::Running)
     }
 
-    /// Whether the clock must tick (spinners, countdowns).
+    /// Whether the clock must tick (spinners, countdowns, the header's rate-limit reset).
     pub fn needs_tick(&self) -> bool {
         self.in_flight() > 0
             || self
                 .batch
                 .as_ref()
                 .is_some_and(|b| matches!(b.stage, Stage::Running | Stage::Planning))
+            || self.reset_pending()
+    }
+
+    /// Whether the header counts a rate-limit reset down that has not reached 0.
+    pub fn reset_pending(&self) -> bool {
+        self.last_rate
+            .and_then(|r| r.reset_in(self.now))
+            .is_some_and(|secs| secs > 0)
     }
 
     /// Whether the terminal is large enough to show the console (else nothing is drawn

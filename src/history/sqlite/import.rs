@@ -29,7 +29,6 @@ pub(super) fn import(conn: &Connection, submissions: &[Submission]) -> rusqlite:
         let mut new = s.new.clone();
         new.resend_of = new.resend_of.and_then(|of| here.get(&of).copied());
         let row = s.row();
-        let first_sent = s.attempts.first().map(|a| a.started_at);
         let last_ended = s.attempts.last().map(|a| {
             a.started_at
                 + chrono::Duration::from_std(a.latency).unwrap_or_else(|_| chrono::Duration::zero())
@@ -43,9 +42,7 @@ pub(super) fn import(conn: &Connection, submissions: &[Submission]) -> rusqlite:
             webview_url: row.webview_url,
             request_id: row.request_id,
             attempts: row.attempts,
-            dispatched_at: row
-                .dispatched
-                .then(|| stamp(first_sent.unwrap_or(s.new.created_at))),
+            dispatched_at: row.sent_at.map(stamp),
             finished_at: s
                 .outcome
                 .map(|_| stamp(last_ended.unwrap_or(s.new.created_at))),

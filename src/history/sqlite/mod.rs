@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use self::rows::{
@@ -155,7 +155,7 @@ fn get(conn: &Connection, id: SubmissionId) -> Result<Submission, HistoryError> 
         )
         .optional()
         .map_err(storage)?;
-    let (new, outcome, dispatched) = found.ok_or(HistoryError::NotFound(id))?;
+    let (new, outcome, dispatched_at) = found.ok_or(HistoryError::NotFound(id))?;
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE submission_id = ?1 ORDER BY number"
@@ -171,7 +171,7 @@ fn get(conn: &Connection, id: SubmissionId) -> Result<Submission, HistoryError> 
         new,
         attempts,
         outcome,
-        dispatched,
+        dispatched_at,
     })
 }
 
@@ -385,13 +385,13 @@ impl HistoryStore for SqliteStore {
         Ok(rows)
     }
 
-    fn mark_dispatched(&self, id: SubmissionId) -> Result<(), HistoryError> {
+    fn mark_dispatched(&self, id: SubmissionId, at: DateTime<Utc>) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
         let changed = tx
             .execute(
                 "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
-                params![id, stamp(Utc::now())],
+                params![id, stamp(at)],
             )
             .map_err(storage)?;
         if changed == 0 {

@@ -13,7 +13,7 @@ use crate::history::{HistoryRow, NewBatch, NewSubmission, SubmissionId, Unfinish
 
 /// What [`history_row`] reads, in its order.
 pub(super) const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, failure, latency_ms, \
-     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at IS NOT NULL, \
+     verification_id, webview_url, request_id, attempts, batch_line, dispatched_at, \
      operator, idempotency_key";
 
 pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
@@ -40,7 +40,7 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
         request_id: r.get(11)?,
         attempts: r.get::<_, i64>(12).map(|v| u32::try_from(v).unwrap_or(0))?,
         batch_line: r.get(13)?,
-        dispatched: r.get(14)?,
+        sent_at: r.get::<_, Option<String>>(14)?.as_deref().map(time),
         operator: r.get(15)?,
         idempotency_key: r.get(16)?,
     })
@@ -49,12 +49,12 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
 /// What [`submission_from_row`] reads, in its order.
 pub(super) const SUBMISSION_COLUMNS: &str = "created_at, operator, profile, base_url, method, url, user_id, kyc_type, redirect_uri, \
      idempotency_key, request_headers, request_body, resend_of, batch_id, outcome, batch_line, \
-     dispatched_at IS NOT NULL, target, key_env";
+     dispatched_at, target, key_env";
 
-/// A submission as recorded, its outcome, and whether sending started.
+/// A submission as recorded, its outcome, and when sending started, if it did.
 pub(super) fn submission_from_row(
     r: &Row,
-) -> rusqlite::Result<(NewSubmission, Option<OutcomeKind>, bool)> {
+) -> rusqlite::Result<(NewSubmission, Option<OutcomeKind>, Option<DateTime<Utc>>)> {
     let headers: String = r.get(10)?;
     Ok((
         NewSubmission {
@@ -81,7 +81,7 @@ pub(super) fn submission_from_row(
         r.get::<_, Option<String>>(14)?
             .as_deref()
             .and_then(outcome_from),
-        r.get::<_, bool>(16)?,
+        r.get::<_, Option<String>>(16)?.as_deref().map(time),
     ))
 }
 

@@ -156,7 +156,12 @@ macro_rules! index_queue {
 /// in one go, and before any search: indexing one row per transaction
 /// would double what writing a batch row costs. The queue is indexed when it reaches 64.
 const SEARCH_AND_COUNTS: &str = concat!(
-    "CREATE VIRTUAL TABLE submission_search USING fts5(\
+    // `took` is the time spent sending: rows finished before say so again, without the
+    // waits between their attempts.
+    "UPDATE submissions SET latency_ms = coalesce(
+        (SELECT sum(a.latency_ms) FROM attempts a WHERE a.submission_id = submissions.id), 0)
+        WHERE outcome IS NOT NULL;
+    CREATE VIRTUAL TABLE submission_search USING fts5(\
         text, content='', contentless_delete=1, tokenize='trigram');
     INSERT INTO submission_search(rowid, text) SELECT id, ",
     search_text!("s"),

@@ -9,7 +9,7 @@ use crate::tui::action::Action;
 use crate::tui::batch_state::{BatchScreen, RowState, Stage};
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
-use crate::tui::state::{RouteId, State};
+use crate::tui::state::{RouteId, SeenRate, State};
 
 /// Rows a page of the batch table moves.
 const PAGE: usize = 10;
@@ -302,10 +302,14 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
             BatchEvent::Attempt { attempt, .. } => {
+                // The header counts this answer's reset down from now.
                 if let Some(r) = attempt.response()
                     && r.rate_limit.is_known()
                 {
-                    state.last_rate = Some(r.rate_limit);
+                    state.last_rate = Some(SeenRate {
+                        rate: r.rate_limit,
+                        at: now,
+                    });
                 }
             }
             BatchEvent::RowFinished { line, exchange, .. } => {

@@ -3,16 +3,28 @@
 
 use std::time::{Duration, Instant};
 
+use crate::api::RateLimit;
 use crate::batch::Control;
 use crate::tui::batch_state::Stage;
 use crate::tui::layout::history_rows;
 use crate::tui::message::Effect;
-use crate::tui::state::{Confirm, Detail, Focus, Overlay, State, Toast};
+use crate::tui::state::{Confirm, Detail, Focus, Overlay, SeenRate, State, Toast};
 
 /// Rows loaded around the selection; the pane never holds more.
 pub const WINDOW: usize = 200;
 /// How long a footer message stays.
 pub const TOAST_FOR: Duration = Duration::from_secs(4);
+
+/// Takes in the rate-limit headers of a response that arrived now (the header counts the
+/// reset down from now); a response without any leaves the last ones shown.
+pub fn saw_rate(state: &mut State, rate: RateLimit) {
+    if rate.is_known() {
+        state.last_rate = Some(SeenRate {
+            rate,
+            at: state.now,
+        });
+    }
+}
 
 /// Shows a footer message and asks for it to be cleared later.
 pub fn toast(state: &mut State, text: &str, error: bool) -> Vec<Effect> {

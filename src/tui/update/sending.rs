@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use super::common::{detail, open_overlay, reload_history, toast};
+use super::common::{detail, open_overlay, reload_history, saw_rate, toast};
 use crate::api::Exchange;
 use crate::domain::{OutcomeKind, UserId};
 use crate::history::SubmissionId;
@@ -205,10 +205,8 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::AttemptFinished { id, attempt } => {
-            if let Some(r) = attempt.response()
-                && r.rate_limit.is_known()
-            {
-                state.last_rate = Some(r.rate_limit);
+            if let Some(r) = attempt.response() {
+                saw_rate(state, r.rate_limit);
             }
             if let Some(live) = state.live.get_mut(&id) {
                 live.retry_at = attempt
@@ -228,10 +226,12 @@ fn finished(state: &mut State, id: SubmissionId, exchange: Exchange) -> Vec<Effe
     let live = state.live.remove(&id);
     let outcome = exchange.outcome();
     *state.session_counts.entry(outcome).or_default() += 1;
+    // Its last answer's headers came with `AttemptFinished` already: taking them in again
+    // would start their reset's countdown over.
     if let Some(r) = exchange.final_response()
-        && r.rate_limit.is_known()
+        && state.last_rate.is_none_or(|seen| seen.rate != r.rate_limit)
     {
-        state.last_rate = Some(r.rate_limit);
+        saw_rate(state, r.rate_limit);
     }
     let user_id = live.map(|l| l.user_id).unwrap_or_default();
     let form_holds_it =

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 
 use crate::present::{
     NO_RESPONSE, SubmissionReport, describe_submission, format_duration, local_clock_millis,
-    local_datetime, plural,
+    local_datetime, timing,
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name, keys_label};
@@ -42,13 +42,14 @@ fn detail_lines(
             t.ok(),
         ));
     }
+    let when = match d.sent_at {
+        Some(sent) => format!("sent {}", local_datetime(sent)),
+        None => format!("recorded {} (never sent)", local_datetime(d.created_at)),
+    };
     lines.push(Line::styled(
         format!(
-            "{} · profile {} · operator {} · {}",
-            local_datetime(d.created_at),
-            d.profile,
-            d.operator,
-            d.kyc_type
+            "{when} · profile {} · operator {} · {}",
+            d.profile, d.operator, d.kyc_type
         ),
         t.muted(),
     ));
@@ -61,10 +62,9 @@ fn detail_lines(
                 t.outcome(e.kind).patch(t.bold()),
             ),
             Span::raw(format!(
-                " · {} · {} · {}",
+                " · {} · {}",
                 e.title,
-                plural(e.attempts, "attempt"),
-                format_duration(e.took)
+                timing(e.attempts, e.took, e.waited)
             )),
         ]),
         (None, None) => Line::styled(
@@ -88,6 +88,12 @@ fn detail_lines(
         d.request_id.as_deref().unwrap_or(NO_RESPONSE)
     )));
     lines.push(Line::raw(format!("  idempotency {}", d.idempotency_key)));
+    if d.sent_later() {
+        lines.push(Line::styled(
+            format!("  recorded    {}", local_datetime(d.created_at)),
+            t.muted(),
+        ));
+    }
     if let Some(url) = d
         .outcome
         .as_ref()

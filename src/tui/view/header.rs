@@ -18,7 +18,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     target.push(Span::styled(format!(" {}", state.target.profile), t.bold()));
 
     let rate = match &state.last_rate {
-        Some(rate) => {
+        Some(seen) => {
+            let rate = &seen.rate;
             let remaining = rate.remaining.map_or("?".to_string(), |r| r.to_string());
             let limit = rate.limit.map_or(String::new(), |l| format!("/{l}"));
             let style = if rate.remaining == Some(0) {
@@ -30,7 +31,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 Span::raw("rate "),
                 Span::styled(format!("{remaining}{limit}"), style),
             ];
-            if let Some(reset) = rate.reset_secs {
+            // Counted down from when the answer came (the loop ticks while it is above 0).
+            if let Some(reset) = seen.reset_in(state.now) {
                 spans.push(Span::styled(format!(" reset {reset} s"), t.muted()));
             }
             spans

@@ -121,7 +121,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Min(19),
         Constraint::Length(7),
     ];
-    let mut header = vec!["time", "user id", "type", "st", "outcome", "took"];
+    // When each row was sent (a batch's rows each at its turn); a row never sent, whose
+    // outcome says so, when it was recorded.
+    let mut header = vec!["sent", "user id", "type", "st", "outcome", "took"];
     if let Some(width) = columns.profile {
         widths.insert(1, Constraint::Length(width));
         header.insert(1, "profile");
@@ -195,7 +197,7 @@ fn render_row<'a>(
     columns: ProfileColumn,
 ) -> Row<'a> {
     let t = state.theme;
-    let time = local_clock(row.created_at);
+    let time = local_clock(row.listed_at());
     let user_id = safe_text(&row.user_id);
     let user = if wide {
         user_id.into_owned()
@@ -247,7 +249,7 @@ fn render_row<'a>(
             }
             (text, t.outcome(kind))
         }
-        (None, None) if row.dispatched => (
+        (None, None) if row.dispatched() => (
             "unknown (no outcome)".to_string(),
             t.outcome(OutcomeKind::Unknown),
         ),

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::spinner;
 use crate::domain::{OutcomeKind, safe_text};
-use crate::present::{describe_exchange, format_duration};
+use crate::present::{describe_exchange, timing};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::{LastResult, State};
@@ -48,11 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Some(LastResult::Done { user_id, exchange }) => {
             let user_id = safe_text(user_id);
             let e = describe_exchange(exchange);
-            let tries = if e.attempts > 1 {
-                format!(", {} attempts", e.attempts)
-            } else {
-                String::new()
-            };
+            let took = timing(e.attempts, e.took, e.waited);
             if e.kind == OutcomeKind::Initiated {
                 let v = e.verification.as_ref();
                 let id = v.and_then(|v| v.id.clone()).unwrap_or_default();
@@ -62,10 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         format!("{} {}", e.mark, e.kind.label()),
                         t.ok().patch(t.bold()),
                     ),
-                    Span::styled(
-                        format!(" · {status} · {}{tries}", format_duration(e.took)),
-                        t.muted(),
-                    ),
+                    Span::styled(format!(" · {status} · {took}"), t.muted()),
                 ];
                 if compact {
                     title.push(Span::styled(format!(" · {id}"), t.bold()));
@@ -98,7 +91,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         t.outcome(e.kind).patch(t.bold()),
                     ),
                     Span::styled(e.title.clone(), t.bold()),
-                    Span::styled(format!(" · {}{tries}", format_duration(e.took)), t.muted()),
+                    Span::styled(format!(" · {took}"), t.muted()),
                 ]));
                 let mut details = Vec::new();
                 for f in &e.field_errors {

@@ -97,7 +97,7 @@ fn help_and_answered_questions_return_to_the_detail_they_were_opened_from() {
         },
         attempts: Vec::new(),
         outcome: Some(OutcomeKind::Initiated),
-        dispatched: true,
+        dispatched_at: Some(chrono::Utc::now()),
     };
     s.overlay = Some(Overlay::LoadingDetail(3));
     apply(&mut s, Msg::DetailLoaded(Box::new(submission)));
