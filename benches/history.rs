@@ -12,7 +12,8 @@
 //!   counts, and with their triggers dropped (the cost before them).
 //!
 //! Run with `cargo bench --bench history` (`HISTORY_BENCH_MAX=100000` stops at that many
-//! rows). Each figure is the median of many runs; the file is built once per size and kept
+//! rows; `HISTORY_BENCH_KEEP=DIR` keeps the built histories there and copies them on later
+//! runs). Each figure is the median of many runs; the file is built once per size and kept
 //! in a temporary directory for the run. Not a test: it prints a table.
 
 // A benchmark stops at the first broken fixture.
@@ -311,8 +312,7 @@ fn play(state: &mut State, store: &SqliteStore, effects: Vec<Effect>) {
             generation,
         } = effect
         {
-            let count = store.count_upto(&filter, count_cap).unwrap();
-            let rows = store.window(&filter, offset, limit).unwrap();
+            let (count, rows) = store.page(&filter, offset, limit, count_cap).unwrap();
             let more = update::apply(
                 state,
                 Msg::HistoryLoaded {
@@ -365,7 +365,7 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-/// Writes `n` batch rows as a batch run does, returning the time per row.
+/// Writes `n` batch rows as a batch run does, returning the time they took.
 fn batch_rows(store: &SqliteStore, n: usize, round: usize) -> Duration {
     let batch = NewBatch {
         id: format!("bench-{round}-{}", uuid::Uuid::new_v4()),
@@ -397,17 +397,48 @@ fn batch_rows(store: &SqliteStore, n: usize, round: usize) -> Duration {
             .finish(id, sample.outcome.unwrap_or(OutcomeKind::Unknown))
             .unwrap();
     }
-    began.elapsed() / u32::try_from(n).unwrap()
+    began.elapsed()
 }
 
-/// Batch row cost on `path`: the median over rounds of 200 rows.
-fn write_cost(path: &Path) -> Duration {
-    let store = SqliteStore::open(path).unwrap();
-    let mut round = 0;
-    median(15, || {
-        round += 1;
-        batch_rows(&store, 200, round)
-    })
+/// What a batch row costs on copies of `path`, with the search index and without it (the
+/// store as it wrote before the index: no counts, no rows waiting to be indexed): the mean
+/// over rounds written in turn to each, six times as many rows as are indexed together, so
+/// the indexing is counted in full.
+fn write_cost(path: &Path, dir: &Path) -> (Duration, Duration) {
+    let with_path = dir.join("with.sqlite3");
+    let without_path = dir.join("without.sqlite3");
+    std::fs::copy(path, &with_path).unwrap();
+    std::fs::copy(path, &without_path).unwrap();
+    let conn = rusqlite::Connection::open(&without_path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER submission_counts_insert; DROP TRIGGER submission_counts_update;
+         DROP TRIGGER submission_counts_delete; DROP TRIGGER submission_search_insert;",
+    )
+    .unwrap();
+    drop(conn);
+    let with = SqliteStore::open(&with_path).unwrap();
+    let without = SqliteStore::open_without_indexing(&without_path).unwrap();
+    let rows = SqliteStore::INDEX_ROWS;
+    let (mut with_took, mut without_took) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..6 {
+        without_took += batch_rows(&without, rows, 2 * round);
+        with_took += batch_rows(&with, rows, 2 * round + 1);
+    }
+    drop((with, without));
+    std::fs::remove_file(&with_path).unwrap();
+    std::fs::remove_file(&without_path).unwrap();
+    let n = u32::try_from(rows * 6).unwrap();
+    (with_took / n, without_took / n)
+}
+
+/// How many finished rows wait to be indexed (a search reads them one by one).
+fn waiting(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM submission_search_pending", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
 }
 
 fn main() {
@@ -416,20 +447,51 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(usize::MAX);
     let dir = tempfile::tempdir().unwrap();
+    // Built histories kept here are copied instead of built again (building a million
+    // rows takes minutes).
+    let keep = std::env::var_os("HISTORY_BENCH_KEEP").map(std::path::PathBuf::from);
     let mut lines = Vec::new();
     let mut first_frames = Vec::new();
     for rows in SIZES.into_iter().filter(|n| *n <= max) {
         let path = dir.path().join(format!("history-{rows}.sqlite3"));
         let began = Instant::now();
-        let store = build(&path, rows);
+        let kept = keep
+            .as_ref()
+            .map(|k| k.join(format!("history-{rows}.sqlite3")));
+        let store = match &kept {
+            Some(kept) if kept.exists() => {
+                std::fs::copy(kept, &path).unwrap();
+                SqliteStore::open(&path).unwrap()
+            }
+            _ => {
+                let store = build(&path, rows);
+                if let Some(kept) = &kept {
+                    std::fs::copy(&path, kept).unwrap();
+                }
+                store
+            }
+        };
         let size = std::fs::metadata(&path).unwrap().len();
         eprintln!(
             "built {rows} rows in {:.1} s ({:.0} MB)",
             began.elapsed().as_secs_f64(),
             size as f64 / 1e6
         );
+        let mut out = vec![format!("{rows} rows ({:.0} MB)", size as f64 / 1e6)];
+        if rows >= 100_000 {
+            let (with, without) = write_cost(&path, dir.path());
+            out.push(format!(
+                "batch row {} with the index, {} without ({:.2}x)",
+                ms(with),
+                ms(without),
+                with.as_secs_f64() / without.as_secs_f64()
+            ));
+        }
+        // The worst case for a search: as many finished rows waiting to be indexed as
+        // ever wait, each read one by one.
+        batch_rows(&store, SqliteStore::INDEX_ROWS - 1, 99);
+        out.push(format!("rows waiting to be indexed: {}", waiting(&path)));
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        let mut out = vec![format!("{rows} rows")];
 
         let first = median(101, || {
             timed(|| {
@@ -535,30 +597,6 @@ fn main() {
             ms(errors_cli)
         ));
 
-        if rows >= 100_000 {
-            // The same file without the index's and the counts' triggers: the cost of a
-            // batch row before them.
-            let bare = dir.path().join(format!("bare-{rows}.sqlite3"));
-            drop(store);
-            std::fs::copy(&path, &bare).unwrap();
-            let conn = rusqlite::Connection::open(&bare).unwrap();
-            conn.execute_batch(
-                "DROP TRIGGER submission_search_insert; DROP TRIGGER submission_search_update;
-                 DROP TRIGGER submission_search_delete; DROP TRIGGER submission_counts_insert;
-                 DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;",
-            )
-            .unwrap();
-            drop(conn);
-            let without = write_cost(&bare);
-            let with = write_cost(&path);
-            std::fs::remove_file(&bare).unwrap();
-            out.push(format!(
-                "batch row {} with the index, {} without ({:.2}x)",
-                ms(with),
-                ms(without),
-                with.as_secs_f64() / without.as_secs_f64()
-            ));
-        }
         eprintln!("{}", out.join("\n  "));
         lines.push(out.join("\n  "));
     }

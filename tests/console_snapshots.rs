@@ -379,8 +379,10 @@ impl Console {
                     count_cap,
                     generation,
                 } => {
-                    let count = self.store.count_upto(&filter, count_cap).expect("count");
-                    let rows = self.store.window(&filter, offset, limit).expect("window");
+                    let (count, rows) = self
+                        .store
+                        .page(&filter, offset, limit, count_cap)
+                        .expect("page");
                     update::apply(
                         &mut self.state,
                         Msg::HistoryLoaded {

@@ -168,16 +168,21 @@ fn user_version(path: &Path) -> i64 {
 }
 
 /// The tables of an up-to-date file: the trigram index's own tables among them.
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 15] = [
     "attempts",
     "batches",
     "submission_counts",
     "submission_search",
+    "submission_search_answer",
+    "submission_search_answer_config",
+    "submission_search_answer_data",
+    "submission_search_answer_docsize",
+    "submission_search_answer_idx",
     "submission_search_config",
     "submission_search_data",
-    "submission_search_docsize",
     "submission_search_idx",
-    "submission_search_queue",
+    "submission_search_new",
+    "submission_search_pending",
     "submissions",
 ];
 
@@ -322,6 +327,40 @@ fn a_search_finds_a_row_by_text_it_gained_a_moment_ago() {
         0,
         "the row shows its last attempt's request id now"
     );
+    // Opening the file indexes the finished row; it is found through the index now.
+    let indexed = |path: &Path| -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row(
+                "SELECT CASE WHEN p.id IS NULL THEN 1 WHEN p.stale THEN 2 ELSE 0 END \
+                 FROM submissions s LEFT JOIN submission_search_pending p ON p.id = s.id \
+                 WHERE s.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let path = dir.path().join(HISTORY_FILE);
+    assert_eq!(indexed(&path), 0);
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    assert_eq!(indexed(&path), 1);
+    assert_eq!(ids(&store.window(&text("KYC-GAINED"), 0, 5).unwrap()), [id]);
+    assert_eq!(store.count(&text("rq-second-one")).unwrap(), 1);
+    // Sent again with its key after it finished: its indexed text is stale, and the row is
+    // found by what it says now, not by what the index holds.
+    let third = answered(3, base_time(), 3, response(201, "rq-third-one", &body));
+    store.record_attempt(id, &third).unwrap();
+    assert_eq!(indexed(&path), 2);
+    assert_eq!(store.count(&text("rq-third-one")).unwrap(), 1);
+    assert_eq!(store.count(&text("rq-second-one")).unwrap(), 0);
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    assert_eq!(indexed(&path), 1, "indexed anew");
+    assert_eq!(store.count(&text("rq-second-one")).unwrap(), 0);
+    assert_eq!(ids(&store.window(&text("rq-third"), 0, 5).unwrap()), [id]);
+    assert_eq!(store.count(&text("kyc-gained-7")).unwrap(), 1);
 }
 
 /// A file written before the search index existed gets one, with every row already in
@@ -341,11 +380,12 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
     // Back to the schema of version 5, as an older console left it.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE submission_search; DROP TABLE submission_counts;
-         DROP TABLE submission_search_queue;
-         DROP TRIGGER submission_search_insert; DROP TRIGGER submission_search_update;
-         DROP TRIGGER submission_search_delete; DROP TRIGGER submission_counts_insert;
+        "DROP TRIGGER submission_search_delete; DROP TRIGGER submission_search_insert;
+         DROP TRIGGER submission_counts_insert;
          DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;
+         DROP TABLE submission_search; DROP TABLE submission_counts;
+         DROP TABLE submission_search_pending; DROP TABLE submission_search_answer;
+         DROP TABLE submission_search_new;
          UPDATE submissions SET latency_ms = 46500 WHERE user_id = 'usr-0ld3r-0n3';
          PRAGMA user_version = 5;",
     )
@@ -1678,6 +1718,23 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
     let sqlite = SqliteStore::open_in(dir.path()).unwrap();
     let memory = MemoryStore::new();
     let (users, times) = fill_alike(&[&sqlite, &memory]);
+    // Searches read both the trigram index and the rows not (yet) in it.
+    let by_state: Vec<i64> = Connection::open(dir.path().join(HISTORY_FILE))
+        .unwrap()
+        .prepare(
+            "SELECT count(*) FROM submissions GROUP BY \
+             id IN (SELECT id FROM submission_search_pending \
+             UNION SELECT id FROM submission_search_new)",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        by_state.len() == 2 && by_state.iter().all(|n| *n > 10),
+        "{by_state:?}"
+    );
 
     let f = HistoryFilter::default;
     let text = |t: &str| HistoryFilter {
@@ -1901,6 +1958,17 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
                 "window({offset}, {limit}) of {filter:?}"
             );
             assert_eq!(got, want, "rows of window({offset}, {limit}) of {filter:?}");
+            // A page (the console's load) reads the same rows, and a count that stops
+            // early says so.
+            for cap in [7, total] {
+                let (count, rows) = sqlite_store.page(filter, offset, limit, cap).unwrap();
+                assert_eq!(rows, want, "page({offset}, {limit}, {cap}) of {filter:?}");
+                if count.more {
+                    assert!(count.n >= cap && count.n < total, "{count:?} of {filter:?}");
+                } else {
+                    assert_eq!(count.n, total, "page count ({cap}) of {filter:?}");
+                }
+            }
         }
     }
     assert!(stopped_early > 20, "searches stop counting at the cap");
@@ -2134,4 +2202,37 @@ fn importing_a_history_copies_every_submission_once() {
         assert_eq!(original.new.user_id, "usr-first-of-two");
         assert_eq!(original.attempts, source.get(first).unwrap().attempts);
     }
+}
+
+/// A row deleted by hand (with any SQLite tool) leaves the search indexes and counts as if
+/// it had never been there.
+#[test]
+fn a_row_deleted_by_hand_leaves_no_trace_in_search_or_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let (gone, kept) = {
+        let store = SqliteStore::open(&path).unwrap();
+        (
+            add_success(&store, "usr-deleted-by-hand"),
+            add_success(&store, "usr-kept-by-hand"),
+        )
+    };
+    let waiting = add_success(&SqliteStore::open(&path).unwrap(), "usr-deleted-waiting");
+    let conn = Connection::open(&path).unwrap();
+    for id in [gone, waiting] {
+        conn.execute("DELETE FROM attempts WHERE submission_id = ?1", [id])
+            .unwrap();
+        conn.execute("DELETE FROM submissions WHERE id = ?1", [id])
+            .unwrap();
+    }
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    let text = |t: &str| HistoryFilter {
+        text: t.into(),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&text("deleted")).unwrap(), 0);
+    assert_eq!(store.count(&text("kyc-usr-deleted")).unwrap(), 0);
+    assert_eq!(ids(&store.window(&text("by-hand"), 0, 9).unwrap()), [kept]);
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
 }

@@ -395,6 +395,21 @@ pub trait HistoryStore: Send + Sync {
         let _ = cap;
         self.count(filter).map(RowCount::exact)
     }
+    /// What a screen of the console shows at once: rows `offset..offset+limit` passing the
+    /// filter, newest first, and how many pass, counted as [`HistoryStore::count_upto`]
+    /// counts them.
+    fn page(
+        &self,
+        filter: &HistoryFilter,
+        offset: usize,
+        limit: usize,
+        cap: usize,
+    ) -> Result<(RowCount, Vec<HistoryRow>), HistoryError> {
+        Ok((
+            self.count_upto(filter, cap)?,
+            self.window(filter, offset, limit)?,
+        ))
+    }
     /// Rows `offset..offset+limit` passing the filter, newest first.
     fn window(
         &self,

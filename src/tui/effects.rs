@@ -168,9 +168,7 @@ impl Effects {
                 let store = self.store.clone();
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = store
-                        .count_upto(&filter, count_cap)
-                        .and_then(|count| Ok((count, store.window(&filter, offset, limit)?)));
+                    let result = store.page(&filter, offset, limit, count_cap);
                     let _ = tx.send(match result {
                         Ok((count, rows)) => Msg::HistoryLoaded {
                             generation,

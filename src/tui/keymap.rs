@@ -200,7 +200,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[History], &[ch('g'), HOME], Action::Top, "", "newest row"),
     b(&[History], &[ch('G'), END], Action::Bottom, "", "oldest row"),
     b(&[History], &[ENTER], Action::OpenDetail, "detail", "open the request and response"),
-    b(&[History], &[ch('/')], Action::Filter, "filter", "filter by any id, idempotency key, operator or status"),
+    b(&[History], &[ch('/')], Action::Filter, "filter", "filter by any id, idempotency key, operator or status (3+ characters)"),
     b(&[History], &[ch('e')], Action::ToggleErrors, "errors", "show errors only / everything"),
     b(&[History], &[ch('y')], Action::CopyLink, "copy link", "copy the webview link of the row"),
     b(FORM, &[ctrl('y')], Action::CopyLink, "copy link", "copy the webview link of the last success"),

@@ -48,6 +48,12 @@ pub(super) fn import(conn: &Connection, submissions: &[Submission]) -> rusqlite:
                 .map(|_| stamp(last_ended.unwrap_or(s.new.created_at))),
         };
         let id = insert_settled(conn, &new, &settled)?;
+        if s.outcome.is_some() || !s.attempts.is_empty() {
+            conn.prepare_cached(
+                "INSERT INTO submission_search_pending (id, stale) VALUES (?1, 0)",
+            )?
+            .execute([id])?;
+        }
         for attempt in &s.attempts {
             insert_attempt(conn, id, attempt)?;
         }

@@ -15,10 +15,15 @@ pub(super) fn count(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
     if let Some(n) = kept_count(conn, filter)? {
         return Ok(n);
     }
-    let (from, clause, args) = from_where(filter);
+    let sources = sources(filter);
+    let parts: Vec<String> = sources
+        .queries
+        .iter()
+        .map(|q| format!("SELECT submissions.id FROM {} {}", q.from, q.clause))
+        .collect();
     let n: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {from} {clause}"),
-        rusqlite::params_from_iter(args.iter()),
+        &format!("SELECT count(*) FROM ({})", parts.join(" UNION ")),
+        rusqlite::params_from_iter(sources.args.iter()),
         |r| r.get(0),
     )?;
     Ok(usize::try_from(n).unwrap_or(0))
@@ -33,14 +38,23 @@ pub(super) fn count_upto(
     if let Some(n) = kept_count(conn, filter)? {
         return Ok(RowCount::exact(n));
     }
-    let (from, clause, mut args) = from_where(filter);
-    args.push(cap.saturating_add(1).to_string());
+    let mut sources = sources(filter);
+    sources.args.push(cap.saturating_add(1).to_string());
+    let cap_at = sources.args.len();
+    // Each source stops after `cap + 1` rows; their union is exact unless one stopped.
+    let parts: Vec<String> = sources
+        .queries
+        .iter()
+        .map(|q| {
+            format!(
+                "SELECT * FROM (SELECT submissions.id FROM {} {} LIMIT CAST(?{cap_at} AS INTEGER))",
+                q.from, q.clause
+            )
+        })
+        .collect();
     let n: i64 = conn.query_row(
-        &format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {from} {clause} LIMIT CAST(?{} AS INTEGER))",
-            args.len()
-        ),
-        rusqlite::params_from_iter(args.iter()),
+        &format!("SELECT count(*) FROM ({})", parts.join(" UNION ")),
+        rusqlite::params_from_iter(sources.args.iter()),
         |r| r.get(0),
     )?;
     let n = usize::try_from(n).unwrap_or(0);
@@ -124,7 +138,64 @@ pub(super) fn find(conn: &Connection, identifier: &str) -> rusqlite::Result<Vec<
     stmt.query_map([identifier], history_row)?.collect()
 }
 
-/// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`.
+/// A search's page in one pass over its sources: the ids of the newest matches, as many as
+/// the count and the window need, then the window's rows by id.
+pub(super) fn page(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    offset: usize,
+    limit: usize,
+    cap: usize,
+) -> rusqlite::Result<(RowCount, Vec<HistoryRow>)> {
+    let Sources { queries, mut args } = sources(filter);
+    let wanted = cap.saturating_add(1).max(offset.saturating_add(limit));
+    args.push(wanted.to_string());
+    let wanted_at = args.len();
+    let parts: Vec<String> = queries
+        .iter()
+        .map(|q| {
+            format!(
+                "SELECT * FROM (SELECT submissions.id AS id FROM {} {} ORDER BY {} DESC \
+                 LIMIT CAST(?{wanted_at} AS INTEGER))",
+                q.from, q.clause, q.id
+            )
+        })
+        .collect();
+    let ids: Vec<i64> = conn
+        .prepare_cached(&format!(
+            "{} ORDER BY id DESC LIMIT CAST(?{wanted_at} AS INTEGER)",
+            parts.join(" UNION ")
+        ))?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let count = if ids.len() > cap {
+        RowCount { n: cap, more: true }
+    } else {
+        RowCount::exact(ids.len())
+    };
+    let shown: Vec<String> = ids
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(i64::to_string)
+        .collect();
+    if shown.is_empty() {
+        return Ok((count, Vec::new()));
+    }
+    // The ids are the store's own integers, written into the statement as numbers.
+    let rows = conn
+        .prepare(&format!(
+            "SELECT {ROW_COLUMNS} FROM submissions WHERE id IN ({}) ORDER BY id DESC",
+            shown.join(",")
+        ))?
+        .query_map([], history_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((count, rows))
+}
+
+/// Rows passing `filter` in id `order` ("ASC" or "DESC"), skipping `offset`. From two
+/// sources, each gives its first `offset + limit` rows in order, and the window is cut
+/// from both together.
 fn select_rows(
     conn: &Connection,
     filter: &HistoryFilter,
@@ -132,52 +203,132 @@ fn select_rows(
     offset: usize,
     limit: usize,
 ) -> rusqlite::Result<Vec<HistoryRow>> {
-    let (from, clause, mut args) = from_where(filter);
-    // Ordered by the index's own row id when searching, so the newest matches come first
-    // without sorting every match.
-    let id = if from == SEARCHED {
-        "submission_search.rowid"
-    } else {
-        "id"
-    };
+    let Sources { queries, mut args } = sources(filter);
     args.push(limit.to_string());
     let limit_at = args.len();
     args.push(offset.to_string());
     let offset_at = args.len();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS} FROM {from} {clause} ORDER BY {id} {order} \
-         LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)"
-    ))?;
+    let window = format!("LIMIT CAST(?{limit_at} AS INTEGER) OFFSET CAST(?{offset_at} AS INTEGER)");
+    let sql = match queries.as_slice() {
+        [one] => format!(
+            "SELECT {ROW_COLUMNS} FROM {} {} ORDER BY {} {order} {window}",
+            one.from, one.clause, one.id
+        ),
+        several => {
+            args.push(offset.saturating_add(limit).to_string());
+            let each_at = args.len();
+            let parts: Vec<String> = several
+                .iter()
+                .map(|q| {
+                    format!(
+                        "SELECT * FROM (SELECT {ROW_COLUMNS} FROM {} {} ORDER BY {} {order} \
+                         LIMIT CAST(?{each_at} AS INTEGER))",
+                        q.from, q.clause, q.id
+                    )
+                })
+                .collect();
+            // A row found in two sources is the same row: the union keeps it once.
+            format!("{} ORDER BY id {order} {window}", parts.join(" UNION "))
+        }
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_map(rusqlite::params_from_iter(args.iter()), history_row)?
         .collect()
 }
 
-/// Whether a filter's text is looked up in the trigram index.
+/// Whether a filter's text is looked up in the trigram index: when it holds three
+/// characters besides the dashes and underscores the index leaves out.
 pub(super) fn uses_index(filter: &HistoryFilter) -> bool {
-    filter.text.trim().chars().count() >= SEARCH_MIN_CHARS
+    indexed_chars(filter.text.trim()).count() >= SEARCH_MIN_CHARS
 }
 
-/// Rows found through the trigram index.
-const SEARCHED: &str =
-    "submission_search JOIN submissions ON submissions.id = submission_search.rowid";
+/// The characters of `text` the index holds.
+fn indexed_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().filter(|c| !matches!(c, '-' | '_'))
+}
 
-/// The rows a filter reads from, and its conditions. Text of [`SEARCH_MIN_CHARS`] characters
-/// or more is looked up in the trigram index, newest match first, and each match is then
-/// checked against the rule itself: the index finds every row the rule matches and
-/// perhaps a few more (it folds case beyond ASCII).
-fn from_where(filter: &HistoryFilter) -> (&'static str, String, Vec<String>) {
-    let mut parts = Vec::new();
-    let mut args = Vec::new();
-    let text = filter.text.trim();
-    let from = if uses_index(filter) {
-        args.push(format!("\"{}\"", text.replace('"', "\"\"")));
-        parts.push(format!("submission_search MATCH ?{}", args.len()));
-        SEARCHED
-    } else {
-        "submissions"
-    };
-    let (clause, args) = where_clause(filter, parts, args);
-    (from, clause, args)
+/// One query's rows: where from, the id to order them by, and the conditions.
+struct Source {
+    from: &'static str,
+    id: &'static str,
+    clause: String,
+}
+
+/// The queries a filter's rows come from, sharing `args`.
+struct Sources {
+    queries: Vec<Source>,
+    args: Vec<String>,
+}
+
+/// The index query for `text` (of [`SEARCH_MIN_CHARS`] indexed characters or more): every
+/// row holding the trigrams that cover it, dashes and underscores left out, each quoted.
+fn trigram_query(text: &str) -> String {
+    let chars: Vec<char> = indexed_chars(text).collect();
+    let last = chars.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
+        .iter()
+        .map(|&at| {
+            let trigram: String = chars.iter().skip(at).take(3).collect();
+            format!("\"{}\"", trigram.replace('"', "\"\""))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where a filter's rows come from. Text of [`SEARCH_MIN_CHARS`] characters or more is
+/// looked up in the trigram index, which holds most rows (newest match first, ordered by
+/// the index's own row id so no match is sorted), and among the few rows not indexed as
+/// they are (see the schema); each is then checked against the rule itself: the index
+/// finds every indexed row the rule matches and perhaps more (any row holding the same
+/// trigrams, and case folded beyond ASCII).
+fn sources(filter: &HistoryFilter) -> Sources {
+    let (clause, mut args) = where_clause(filter, Vec::new(), Vec::new());
+    if !uses_index(filter) {
+        return Sources {
+            queries: vec![Source {
+                from: "submissions",
+                id: "id",
+                clause,
+            }],
+            args,
+        };
+    }
+    // The text makes the clause non-empty: "WHERE …".
+    let conditions = clause.trim_start_matches("WHERE ");
+    args.push(trigram_query(filter.text.trim()));
+    let matched = args.len();
+    Sources {
+        queries: vec![
+            Source {
+                from: "submission_search JOIN submissions \
+                       ON submissions.id = submission_search.rowid",
+                id: "submission_search.rowid",
+                clause: format!("WHERE submission_search MATCH ?{matched} AND {conditions}"),
+            },
+            Source {
+                from: "submission_search_answer JOIN submissions \
+                       ON submissions.id = submission_search_answer.rowid",
+                id: "submission_search_answer.rowid",
+                clause: format!(
+                    "WHERE submission_search_answer MATCH ?{matched} AND NOT EXISTS \
+                     (SELECT 1 FROM submission_search_pending p WHERE p.id = submissions.id) \
+                     AND {conditions}"
+                ),
+            },
+            Source {
+                from: "(SELECT id AS waiting FROM submission_search_pending \
+                       UNION SELECT id FROM submission_search_new) \
+                       CROSS JOIN submissions ON submissions.id = waiting",
+                id: "submissions.id",
+                clause: format!("WHERE {conditions}"),
+            },
+        ],
+        args,
+    }
 }
 
 /// SQL for a filter: the rules of [`HistoryFilter::matches`]. Text matching is
@@ -238,5 +389,22 @@ fn where_clause(
         (String::new(), args)
     } else {
         (format!("WHERE {}", parts.join(" AND ")), args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trigram_query;
+
+    #[test]
+    fn the_trigrams_cover_the_text_and_are_quoted() {
+        assert_eq!(trigram_query("abc"), r#""abc""#);
+        assert_eq!(trigram_query("abcd"), r#""abc" "bcd""#);
+        assert_eq!(trigram_query("abcdef"), r#""abc" "def""#);
+        assert_eq!(trigram_query("abcdefg"), r#""abc" "def" "efg""#);
+        assert_eq!(trigram_query(r#"a"b c"#), r#""a""b" "b c""#);
+        assert_eq!(trigram_query("Ölaf"), r#""Öla" "laf""#);
+        assert_eq!(trigram_query("usr-0a1b"), r#""usr" "0a1" "a1b""#);
+        assert_eq!(trigram_query("req_7-"), r#""req" "eq7""#);
     }
 }

@@ -60,14 +60,18 @@ pub const COUNT_AHEAD: usize = 1_000;
 /// Asks for the history window around the current scroll position; answers to older
 /// requests are recognised by their generation and dropped.
 pub fn reload_history(state: &mut State) -> Effect {
-    let margin = WINDOW.saturating_sub(history_rows(state.size)) / 2;
+    let visible = history_rows(state.size);
+    let margin = WINDOW.saturating_sub(visible) / 2;
     let pane = &mut state.history;
     pane.generation += 1;
     let offset = pane.scroll.saturating_sub(margin);
+    // The first load reads just the rows on screen, so the first frame costs the same
+    // whatever the history's size; the window around them follows at the first move.
+    let limit = if pane.loaded { WINDOW } else { visible };
     Effect::LoadHistory {
         filter: pane.filter.clone(),
         offset,
-        limit: WINDOW,
+        limit,
         count_cap: if pane.count_all {
             usize::MAX
         } else {

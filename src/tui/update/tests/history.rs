@@ -39,7 +39,32 @@ fn history_loads_windows_as_the_selection_moves_and_ignores_stale_answers() {
     else {
         panic!("expected a load")
     };
-    assert_eq!(limit, WINDOW);
+    let visible = crate::tui::layout::history_rows(s.size);
+    assert_eq!(
+        limit, visible,
+        "the first load reads the rows on screen only"
+    );
+    apply(
+        &mut s,
+        Msg::HistoryLoaded {
+            generation,
+            total: 5000,
+            more: false,
+            offset: 0,
+            rows: rows(visible, 0),
+        },
+    );
+    s.focus = Focus::History;
+    let effects = press(&mut s, KeyCode::Char('j'));
+    let Some(Effect::LoadHistory {
+        generation,
+        offset: 0,
+        limit: WINDOW,
+        ..
+    }) = effects.first().cloned()
+    else {
+        panic!("the first move loads the window around, got {effects:?}")
+    };
     apply(
         &mut s,
         Msg::HistoryLoaded {
@@ -51,12 +76,11 @@ fn history_loads_windows_as_the_selection_moves_and_ignores_stale_answers() {
         },
     );
     assert_eq!(s.history.rows.len(), WINDOW);
-    s.focus = Focus::History;
     assert!(
         press(&mut s, KeyCode::Char('j')).is_empty(),
         "inside the window: no load"
     );
-    assert_eq!(s.history.selected, 1);
+    assert_eq!(s.history.selected, 2);
     let effects = press(&mut s, KeyCode::End);
     assert_eq!(s.history.selected, 4999);
     let Some(Effect::LoadHistory {
