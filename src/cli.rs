@@ -40,6 +40,16 @@ pub struct GlobalArgs {
     /// Read settings from this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep history in this PostgreSQL database, shared by a team
+    /// (postgres://USER@HOST:PORT/DATABASE), instead of the data directory.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "KYC_CONSOLE_HISTORY_URL",
+        hide_env_values = true
+    )]
+    pub history_url: Option<String>,
     /// Log level for the log file: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -65,6 +75,7 @@ impl GlobalArgs {
                 base_url: self.base_url.clone(),
                 api_key_env: self.api_key_env.clone(),
             },
+            history_url: self.history_url.clone(),
         }
     }
 }

@@ -18,7 +18,7 @@ use kyc_console::domain::{FailureKind, KycType, OutcomeKind};
 use kyc_console::history::export::{ExportFormat, export};
 use kyc_console::history::{
     HISTORY_FILE, HistoryError, HistoryFilter, HistoryRow, HistoryStore, MemoryStore, NewBatch,
-    NewSubmission, SqliteStore, Submission, SubmissionId,
+    NewSubmission, PostgresStore, SqliteStore, Submission, SubmissionId,
 };
 use rusqlite::Connection;
 use serde_json::Value;
@@ -1736,6 +1736,18 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         "{by_state:?}"
     );
 
+    agree_on_every_filter(&sqlite, &memory, &users, &times);
+}
+
+/// Every filter of the table, every window and page, read from `store` and from `memory`
+/// (the rule itself) over the same history (see [`fill_alike`]): the same rows, in the
+/// same order. Shared with the PostgreSQL suite.
+fn agree_on_every_filter(
+    store: &dyn HistoryStore,
+    memory_store: &dyn HistoryStore,
+    users: &[String],
+    times: &[DateTime<Utc>],
+) {
     let f = HistoryFilter::default;
     let text = |t: &str| HistoryFilter {
         text: t.into(),
@@ -1910,21 +1922,15 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         },
     ]);
 
-    let sqlite_store: &dyn HistoryStore = &sqlite;
-    let memory_store: &dyn HistoryStore = &memory;
     let mut matched_some = 0;
     let mut stopped_early = 0;
     for filter in &filters {
         let total = memory_store.count(filter).unwrap();
-        assert_eq!(
-            sqlite_store.count(filter).unwrap(),
-            total,
-            "count of {filter:?}"
-        );
+        assert_eq!(store.count(filter).unwrap(), total, "count of {filter:?}");
         matched_some += usize::from(total > 0);
         // A count that stops early says so, and never says more than there is.
         for cap in [1, total.saturating_sub(1), total] {
-            for store in [sqlite_store, memory_store] {
+            for store in [store, memory_store] {
                 let got = store.count_upto(filter, cap).unwrap();
                 stopped_early += usize::from(got.more);
                 if got.more {
@@ -1951,7 +1957,7 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         windows.retain(|(offset, _)| *offset <= total + 100);
         for (offset, limit) in windows {
             let want = memory_store.window(filter, offset, limit).unwrap();
-            let got = sqlite_store.window(filter, offset, limit).unwrap();
+            let got = store.window(filter, offset, limit).unwrap();
             assert_eq!(
                 ids(&got),
                 ids(&want),
@@ -1961,7 +1967,7 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
             // A page (the console's load) reads the same rows, and a count that stops
             // early says so.
             for cap in [7, total] {
-                let (count, rows) = sqlite_store.page(filter, offset, limit, cap).unwrap();
+                let (count, rows) = store.page(filter, offset, limit, cap).unwrap();
                 assert_eq!(rows, want, "page({offset}, {limit}, {cap}) of {filter:?}");
                 if count.more {
                     assert!(count.n >= cap && count.n < total, "{count:?} of {filter:?}");
@@ -2010,9 +2016,15 @@ fn sqlite_and_memory_stores_find_the_same_rows_for_every_identifier() {
     let sqlite = SqliteStore::open_in(dir.path()).unwrap();
     let memory = MemoryStore::new();
     let (users, _) = fill_alike(&[&sqlite, &memory]);
-    let sqlite_store: &dyn HistoryStore = &sqlite;
-    let memory_store: &dyn HistoryStore = &memory;
+    agree_on_every_identifier(&sqlite, &memory, &users);
+}
 
+/// Every kind of identifier found in `store` as in `memory` over the same history.
+fn agree_on_every_identifier(
+    store: &dyn HistoryStore,
+    memory_store: &dyn HistoryStore,
+    users: &[String],
+) {
     let mut identifiers: Vec<String> = Vec::new();
     for i in [0, 1, 4, 5, 6, 9, 10, 11, 97, 98, 99, 1201] {
         let c = code(i);
@@ -2035,7 +2047,7 @@ fn sqlite_and_memory_stores_find_the_same_rows_for_every_identifier() {
     let mut found_some = 0;
     for identifier in &identifiers {
         let want = memory_store.find(identifier).unwrap();
-        let got = sqlite_store.find(identifier).unwrap();
+        let got = store.find(identifier).unwrap();
         assert_eq!(ids(&got), ids(&want), "find({identifier:?})");
         assert_eq!(got, want, "rows of find({identifier:?})");
         assert!(
@@ -2046,10 +2058,7 @@ fn sqlite_and_memory_stores_find_the_same_rows_for_every_identifier() {
     }
     // Exact matches only: a prefix, a wildcard or another case finds nothing.
     for partial in ["usr-", "req-", "kyc-", "%", "", "zzz"] {
-        assert!(
-            sqlite_store.find(partial).unwrap().is_empty(),
-            "{partial:?}"
-        );
+        assert!(store.find(partial).unwrap().is_empty(), "{partial:?}");
     }
     // A request id of an earlier attempt finds its submission too (row 4: 503, then 201).
     let four = memory_store.find(&format!("req-{}-1", code(4))).unwrap();
@@ -2235,4 +2244,30 @@ fn a_row_deleted_by_hand_leaves_no_trace_in_search_or_counts() {
     assert_eq!(store.count(&text("kyc-usr-deleted")).unwrap(), 0);
     assert_eq!(ids(&store.window(&text("by-hand"), 0, 9).unwrap()), [kept]);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
+}
+
+#[path = "common/postgres.rs"]
+mod pg;
+
+/// The same table of filters against PostgreSQL: the SQL there is written a third time.
+#[test]
+fn postgres_and_memory_stores_read_the_same_rows_for_every_filter() {
+    let Some(url) = pg::fresh_database("filters") else {
+        return;
+    };
+    let postgres = PostgresStore::open(&url, None, "tester").unwrap();
+    let memory = MemoryStore::new();
+    let (users, times) = fill_alike(&[&postgres, &memory]);
+    agree_on_every_filter(&postgres, &memory, &users, &times);
+}
+
+#[test]
+fn postgres_and_memory_stores_find_the_same_rows_for_every_identifier() {
+    let Some(url) = pg::fresh_database("find") else {
+        return;
+    };
+    let postgres = PostgresStore::open(&url, None, "tester").unwrap();
+    let memory = MemoryStore::new();
+    let (users, _) = fill_alike(&[&postgres, &memory]);
+    agree_on_every_identifier(&postgres, &memory, &users);
 }

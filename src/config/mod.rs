@@ -90,6 +90,64 @@ pub struct Config {
     pub default_type: KycType,
     /// The sandbox first, then the file's profiles in name order.
     pub profiles: Vec<Profile>,
+    /// A shared history (PostgreSQL) instead of the SQLite file in the data directory.
+    pub history_url: Option<HistoryUrl>,
+    /// The environment variable holding the history database's password.
+    pub history_password_env: Option<String>,
+}
+
+/// Where a shared history is: a `postgres://` URL. Shown (and debug-printed) with any
+/// password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HistoryUrl(String);
+
+impl HistoryUrl {
+    /// A `postgres://` or `postgresql://` URL, or why it is not one.
+    pub fn parse(text: &str) -> Result<HistoryUrl, String> {
+        let text = text.trim();
+        let parsed = url::Url::parse(text).map_err(|_| {
+            "not a URL: use postgres://USER@HOST:PORT/DATABASE (leave it out to keep history \
+             in the data directory)"
+                .to_string()
+        })?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(format!(
+                "{}:// is not a history store: use postgres://USER@HOST:PORT/DATABASE",
+                parsed.scheme()
+            ));
+        }
+        Ok(HistoryUrl(text.to_string()))
+    }
+
+    /// The URL as given, password included: only for connecting.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn masked(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                u.to_string()
+            }
+            Err(_) => "(a URL that does not parse)".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for HistoryUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HistoryUrl({})", self.masked())
+    }
+}
+
+impl std::fmt::Display for HistoryUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
 }
 
 impl Default for Config {
@@ -100,6 +158,8 @@ impl Default for Config {
             default_profile: SANDBOX_PROFILE.to_string(),
             default_type: KycType::Full,
             profiles: vec![Profile::sandbox()],
+            history_url: None,
+            history_password_env: None,
         }
     }
 }

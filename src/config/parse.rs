@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::line_of;
-use super::{Config, ConfigError, Endpoint, KeySource, Profile, SANDBOX_PROFILE};
+use super::{Config, ConfigError, Endpoint, HistoryUrl, KeySource, Profile, SANDBOX_PROFILE};
 use crate::api::{ApiKey, RetryPolicy};
 use crate::domain::KycType;
 use crate::production::is_production_url;
@@ -19,6 +19,8 @@ struct RawConfig {
     operator: Option<Spanned<String>>,
     default_profile: Option<Spanned<String>>,
     default_type: Option<Spanned<String>>,
+    history_url: Option<Spanned<String>>,
+    history_password_env: Option<Spanned<String>>,
     #[serde(default)]
     profiles: BTreeMap<String, Spanned<RawProfile>>,
 }
@@ -90,6 +92,23 @@ pub fn parse(text: &str, file: &Path, others_can_read: Option<u32>) -> Result<Co
     if let Some(t) = raw.default_type {
         config.default_type = KycType::parse(t.get_ref())
             .or_else(|e| ctx.err(Some(t.span()), "default_type", e.to_string()))?;
+    }
+    if let Some(url) = raw.history_url {
+        config.history_url = Some(
+            HistoryUrl::parse(url.get_ref())
+                .or_else(|e| ctx.err(Some(url.span()), "history_url", e))?,
+        );
+    }
+    if let Some(var) = raw.history_password_env {
+        let name = var.get_ref().trim();
+        if name.is_empty() || name.contains('=') {
+            return ctx.err(
+                Some(var.span()),
+                "history_password_env",
+                "name the environment variable that holds the password",
+            );
+        }
+        config.history_password_env = Some(name.to_string());
     }
     for (name, raw_profile) in raw.profiles {
         let span = raw_profile.span();

@@ -1,6 +1,7 @@
 //! `history`, `show`, `replay` and `retry`: the stored submissions, for scripts and tickets.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -9,7 +10,7 @@ use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::domain::{KycType, OutcomeKind, UserId, safe_text};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow};
-use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
+use crate::history::{HistoryFilter, HistoryStore, Submission};
 use crate::paths::Paths;
 use crate::present::format_duration;
 
@@ -25,11 +26,19 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("--since {text:?}: use a date like 2026-11-27 or an instant like 2026-11-27T09:30:00Z"))
 }
 
-pub(super) fn open_store(paths: &Paths) -> Result<SqliteStore, ExitCode> {
-    SqliteStore::open_in(&paths.data_dir).map_err(|e| {
-        eprintln!("error: {}", safe_text(&e.to_string()));
-        ExitCode::from(EXIT_FAILED)
-    })
+/// The history the flags and settings name (see [`crate::session::open_history`]).
+pub(super) fn open_store(
+    global: &GlobalArgs,
+    paths: &Paths,
+) -> Result<Arc<dyn HistoryStore>, ExitCode> {
+    let options = global.session_options();
+    crate::config::load(options.config.as_deref(), paths)
+        .map_err(crate::session::SessionError::from)
+        .and_then(|config| crate::session::open_history(&options, &config, paths))
+        .map_err(|e| {
+            eprintln!("error: {}", safe_text(&e.to_string()));
+            ExitCode::from(EXIT_FAILED)
+        })
 }
 
 /// Parses `--outcome`: an outcome's name (`server_error`), or its label (`server error`,
@@ -96,7 +105,7 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let store = match open_store(paths) {
+    let store = match open_store(global, paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -242,7 +251,7 @@ fn production_profiles(global: &GlobalArgs, paths: &Paths) -> Vec<String> {
     }
 }
 
-pub(super) fn load(store: &SqliteStore, id: i64) -> Result<Submission, ExitCode> {
+pub(super) fn load(store: &dyn HistoryStore, id: i64) -> Result<Submission, ExitCode> {
     store.get(id).map_err(|e| {
         eprintln!(
             "error: {}; `kyc-console history` lists them",

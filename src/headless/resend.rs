@@ -72,7 +72,7 @@ async fn original_and_target(
     paths: &Paths,
     id: i64,
 ) -> Result<(Submission, Session), ExitCode> {
-    let original = load(&open_store(paths)?, id)?;
+    let original = load(open_store(global, paths)?.as_ref(), id)?;
     let session = open_for(global, paths, &original).await?;
     Ok((original, session))
 }

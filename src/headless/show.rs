@@ -14,7 +14,7 @@ use crate::api::to_curl;
 use crate::cli::{GlobalArgs, ShowArgs};
 use crate::domain::{UserId, safe_text};
 use crate::history::export::ExportRow;
-use crate::history::{HistoryError, HistoryRow, HistoryStore, SqliteStore, Submission};
+use crate::history::{HistoryError, HistoryRow, HistoryStore, Submission};
 use crate::paths::Paths;
 
 /// The longest identifier worth looking up (ids and keys are far shorter).
@@ -37,11 +37,11 @@ pub fn show(global: &GlobalArgs, paths: &Paths, args: &ShowArgs) -> ExitCode {
         eprintln!("error: show {}: {why}", safe_text(&args.id));
         return ExitCode::from(EXIT_INVALID);
     }
-    let store = match open_store(paths) {
+    let store = match open_store(global, paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let found = match look_up(&store, identifier) {
+    let found = match look_up(store.as_ref(), identifier) {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {}", safe_text(&e.to_string()));
@@ -95,7 +95,7 @@ fn well_formed(identifier: &str) -> Result<(), String> {
 
 /// The submission a number names, else the ones an exact identifier names. A user id is
 /// looked up as the form would write it (lower case).
-fn look_up(store: &SqliteStore, identifier: &str) -> Result<Found, HistoryError> {
+fn look_up(store: &dyn HistoryStore, identifier: &str) -> Result<Found, HistoryError> {
     let number = identifier.parse::<i64>().ok();
     if let Some(n) = number {
         match store.get(n) {

@@ -3,6 +3,7 @@
 
 pub mod export;
 mod memory;
+mod postgres;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,7 @@ use crate::api::{Attempt, Exchange, RequestRecord};
 use crate::domain::{FailureKind, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId};
 
 pub use memory::MemoryStore;
+pub use postgres::{PostgresStore, mask_url};
 pub use sqlite::{HISTORY_FILE, SqliteStore};
 
 /// A submission's id in the store; newer submissions have larger ids.
