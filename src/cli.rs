@@ -102,7 +102,10 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
     /// Print a JSON array.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -139,6 +142,17 @@ pub struct HistoryArgs {
     /// unknown, not_sent.
     #[arg(long, value_name = "OUTCOME")]
     pub outcome: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Copy a local history file (history.sqlite3) into the history these settings use,
+    /// e.g. a team's database; copying it again adds nothing.
+    Import {
+        /// The history file to copy from.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

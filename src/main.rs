@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kyc_console::cli::{Cli, Command};
+use kyc_console::cli::{Cli, Command, HistoryAction};
 use kyc_console::domain::{LINE_LIMIT, safe_lines};
 use kyc_console::{headless, logging, paths::Paths, tui};
 
@@ -32,7 +32,12 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match &cli.command {
             Some(Command::Initiate(args)) => headless::initiate(&cli.global, &paths, args).await,
-            Some(Command::History(args)) => headless::history(&cli.global, &paths, args),
+            Some(Command::History(args)) => match &args.action {
+                Some(HistoryAction::Import { file }) => {
+                    headless::import_history(&cli.global, &paths, file)
+                }
+                None => headless::history(&cli.global, &paths, args),
+            },
             Some(Command::Show(args)) => headless::show(&cli.global, &paths, args),
             Some(Command::Replay(args)) => headless::replay(&cli.global, &paths, args).await,
             Some(Command::Retry(args)) => headless::retry(&cli.global, &paths, args).await,

@@ -1256,3 +1256,56 @@ fn show_keeps_the_waits_apart_from_the_time_taken() {
         .json();
     assert_eq!(json["sent_at"], Value::Null, "{json:#}");
 }
+
+/// `history import FILE` copies a local history into the one the settings use (here
+/// another data directory's, and a PostgreSQL database when the test server is there):
+/// every submission with its attempts; running it again adds nothing.
+#[test]
+fn history_import_copies_a_local_history_once() {
+    let h = History::new();
+    let file = h.dir.path().join("history.sqlite3");
+    let file = file.to_str().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let first = kyc(target.path(), &["history", "import", file]).expect(0);
+    assert!(
+        first.stderr.contains("copied 3 of 3 submission(s)"),
+        "{}",
+        first.stderr
+    );
+    let again = kyc(target.path(), &["history", "import", file]).expect(0);
+    assert!(
+        again.stderr.contains("copied 0 of 3") && again.stderr.contains("3 were there already"),
+        "{}",
+        again.stderr
+    );
+    let listed = kyc(target.path(), &["history", "--json"]).expect(0);
+    let rows: Vec<Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows.len(), 3);
+    let shown = kyc(target.path(), &["show", &h.user, "--json"]).expect(0);
+    assert!(shown.stdout.contains("\"attempts\""), "{}", shown.stdout);
+
+    let missing = kyc(
+        target.path(),
+        &["history", "import", "/nowhere/history.sqlite3"],
+    )
+    .expect(2);
+    assert!(
+        missing.stderr.contains("no such history file"),
+        "{}",
+        missing.stderr
+    );
+
+    if let Some(url) = common::postgres::fresh_database("history_import") {
+        for expect_added in ["copied 3 of 3", "copied 0 of 3"] {
+            let run = kyc(
+                target.path(),
+                &["--history-url", &url, "history", "import", file],
+            )
+            .expect(0);
+            assert!(run.stderr.contains(expect_added), "{}", run.stderr);
+        }
+        let listed = kyc(target.path(), &["--history-url", &url, "history", "--json"]).expect(0);
+        let rows: Vec<Value> = serde_json::from_str(&listed.stdout).unwrap();
+        assert_eq!(rows.len(), 3);
+    }
+}

@@ -9,6 +9,8 @@ mod config_cmd;
 mod hints;
 /// `history`, and the store as the other history commands open it.
 mod history;
+/// Copying a local history into the configured one.
+mod import;
 /// `initiate`.
 mod initiate;
 /// Printing a finished submission.
@@ -34,6 +36,7 @@ use crate::session::Session;
 pub use batch::batch;
 pub use config_cmd::config;
 pub use history::history;
+pub use import::import as import_history;
 pub use initiate::{InputError, initiate, validate};
 pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
 pub use resend::{replay, retry};
