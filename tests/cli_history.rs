@@ -1263,24 +1263,36 @@ fn show_keeps_the_waits_apart_from_the_time_taken() {
 #[test]
 fn history_import_copies_a_local_history_once() {
     let h = History::new();
+    // Two rows of a batch too: the batch comes along.
+    let ids = h.dir.path().join("ids.txt");
+    std::fs::write(&ids, format!("{}\n{}\n", random_user(), random_user())).unwrap();
+    kyc(h.dir.path(), &["batch", ids.to_str().unwrap(), "--yes"]).expect(0);
     let file = h.dir.path().join("history.sqlite3");
     let file = file.to_str().unwrap();
     let target = tempfile::tempdir().unwrap();
     let first = kyc(target.path(), &["history", "import", file]).expect(0);
     assert!(
-        first.stderr.contains("copied 3 of 3 submission(s)"),
+        first.stderr.contains("copied 5 of 5 submission(s)"),
         "{}",
         first.stderr
     );
     let again = kyc(target.path(), &["history", "import", file]).expect(0);
     assert!(
-        again.stderr.contains("copied 0 of 3") && again.stderr.contains("3 were there already"),
+        again.stderr.contains("copied 0 of 5") && again.stderr.contains("5 were there already"),
         "{}",
         again.stderr
     );
     let listed = kyc(target.path(), &["history", "--json"]).expect(0);
     let rows: Vec<Value> = serde_json::from_str(&listed.stdout).unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 5);
+    let copied = SqliteStore::open_in(target.path()).unwrap();
+    let batch_row = copied
+        .window(&HistoryFilter::default(), 0, 5)
+        .unwrap()
+        .into_iter()
+        .find_map(|r| copied.get(r.id).unwrap().new.batch_id)
+        .expect("a batch row");
+    assert_eq!(copied.batch(&batch_row).unwrap().rows.len(), 2);
     let shown = kyc(target.path(), &["show", &h.user, "--json"]).expect(0);
     assert!(shown.stdout.contains("\"attempts\""), "{}", shown.stdout);
 
@@ -1296,7 +1308,7 @@ fn history_import_copies_a_local_history_once() {
     );
 
     if let Some(url) = common::postgres::fresh_database("history_import") {
-        for expect_added in ["copied 3 of 3", "copied 0 of 3"] {
+        for expect_added in ["copied 5 of 5", "copied 0 of 5"] {
             let run = kyc(
                 target.path(),
                 &["--history-url", &url, "history", "import", file],
@@ -1306,6 +1318,6 @@ fn history_import_copies_a_local_history_once() {
         }
         let listed = kyc(target.path(), &["--history-url", &url, "history", "--json"]).expect(0);
         let rows: Vec<Value> = serde_json::from_str(&listed.stdout).unwrap();
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 5);
     }
 }

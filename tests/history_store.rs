@@ -2172,10 +2172,10 @@ fn importing_a_history_copies_every_submission_once() {
     for store in [&copy as &dyn HistoryStore, &memory] {
         // In two parts, as a long history is copied.
         let (older, newer) = submissions.split_at(total / 2);
-        assert_eq!(store.import(older).unwrap(), older.len());
-        assert_eq!(store.import(newer).unwrap(), newer.len());
+        assert_eq!(store.import(&[], older).unwrap(), older.len());
+        assert_eq!(store.import(&[], newer).unwrap(), newer.len());
         assert_eq!(
-            store.import(&submissions).unwrap(),
+            store.import(&[], &submissions).unwrap(),
             0,
             "a second copy adds nothing"
         );

@@ -165,8 +165,8 @@ fn importing_twice_adds_nothing_on_every_backend() {
     }
     let all: Vec<_> = (1..=25).map(|id| source.get(id).unwrap()).collect();
     for (name, store, _dir) in backends("import") {
-        assert_eq!(store.import(&all).unwrap(), 25, "{name}");
-        assert_eq!(store.import(&all).unwrap(), 0, "{name}");
+        assert_eq!(store.import(&[], &all).unwrap(), 25, "{name}");
+        assert_eq!(store.import(&[], &all).unwrap(), 0, "{name}");
         let want = source.window(&HistoryFilter::default(), 0, 100).unwrap();
         let got = store.window(&HistoryFilter::default(), 0, 100).unwrap();
         assert_eq!(got.len(), want.len(), "{name}");

@@ -4,6 +4,7 @@
 //! so running it again (or on the history itself) adds nothing. A resend keeps its link
 //! to the submission it resends when both are copied in the same part.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,7 +12,9 @@ use super::history::open_store;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::cli::GlobalArgs;
 use crate::domain::safe_text;
-use crate::history::{HistoryFilter, HistoryStore, SqliteStore, Submission};
+use crate::history::{
+    HistoryError, HistoryFilter, HistoryStore, NewBatch, SqliteStore, Submission,
+};
 use crate::paths::Paths;
 
 /// Submissions read and copied at a time.
@@ -56,6 +59,7 @@ fn copy(source: &SqliteStore, target: &dyn HistoryStore) -> Result<(usize, usize
     let all = HistoryFilter::default();
     let total = source.count(&all).map_err(|e| e.to_string())?;
     let (mut remaining, mut added) = (total, 0);
+    let mut batches_copied: HashSet<String> = HashSet::new();
     while remaining > 0 {
         let n = remaining.min(PART);
         // The window is newest first: at this offset it holds the oldest rows not copied.
@@ -68,8 +72,28 @@ fn copy(source: &SqliteStore, target: &dyn HistoryStore) -> Result<(usize, usize
             .map(|row| source.get(row.id))
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
+        // The batches these rows belong to go first (a batch row names its batch).
+        let mut batches = Vec::new();
+        for s in &part {
+            let Some(id) = &s.new.batch_id else { continue };
+            if !batches_copied.insert(id.clone()) {
+                continue;
+            }
+            batches.push(match source.batch(id) {
+                Ok(info) => info.batch,
+                // A row naming a batch the file lacks: the batch as the row knows it.
+                Err(HistoryError::NoBatch(_)) => NewBatch {
+                    id: id.clone(),
+                    created_at: s.new.created_at,
+                    operator: s.new.operator.clone(),
+                    profile: s.new.profile.clone(),
+                    source: "imported".to_string(),
+                },
+                Err(e) => return Err(e.to_string()),
+            });
+        }
         added += target
-            .import(&part)
+            .import(&batches, &part)
             .map_err(|e| format!("copying into the history failed: {e}"))?;
         remaining -= n;
     }

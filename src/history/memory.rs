@@ -188,7 +188,22 @@ impl HistoryStore for MemoryStore {
         self.update(id, |s| s.outcome = Some(outcome))
     }
 
-    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
+    fn import(
+        &self,
+        batches: &[NewBatch],
+        submissions: &[Submission],
+    ) -> Result<usize, HistoryError> {
+        {
+            let mut kept = self
+                .batches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for b in batches {
+                if !kept.iter().any(|k| k.id == b.id) {
+                    kept.push(b.clone());
+                }
+            }
+        }
         let mut items = self.lock();
         let mut here = std::collections::HashMap::new();
         let mut added = 0;

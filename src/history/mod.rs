@@ -387,9 +387,14 @@ pub trait HistoryStore: Send + Sync {
     /// How many rows pass the filter.
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError>;
     /// Copies submissions recorded elsewhere, oldest first, with their attempts and
-    /// outcomes, all or none; one whose idempotency key is already here is skipped, so
-    /// copying twice adds nothing. Returns how many were added.
-    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError>;
+    /// outcomes and the batches they belong to, all or none; a submission whose idempotency
+    /// key is already here is skipped, and a batch already here kept, so copying twice adds
+    /// nothing. Returns how many submissions were added.
+    fn import(
+        &self,
+        batches: &[NewBatch],
+        submissions: &[Submission],
+    ) -> Result<usize, HistoryError>;
     /// How many rows pass the filter, where counting them all would cost a scan: the
     /// count may stop at `cap` (`more` set, so a search that matches most of a large
     /// history answers at once). Counts that cost nothing are exact whatever the cap.

@@ -249,10 +249,14 @@ impl HistoryStore for PostgresStore {
         self.read(move |c, ctx| Box::pin(async move { read::count(c, ctx, &filter).await }))
     }
 
-    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
-        let submissions = submissions.to_vec();
+    fn import(
+        &self,
+        batches: &[NewBatch],
+        submissions: &[Submission],
+    ) -> Result<usize, HistoryError> {
+        let (batches, submissions) = (batches.to_vec(), submissions.to_vec());
         self.write(move |tx, ctx| {
-            Box::pin(async move { write::import(tx, ctx, &submissions).await })
+            Box::pin(async move { write::import(tx, ctx, &batches, &submissions).await })
         })
     }
 

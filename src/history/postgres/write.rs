@@ -280,12 +280,22 @@ const IMPORT_LOCK: i64 = 0x6b79_632d_696d_706f;
 pub(super) async fn import(
     tx: &Transaction<'_>,
     ctx: &Ctx,
+    batches: &[NewBatch],
     submissions: &[Submission],
 ) -> Result<usize, HistoryError> {
     let fail = |e: tokio_postgres::Error| ctx.fail(&e);
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])
         .await
         .map_err(fail)?;
+    for b in batches {
+        tx.execute(
+            "INSERT INTO batches (id, created_at, operator, profile, source) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[&b.id, &b.created_at, &b.operator, &b.profile, &b.source],
+        )
+        .await
+        .map_err(fail)?;
+    }
     let keys: Vec<&str> = submissions
         .iter()
         .map(|s| s.new.idempotency_key.as_str())

@@ -4,17 +4,34 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::{
-    Settled, failure_name, insert_attempt, insert_settled, opt_u64, outcome_name, stamp,
+    BATCH_COLUMNS, Settled, failure_name, insert_attempt, insert_settled, opt_u64, outcome_name,
+    stamp,
 };
-use crate::history::{Submission, SubmissionId};
+use crate::history::{NewBatch, Submission, SubmissionId};
 
 /// Copies `submissions` (oldest first) on the caller's write transaction; returns how many
 /// were added. A resend keeps its link to the submission it resends when both are copied
 /// in the same call.
-pub(super) fn import(conn: &Connection, submissions: &[Submission]) -> rusqlite::Result<usize> {
+pub(super) fn import(
+    conn: &Connection,
+    batches: &[NewBatch],
+    submissions: &[Submission],
+) -> rusqlite::Result<usize> {
+    for b in batches {
+        conn.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))?
+        .execute(params![
+            b.id,
+            stamp(b.created_at),
+            b.operator,
+            b.profile,
+            b.source
+        ])?;
+    }
     let mut here: HashMap<SubmissionId, SubmissionId> = HashMap::new();
     let mut added = 0;
     for s in submissions {

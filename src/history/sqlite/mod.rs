@@ -320,10 +320,14 @@ impl HistoryStore for SqliteStore {
         query::count(&self.conn(), filter).map_err(storage)
     }
 
-    fn import(&self, submissions: &[Submission]) -> Result<usize, HistoryError> {
+    fn import(
+        &self,
+        batches: &[NewBatch],
+        submissions: &[Submission],
+    ) -> Result<usize, HistoryError> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        let added = import::import(&tx, submissions).map_err(storage)?;
+        let added = import::import(&tx, batches, submissions).map_err(storage)?;
         tx.commit().map_err(storage)?;
         if self.indexing {
             indexing::index_waiting(&mut conn)?;
