@@ -265,3 +265,54 @@ fn an_unreachable_database_is_named_and_its_password_is_not() {
     assert!(e.contains("nothing was sent"), "{e}");
     assert!(!e.contains("s3cret"), "{e}");
 }
+
+/// The database drops every connection (a restart, a failover): the store opens new ones
+/// and goes on, with nothing lost; an operation that meets a dropped connection fails
+/// naming the host, and the next one succeeds.
+#[test]
+fn postgres_reconnects_after_its_connections_are_dropped() {
+    let Some(url) = pg::fresh_database("reconnect") else {
+        return;
+    };
+    let store = PostgresStore::open(&url, None, "ana").unwrap();
+    let first = store.create(&new("usr-before-the-drop", "t")).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dropped: i64 = runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert!(dropped > 0, "the store held a connection");
+
+    let mut second = None;
+    for _ in 0..3 {
+        match store.create(&new("usr-after-the-drop", "t")) {
+            Ok(id) => {
+                second = Some(id);
+                break;
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains("127.0.0.1"), "{e}");
+                assert!(!e.contains(&pg::without_password(&url).1), "{e}");
+            }
+        }
+    }
+    let second = second.expect("a new connection after the drop");
+    assert!(second > first);
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 2);
+}
