@@ -1067,3 +1067,26 @@ fn keys_from_a_command_or_the_file_are_in_no_file_and_no_output() {
     let leaked = files_holding(data.path(), KEY);
     assert!(leaked.is_empty(), "the API key is in {leaked:?}");
 }
+
+// --- a team's database ----------------------------------------------------------------------
+
+/// The history database cannot be reached: nothing is sent (the write-ahead record cannot
+/// be written), and the error names the host, says what to do, and never the password.
+#[test]
+fn an_unreachable_history_database_sends_nothing_and_names_the_host() {
+    let sb = TestSandbox::with_key(KEY);
+    let data = tempfile::tempdir().unwrap();
+    let s = Settings::new(&sb.profile("p", &format!("api_key_env = \"{KEY_VAR}\"")));
+    let mut args = vec![
+        "--history-url".to_string(),
+        "postgres://kyc:s3cret-pw@127.0.0.1:1/audit".to_string(),
+    ];
+    args.extend(initiate_args(&["--config", s.arg(), "--profile", "p"]));
+    let run = kyc_env(data.path(), &strs(&args), KEY_VAR, KEY);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("127.0.0.1:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cret-pw"), "{}", run.stdout);
+    assert_eq!(sb.requests(), 0, "nothing reached the sandbox");
+}
