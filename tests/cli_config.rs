@@ -1090,3 +1090,36 @@ fn an_unreachable_history_database_sends_nothing_and_names_the_host() {
     assert!(!run.stdout.contains("s3cret-pw"), "{}", run.stdout);
     assert_eq!(sb.requests(), 0, "nothing reached the sandbox");
 }
+
+/// A history URL or its password source that cannot be used is named, with what to do.
+#[test]
+fn a_bad_history_url_or_password_source_is_named() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    for (url, says) in [
+        ("notaurl", "not a URL: use postgres://"),
+        ("mysql://x@y/z", "mysql:// is not a history store"),
+    ] {
+        let run = kyc(dir, &["--history-url", url, "history"]);
+        assert_ne!(run.code, 0);
+        assert!(run.stderr.contains("--history-url"), "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
+    let wrong_type = dir.join("wrong-type.toml");
+    std::fs::write(&wrong_type, "history_url = 5\n").unwrap();
+    let run = kyc(dir, &["--config", wrong_type.to_str().unwrap(), "history"]);
+    assert!(run.stderr.contains("line 1: history_url"), "{}", run.stderr);
+    let no_password = dir.join("no-password.toml");
+    std::fs::write(
+        &no_password,
+        "history_url = \"postgres://u@127.0.0.1:1/db\"\nhistory_password_env = \"KYC_TEST_NO_SUCH_VAR\"\n",
+    )
+    .unwrap();
+    let run = kyc(dir, &["--config", no_password.to_str().unwrap(), "history"]);
+    assert!(
+        run.stderr
+            .contains("KYC_TEST_NO_SUCH_VAR (history_password_env), which is not set"),
+        "{}",
+        run.stderr
+    );
+}
