@@ -168,7 +168,7 @@ fn user_version(path: &Path) -> i64 {
 }
 
 /// The tables of an up-to-date file: the trigram index's own tables among them.
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
     "attempts",
     "batches",
     "submission_counts",
@@ -181,6 +181,7 @@ const TABLES: [&str; 15] = [
     "submission_search_config",
     "submission_search_data",
     "submission_search_idx",
+    "submission_search_mark",
     "submission_search_new",
     "submission_search_pending",
     "submissions",
@@ -231,7 +232,7 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 6);
+    assert_eq!(user_version(&path), 7);
     assert_eq!(tables(&path), TABLES);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
@@ -249,7 +250,7 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 6);
+    assert_eq!(user_version(&path), 7);
     assert_eq!(tables(&path), TABLES);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
@@ -270,7 +271,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -332,8 +333,8 @@ fn a_search_finds_a_row_by_text_it_gained_a_moment_ago() {
         Connection::open(path)
             .unwrap()
             .query_row(
-                "SELECT CASE WHEN p.id IS NULL THEN 1 WHEN p.stale THEN 2 ELSE 0 END \
-                 FROM submissions s LEFT JOIN submission_search_pending p ON p.id = s.id \
+                "SELECT CASE WHEN w.id IS NULL THEN 1 WHEN w.stale THEN 2 ELSE 0 END \
+                 FROM submissions s LEFT JOIN submission_search_answering w ON w.id = s.id \
                  WHERE s.id = ?1",
                 [id],
                 |r| r.get(0),
@@ -363,6 +364,57 @@ fn a_search_finds_a_row_by_text_it_gained_a_moment_ago() {
     assert_eq!(store.count(&text("kyc-gained-7")).unwrap(), 1);
 }
 
+/// A row settled before it was ever sent (an outcome, no attempt) is indexed with an
+/// empty answer; an attempt recorded on it later is found by its text, once, before and
+/// after the waiting rows are indexed, and so is an answer that changes only when it
+/// finishes.
+#[test]
+fn an_attempt_on_a_row_finished_unsent_is_found_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let text = |t: &str| HistoryFilter {
+        text: t.into(),
+        ..HistoryFilter::default()
+    };
+    let id = store
+        .create(&submission("usr-settled-unsent", "sandbox", base_time()))
+        .unwrap();
+    store.finish(id, OutcomeKind::Unknown).unwrap();
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    let body = success_body("kyc-late-answer-9", "https://kyc.example/w");
+    let late = answered(1, base_time(), 3, response(201, "rq-late-answer", &body));
+    store.record_attempt(id, &late).unwrap();
+    assert_eq!(
+        ids(&store.window(&text("rq-late-ans"), 0, 5).unwrap()),
+        [id]
+    );
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    assert_eq!(
+        ids(&store.window(&text("rq-late-ans"), 0, 5).unwrap()),
+        [id]
+    );
+    assert_eq!(store.count(&text("kyc-late-answer")).unwrap(), 0);
+    // The verification id comes with the outcome, after the attempt was indexed.
+    store.finish(id, OutcomeKind::Initiated).unwrap();
+    assert_eq!(
+        ids(&store.window(&text("kyc-late-answer"), 0, 5).unwrap()),
+        [id]
+    );
+    drop(store);
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    assert_eq!(
+        ids(&store.window(&text("kyc-late-answer"), 0, 5).unwrap()),
+        [id]
+    );
+    assert_eq!(
+        ids(&store.window(&text("rq-late-ans"), 0, 5).unwrap()),
+        [id]
+    );
+    assert_eq!(store.count(&text("201")).unwrap(), 1);
+}
+
 /// A file written before the search index existed gets one, with every row already in
 /// it, and counts that match its rows.
 #[test]
@@ -380,7 +432,9 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
     // Back to the schema of version 5, as an older console left it.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER submission_search_delete; DROP TRIGGER submission_search_insert;
+        "DROP TRIGGER submission_search_mark_back; DROP VIEW submission_search_answering;
+         DROP TABLE submission_search_mark;
+         DROP TRIGGER submission_search_delete; DROP TRIGGER submission_search_insert;
          DROP TRIGGER submission_counts_insert;
          DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;
          DROP TABLE submission_search; DROP TABLE submission_counts;
@@ -394,7 +448,7 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
 
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 6);
+    assert_eq!(user_version(&path), 7);
     let text = |t: &str| HistoryFilter {
         text: t.into(),
         ..HistoryFilter::default()
@@ -1723,7 +1777,7 @@ fn sqlite_and_memory_stores_read_the_same_rows_for_every_filter() {
         .unwrap()
         .prepare(
             "SELECT count(*) FROM submissions GROUP BY \
-             id IN (SELECT id FROM submission_search_pending \
+             id IN (SELECT id FROM submission_search_answering \
              UNION SELECT id FROM submission_search_new)",
         )
         .unwrap()

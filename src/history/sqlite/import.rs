@@ -65,7 +65,8 @@ pub(super) fn import(
                 .map(|_| stamp(last_ended.unwrap_or(s.new.created_at))),
         };
         let id = insert_settled(conn, &new, &settled)?;
-        if s.outcome.is_some() || !s.attempts.is_empty() {
+        // Its attempts put it in line to be indexed; one finished unsent waits here.
+        if s.outcome.is_some() && s.attempts.is_empty() {
             conn.prepare_cached(
                 "INSERT INTO submission_search_pending (id, stale) VALUES (?1, 0)",
             )?

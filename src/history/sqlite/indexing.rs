@@ -7,8 +7,16 @@ use super::{schema, storage, write};
 use crate::history::{HistoryError, SubmissionId};
 
 /// Puts a row whose answer changes in line to be indexed; `stale` when the index holds an
-/// older answer of it (a row already waiting keeps what it had: it was not indexed since).
+/// older answer of it (a row already waiting keeps what it had: it was not indexed since,
+/// and one whose attempts wait needs no more).
 pub(super) fn wait(conn: &Connection, id: SubmissionId, stale: bool) -> Result<(), HistoryError> {
+    let waits: bool = conn
+        .prepare_cached(schema::ANSWER_WAITS)
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+        .map_err(storage)?;
+    if waits {
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT OR IGNORE INTO submission_search_pending (id, stale) VALUES (?1, ?2)",
     )
@@ -21,7 +29,7 @@ pub(super) fn wait(conn: &Connection, id: SubmissionId, stale: bool) -> Result<(
 pub(super) fn index_waiting(conn: &mut Connection) -> Result<(), HistoryError> {
     let waiting: bool = conn
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM submission_search_pending) \
+            "SELECT EXISTS (SELECT 1 FROM submission_search_answering) \
              OR EXISTS (SELECT 1 FROM submission_search_new)",
             [],
             |r| r.get(0),

@@ -241,20 +241,13 @@ impl HistoryStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(storage)?;
         // Checked first: with foreign keys on, the insert would fail with a constraint error.
-        let answered: bool = tx
-            .query_row(
-                "SELECT attempts > 0 OR outcome IS NOT NULL FROM submissions WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
+        // The attempt itself puts the row's answer in line to be indexed (see the schema's
+        // migration 7).
+        tx.query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
             .optional()
             .map_err(storage)?
             .ok_or(HistoryError::NotFound(id))?;
         insert_attempt(&tx, id, attempt).map_err(storage)?;
-        if self.indexing {
-            // Its answer changes: the index holds an older one if it was answered before.
-            indexing::wait(&tx, id, answered)?;
-        }
         // The row shows the last attempt, as `Submission::row` does: after an answer and then
         // a lost one, no status and no request id, but the failure.
         let changed = tx

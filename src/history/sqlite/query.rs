@@ -316,11 +316,14 @@ fn sources(filter: &HistoryFilter) -> Sources {
                 clause: format!(
                     "WHERE submission_search_answer MATCH ?{matched} AND NOT EXISTS \
                      (SELECT 1 FROM submission_search_pending p WHERE p.id = submissions.id) \
+                     AND NOT EXISTS (SELECT 1 FROM attempts a \
+                     WHERE a.submission_id = submissions.id \
+                     AND a.rowid > (SELECT attempt FROM submission_search_mark)) \
                      AND {conditions}"
                 ),
             },
             Source {
-                from: "(SELECT id AS waiting FROM submission_search_pending \
+                from: "(SELECT id AS waiting FROM submission_search_answering \
                        UNION SELECT id FROM submission_search_new) \
                        CROSS JOIN submissions ON submissions.id = waiting",
                 id: "submissions.id",

@@ -111,6 +111,7 @@ fn migrations() -> Migrations<'static> {
         // text `/` and `history --find` search, and row counts per profile and outcome,
         // both kept up to date by triggers on every write.
         M::up(SEARCH_AND_COUNTS),
+        M::up(ANSWERS_WAIT_IN_ATTEMPTS),
     ])
 }
 
@@ -225,11 +226,38 @@ const SEARCH_AND_COUNTS: &str = concat!(
 /// How many waiting rows are indexed together.
 pub(super) const INDEX_ROWS: usize = 1024;
 
-/// Waiting rows whose older answer the index holds: their old entries go first.
-pub(super) const STALE_ROWS: &str = "SELECT id FROM submission_search_pending WHERE stale";
+/// Migration 7: a row's answer waits to be indexed where it is written. Every attempt
+/// after the last one indexed (`submission_search_mark`) marks its row as waiting, so
+/// recording an attempt writes nothing more than the attempt; a finish that changes an
+/// answer already indexed still waits in `submission_search_pending`. A row waits `stale`
+/// when the index holds an older answer of it: one of its attempts was indexed before.
+/// Attempts are never deleted but with their row; if they were, the mark steps back so
+/// that a later attempt cannot reuse an indexed rowid unseen.
+const ANSWERS_WAIT_IN_ATTEMPTS: &str = "
+    CREATE TABLE submission_search_mark (attempt INTEGER NOT NULL);
+    INSERT INTO submission_search_mark SELECT coalesce(max(rowid), 0) FROM attempts;
+    CREATE VIEW submission_search_answering (id, stale) AS
+        SELECT id, max(stale) FROM (
+            SELECT id, stale FROM submission_search_pending
+            UNION ALL
+            SELECT a.submission_id, EXISTS (SELECT 1 FROM attempts o
+                WHERE o.submission_id = a.submission_id AND o.rowid <= m.attempt)
+            FROM submission_search_mark m JOIN attempts a ON a.rowid > m.attempt
+        ) GROUP BY id;
+    CREATE TRIGGER submission_search_mark_back AFTER DELETE ON attempts BEGIN
+        UPDATE submission_search_mark
+            SET attempt = min(attempt, coalesce((SELECT max(rowid) FROM attempts), 0));
+    END;";
 
-/// Indexes every new row's claim and every waiting row's answer, and empties both waits
-/// (each wait drives its join).
+/// Waiting rows whose older answer the index holds: their old entries go first.
+pub(super) const STALE_ROWS: &str = "SELECT id FROM submission_search_answering WHERE stale";
+
+/// Whether a row's answer waits in its attempts (so a change to it needs no more waiting).
+pub(super) const ANSWER_WAITS: &str = "SELECT EXISTS (SELECT 1 FROM attempts \
+    WHERE submission_id = ?1 AND rowid > (SELECT attempt FROM submission_search_mark))";
+
+/// Indexes every new row's claim and every waiting row's answer, empties both waits and
+/// moves the mark past the last attempt (each wait drives its join).
 pub(super) const INDEX_PENDING: &str = concat!(
     "INSERT INTO submission_search(rowid, text) SELECT s.id, ",
     claimed_text!("s"),
@@ -237,8 +265,10 @@ pub(super) const INDEX_PENDING: &str = concat!(
     DELETE FROM submission_search_new;
     INSERT INTO submission_search_answer(rowid, text) SELECT s.id, ",
     answered_text!("s"),
-    " FROM submission_search_pending p CROSS JOIN submissions s ON s.id = p.id;
-    DELETE FROM submission_search_pending;"
+    " FROM submission_search_answering w CROSS JOIN submissions s ON s.id = w.id;
+    DELETE FROM submission_search_pending;
+    UPDATE submission_search_mark
+        SET attempt = coalesce((SELECT max(rowid) FROM attempts), attempt);"
 );
 
 /// Brings the schema up to date/// Brings the schema up to date; on failure, the first error.
