@@ -8,8 +8,8 @@
 //!   matches one row, a sixth of the rows (an operator), and every row (`usr`);
 //! - jumping to the newest (`g`) and to the oldest (`G`) row, load and draw;
 //! - counting every row and the errors, and `history --errors` (count and 50 rows);
-//! - writing one batch row (claim, dispatch, attempt, outcome), with the search index and
-//!   counts, and with their triggers dropped (the cost before them).
+//! - writing one batch row (claim, dispatch, attempt, outcome): with the search index and
+//!   counts, with the counts only, and with neither (the cost before them).
 //!
 //! Run with `cargo bench --bench history` (`HISTORY_BENCH_MAX=100000` stops at that many
 //! rows; `HISTORY_BENCH_KEEP=DIR` keeps the built histories there and copies them on later
@@ -35,52 +35,49 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const SIZES: [usize; 3] = [10, 100_000, 1_000_000];
-/// What a batch row costs on copies of `path`, with the search index and without it (the
-/// store as it wrote before the index: no counts, no rows waiting to be indexed). Each
-/// round writes as many rows as are indexed together to each copy, so every round counts
-/// the indexing in full; the copy written first alternates, and the figure is the median
-/// over rounds of the two costs and of their ratio (a checkpoint of the log lands in some
-/// rounds and not others).
-fn write_cost(path: &Path, dir: &Path) -> (Duration, Duration, f64) {
-    let with_path = dir.join("with.sqlite3");
-    let without_path = dir.join("without.sqlite3");
-    std::fs::copy(path, &with_path).unwrap();
-    std::fs::copy(path, &without_path).unwrap();
-    let conn = rusqlite::Connection::open(&without_path).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER submission_counts_insert; DROP TRIGGER submission_counts_update;
-         DROP TRIGGER submission_counts_delete; DROP TRIGGER submission_search_insert;",
-    )
-    .unwrap();
-    drop(conn);
-    let with = SqliteStore::open(&with_path).unwrap();
-    let without = SqliteStore::open_without_indexing(&without_path).unwrap();
+/// What a batch row costs on copies of `path`: as the store writes (with the search index
+/// and the counts), with the counts but no search index, and as it wrote before either
+/// (no counts, no rows waiting to be indexed). Each round writes as many rows as are
+/// indexed together to each copy, so every round counts the indexing in full, and the
+/// copy written first turns with the rounds. The figure is the mean over the rounds, so
+/// the index's occasional merges are counted at their share.
+fn write_cost(path: &Path, dir: &Path) -> [Duration; 3] {
+    const DROP_COUNTS: &str = "DROP TRIGGER submission_counts_insert;
+        DROP TRIGGER submission_counts_update; DROP TRIGGER submission_counts_delete;";
+    const DROP_SEARCH: &str = "DROP TRIGGER submission_search_insert;";
+    let copy = |name: &str, drop: &str| {
+        let copy = dir.join(name);
+        std::fs::copy(path, &copy).unwrap();
+        rusqlite::Connection::open(&copy)
+            .unwrap()
+            .execute_batch(drop)
+            .unwrap();
+        copy
+    };
+    let paths = [
+        copy("both.sqlite3", ""),
+        copy("counts.sqlite3", DROP_SEARCH),
+        copy("neither.sqlite3", &format!("{DROP_COUNTS}{DROP_SEARCH}")),
+    ];
+    let stores = [
+        SqliteStore::open(&paths[0]).unwrap(),
+        SqliteStore::open_without_indexing(&paths[1]).unwrap(),
+        SqliteStore::open_without_indexing(&paths[2]).unwrap(),
+    ];
     let rows = SqliteStore::INDEX_ROWS;
-    let n = u32::try_from(rows).unwrap();
-    let mut rounds = Vec::new();
+    let mut took = [Duration::ZERO; 3];
     for round in 0..WRITE_ROUNDS {
-        let write = |store: &SqliteStore, k| batch_rows(store, rows, 2 * round + k) / n;
-        rounds.push(if round % 2 == 0 {
-            let without = write(&without, 0);
-            (write(&with, 1), without)
-        } else {
-            (write(&with, 1), write(&without, 0))
-        });
+        for turn in 0..3 {
+            let k = (round + turn) % 3;
+            took[k] += batch_rows(&stores[k], rows, 3 * round + k);
+        }
     }
-    drop((with, without));
-    std::fs::remove_file(&with_path).unwrap();
-    std::fs::remove_file(&without_path).unwrap();
-    let mut ratios: Vec<f64> = rounds
-        .iter()
-        .map(|(with, without)| with.as_secs_f64() / without.as_secs_f64())
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let mut with: Vec<Duration> = rounds.iter().map(|r| r.0).collect();
-    let mut without: Vec<Duration> = rounds.iter().map(|r| r.1).collect();
-    with.sort();
-    without.sort();
-    let mid = rounds.len() / 2;
-    (with[mid], without[mid], ratios[mid])
+    drop(stores);
+    for path in paths {
+        std::fs::remove_file(path).unwrap();
+    }
+    let n = u32::try_from(rows * WRITE_ROUNDS).unwrap();
+    took.map(|t| t / n)
 }
 
 /// Rounds of [`write_cost`].
@@ -136,11 +133,16 @@ fn main() {
         );
         let mut out = vec![format!("{rows} rows ({:.0} MB)", size as f64 / 1e6)];
         if rows >= 100_000 {
-            let (with, without, ratio) = write_cost(&path, dir.path());
+            let [both, counts, neither] = write_cost(&path, dir.path());
+            let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
             out.push(format!(
-                "batch row {} with the index, {} without ({ratio:.2}x)",
-                ms(with),
-                ms(without),
+                "batch row {} with the search index and counts, {} with counts only, \
+                 {} with neither: index {:.2}x, index and counts {:.2}x",
+                ms(both),
+                ms(counts),
+                ms(neither),
+                ratio(both, counts),
+                ratio(both, neither),
             ));
         }
         // The worst case for a search: as many finished rows waiting to be indexed as
