@@ -66,6 +66,40 @@ pub fn init(log_dir: &Path, level: Option<&str>, keep_days: u32) -> Result<Worke
     Ok(guard)
 }
 
+/// Replaces the standard panic message with a report in the log: what panicked, where, in
+/// which thread, and a backtrace (captured whatever `RUST_BACKTRACE` says). The terminal
+/// gets one line saying where the report is. The console adds its own hook in front of this
+/// one, which gives the terminal back first, so the line lands on a usable terminal.
+pub fn install_panic_hook(log_dir: &Path) {
+    let dir = log_dir.to_path_buf();
+    std::panic::set_hook(Box::new(move |info| {
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        let message = panic_message(info);
+        let place = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        tracing::error!(
+            target: "kyc_console::panic",
+            "panicked in thread {thread:?} at {place}: {}\nstack backtrace:\n{backtrace}",
+            crate::domain::safe_lines(&message, crate::domain::LINE_LIMIT)
+        );
+        eprintln!(
+            "error: kyc-console stopped on an internal error at {place}: {}\n  \
+             the report, with a backtrace, is in the log in {} (please attach it to a bug report)",
+            crate::domain::safe_text_within(&message, crate::domain::LINE_LIMIT),
+            dir.display()
+        );
+    }));
+}
+
+/// The text a panic was raised with.
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    info.payload_as_str()
+        .map_or_else(|| "(no message)".to_string(), str::to_string)
+}
+
 /// The path of the log file for `day`.
 pub fn log_file(log_dir: &Path, day: NaiveDate) -> PathBuf {
     log_dir.join(format!("{LOG_FILE_PREFIX}.{}", day.format("%Y-%m-%d")))

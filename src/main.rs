@@ -9,7 +9,6 @@ use kyc_console::{headless, logging, paths::Paths, tui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = color_eyre::install();
     let paths = Paths::resolve(cli.global.data_dir.as_deref());
     let _log_guard = match logging::init(
         &paths.log_dir,
@@ -22,6 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::from(headless::EXIT_INVALID);
         }
     };
+    logging::install_panic_hook(&paths.log_dir);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
