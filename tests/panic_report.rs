@@ -147,7 +147,10 @@ fn a_panic_restores_the_terminal_and_logs_a_backtrace() {
         "the crash was printed before the terminal was given back:\n{shown}"
     );
     assert!(shown.contains(PANIC_TEXT), "{shown}");
-    assert!(shown.contains("the report, with a backtrace, is in the log"), "{shown}");
+    assert!(
+        shown.contains("the report, with a backtrace, is in the log"),
+        "{shown}"
+    );
     let stty = std::fs::read_to_string(&stty_file).unwrap();
     let modes: Vec<&str> = stty.split_whitespace().collect();
     for mode in ["icanon", "echo", "isig"] {
@@ -158,7 +161,10 @@ fn a_panic_restores_the_terminal_and_logs_a_backtrace() {
     }
 
     let log = logs(&data.join("logs"));
-    assert!(log.contains(PANIC_TEXT), "the panic is not in the log:\n{log}");
+    assert!(
+        log.contains(PANIC_TEXT),
+        "the panic is not in the log:\n{log}"
+    );
     assert!(
         log.contains("panicked in thread \"crash-test\" at tests/panic_report.rs"),
         "the log does not say where:\n{log}"

@@ -214,7 +214,11 @@ mod tests {
         let mut distinct = fallback.clone();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
-        assert_eq!(distinct.len(), 400, "calls in the same nanosecond still differ");
+        assert_eq!(
+            distinct.len(),
+            400,
+            "calls in the same nanosecond still differ"
+        );
     }
 
     #[test]
