@@ -352,10 +352,16 @@ async fn send(
         }
     };
     if let Some(out) = &args.out {
-        let lines = batch::result_lines(plan, &info);
-        match batch::write_results(out, &lines) {
-            Ok(()) => eprintln!("results: {} ({} line(s))", out.display(), lines.len()),
-            Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
+        match batch::result_lines(plan, &info, session.store.as_ref()) {
+            Ok(lines) => match batch::write_results(out, &lines) {
+                Ok(()) => eprintln!("results: {} ({} line(s))", out.display(), lines.len()),
+                Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
+            },
+            Err(e) => eprintln!(
+                "error: cannot write {}: {}",
+                out.display(),
+                shown(&e.to_string())
+            ),
         }
     }
     let resume = hints::command(global, session, &format!("batch --resume {batch_id}"));

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::domain::{KycType, OutcomeKind, UserId, safe_text};
-use crate::history::export::{EXPORT_COLUMNS, ExportRow};
+use crate::history::export::{EXPORT_COLUMNS, ExportRow, export_row};
 use crate::history::{HistoryFilter, HistoryStore, Submission};
 use crate::paths::Paths;
 use crate::present::format_duration;
@@ -133,7 +133,17 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
             total - rows.len()
         );
     }
-    let rows: Vec<ExportRow> = rows.into_iter().map(ExportRow::from).collect();
+    let rows: Vec<ExportRow> = match rows
+        .into_iter()
+        .map(|row| export_row(store.as_ref(), row))
+        .collect()
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {}", safe_text(&e.to_string()));
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     if args.json {
         emit(&format!("{:#}\n", json!(rows)));
     } else if args.csv {
