@@ -67,10 +67,9 @@ async fn start(global: &GlobalArgs, session: &Session, args: &BatchArgs) -> Exit
         Ok(rows) => rows,
         Err(e) => return invalid(format!("{source}: {e}")),
     };
-    let kyc_type = match args.kyc_type.as_deref().map(KycType::parse).transpose() {
-        Ok(t) => t.unwrap_or(session.config.default_type),
-        Err(e) => return invalid(format!("--type: {e}")),
-    };
+    let kyc_type = args
+        .kyc_type
+        .map_or(session.config.default_type, KycType::from);
     let redirect_uri =
         match RedirectUri::parse_optional(args.redirect_uri.as_deref().unwrap_or_default()) {
             Ok(r) => r.map(|(u, _)| u),

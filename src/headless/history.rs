@@ -70,12 +70,7 @@ fn filter_of(global: &GlobalArgs, args: &HistoryArgs) -> Result<HistoryFilter, S
         .transpose()
         .map_err(|e| format!("--user-id: {e}"))?
         .map(|(id, _)| id.to_string());
-    let kyc_type = args
-        .kyc_type
-        .as_deref()
-        .map(KycType::parse)
-        .transpose()
-        .map_err(|e| format!("--type: {}", safe_text(&e.to_string())))?;
+    let kyc_type = args.kyc_type.map(KycType::from);
     let outcome = args.outcome.as_deref().map(parse_outcome).transpose()?;
     let blank = |flag: &str, value: &Option<String>| match value {
         Some(v) if v.trim().is_empty() => Err(format!("{flag}: give some text, not nothing")),
