@@ -2,9 +2,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::TypedValueParser as _;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_KEEP_DAYS_ENV};
+use crate::config::CONFIG_ENV;
+use crate::domain::KycType;
+use crate::help_text::{EXIT_STATUS_HELP, TOP_AFTER_HELP};
+use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_ENV, LOG_KEEP_DAYS_ENV, LogLevel};
 use crate::sandbox::{
     DEFAULT_IDEMPOTENCY_TTL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDEMPOTENCY_KEYS,
     DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT,
@@ -14,7 +19,13 @@ use crate::target::TargetChoice;
 
 /// A terminal console for starting KYC verifications, with an embedded sandbox.
 #[derive(Debug, Parser)]
-#[command(name = "kyc-console", version, about, long_about = None)]
+#[command(
+    name = "kyc-console",
+    version,
+    about,
+    long_about = None,
+    after_help = TOP_AFTER_HELP,
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -22,8 +33,82 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Flags every command takes.
+/// Parses the command line (exiting with clap's message and status 2 on a mistake), noting
+/// where `--config` came from.
+pub fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let from_env = matches.value_source("config") == Some(ValueSource::EnvVariable);
+    let empty = cli
+        .global
+        .config
+        .as_ref()
+        .is_some_and(|c| c.as_os_str().is_empty());
+    match (from_env, empty) {
+        // An empty variable names no file, as if it were unset.
+        (true, true) => cli.global.config = None,
+        (true, false) => cli.global.config_from_env = true,
+        (false, true) => Cli::command()
+            .error(
+                clap::error::ErrorKind::InvalidValue,
+                "a value is required for '--config <FILE>' but none was supplied",
+            )
+            .exit(),
+        (false, false) => {}
+    }
+    cli
+}
+
+/// The command tree, for completions and the man page.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A KYC type, as `--type` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KycTypeArg {
+    Full,
+    Shipping,
+    Rfi,
+    Import,
+}
+
+impl From<KycTypeArg> for KycType {
+    fn from(t: KycTypeArg) -> KycType {
+        match t {
+            KycTypeArg::Full => KycType::Full,
+            KycTypeArg::Shipping => KycType::Shipping,
+            KycTypeArg::Rfi => KycType::Rfi,
+            KycTypeArg::Import => KycType::Import,
+        }
+    }
+}
+
+/// A log level, as `--log-level` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevelArg {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl From<LogLevelArg> for LogLevel {
+    fn from(l: LogLevelArg) -> LogLevel {
+        match l {
+            LogLevelArg::Error => LogLevel::Error,
+            LogLevelArg::Warn => LogLevel::Warn,
+            LogLevelArg::Info => LogLevel::Info,
+            LogLevelArg::Debug => LogLevel::Debug,
+            LogLevelArg::Trace => LogLevel::Trace,
+        }
+    }
+}
+
+/// Flags every command takes, under their own heading in every command's help.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Use this profile from the settings (`sandbox` is built in).
     #[arg(long, global = true, value_name = "NAME")]
@@ -37,9 +122,20 @@ pub struct GlobalArgs {
     /// Keep history and logs here instead of the platform's data directory.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Read settings from this file.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Read settings from this file (default: config.toml in the platform's config folder;
+    /// `kyc-console config path` says where).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = CONFIG_ENV,
+        // Empty is allowed here: an empty variable means unset (see `parse`).
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub config: Option<PathBuf>,
+    /// Whether `config` came from the environment variable, not the flag.
+    #[arg(skip)]
+    pub config_from_env: bool,
     /// Keep history in this PostgreSQL database, shared by a team
     /// (postgres://USER@HOST:PORT/DATABASE), instead of the data directory.
     #[arg(
@@ -50,9 +146,16 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub history_url: Option<String>,
-    /// Log level for the log file: error, warn, info, debug or trace.
-    #[arg(long, global = true, value_name = "LEVEL")]
-    pub log_level: Option<String>,
+    /// How much the log file records (default: info).
+    #[arg(
+        long,
+        global = true,
+        value_name = "LEVEL",
+        env = LOG_ENV,
+        value_enum,
+        ignore_case = true
+    )]
+    pub log_level: Option<LogLevelArg>,
     /// Delete log files older than this many days.
     #[arg(
         long,
@@ -83,22 +186,46 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start one verification without the console and print the outcome.
+    #[command(after_help = EXIT_STATUS_HELP)]
     Initiate(InitiateArgs),
     /// List stored submissions, newest first.
     History(HistoryArgs),
     /// Show one stored submission with every attempt.
     Show(ShowArgs),
     /// Resend a stored request as a new submission (a new idempotency key).
+    #[command(after_help = EXIT_STATUS_HELP)]
     Replay(IdArgs),
     /// Send a submission with no known outcome again, with its own idempotency key.
+    #[command(after_help = EXIT_STATUS_HELP)]
     Retry(IdArgs),
     /// Start many verifications from a CSV or a list of ids (or finish an interrupted batch).
+    #[command(after_help = EXIT_STATUS_HELP)]
     Batch(BatchArgs),
     /// Run the sandbox API on its own, for curl or other tools.
     Sandbox(SandboxArgs),
-    /// Settings: where they are, and whether they are valid.
+    /// Settings: where they are, whether they are valid, and an example.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a completion script for a shell.
+    ///
+    /// Install it where the shell looks, for example:
+    /// bash: `kyc-console completions bash > ~/.local/share/bash-completion/completions/kyc-console`;
+    /// zsh: `kyc-console completions zsh > ~/.zfunc/_kyc-console`;
+    /// fish: `kyc-console completions fish > ~/.config/fish/completions/kyc-console.fish`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// With a command's name, that command's page. Read it with `kyc-console man | man -l
+    /// -`, or install it: `kyc-console man > ~/.local/share/man/man1/kyc-console.1`.
+    Man {
+        /// The command whose page to print (default: kyc-console itself).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -132,9 +259,9 @@ pub struct HistoryArgs {
     /// finds in the console.
     #[arg(long, value_name = "TEXT")]
     pub find: Option<String>,
-    /// Only submissions of this type (full, shipping, rfi, import).
-    #[arg(long = "type", value_name = "TYPE")]
-    pub kyc_type: Option<String>,
+    /// Only submissions of this type.
+    #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true)]
+    pub kyc_type: Option<KycTypeArg>,
     /// Only submissions sent by this operator (exactly).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
@@ -198,8 +325,8 @@ pub struct BatchArgs {
     #[arg(long, value_name = "BATCH_ID")]
     pub resume: Option<String>,
     /// The KYC type of rows without one (default: the settings' default_type).
-    #[arg(long = "type", value_name = "TYPE")]
-    pub kyc_type: Option<String>,
+    #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true)]
+    pub kyc_type: Option<KycTypeArg>,
     /// The redirect URI of rows without one.
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,
@@ -224,8 +351,16 @@ pub struct BatchArgs {
 pub enum ConfigCommand {
     /// Print where settings, history and logs live.
     Path,
-    /// Validate the settings and print the resolved profiles (keys masked).
-    Check,
+    /// Validate the settings, listing every problem, and print the resolved profiles
+    /// (keys never shown).
+    Check {
+        /// Print one JSON object: the file, whether it is valid, every error, the profiles.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an example settings file that documents every setting: save it where
+    /// `kyc-console config path` says settings are read, and edit it.
+    Example,
 }
 
 #[derive(Debug, Args)]
@@ -233,9 +368,9 @@ pub struct InitiateArgs {
     /// The user's id: usr- followed by a v4 UUID.
     #[arg(long, value_name = "ID")]
     pub user_id: String,
-    /// full, shipping, rfi or import.
-    #[arg(long = "type", value_name = "TYPE")]
-    pub kyc_type: String,
+    /// The KYC type.
+    #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true)]
+    pub kyc_type: KycTypeArg,
     /// Where the KYC webview sends the user afterwards (an absolute URI).
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,

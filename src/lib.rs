@@ -17,6 +17,8 @@ pub mod config;
 pub mod domain;
 /// Commands without the console, printing what `present` describes.
 pub mod headless;
+/// The environment and exit status sections of `--help` and the man page.
+pub mod help_text;
 /// Every submission and attempt, stored before sending; read a window at a time.
 pub mod history;
 /// Logs to a daily file, never to the terminal.

@@ -24,6 +24,29 @@ pub const DEFAULT_LOG_KEEP_DAYS: u32 = 14;
 /// Log file names: this, a dot and the day.
 pub const LOG_FILE_PREFIX: &str = "kyc-console.log";
 
+/// How much the log file records of the console's own events (other crates: warnings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
 /// Why logging could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -32,30 +55,23 @@ pub enum LogError {
         path: String,
         source: std::io::Error,
     },
-    #[error("invalid log level {0:?}: use error, warn, info, debug or trace")]
-    Level(String),
 }
 
-/// Starts file logging, keeping `keep_days` days of files (today's included); keep the
-/// guard alive until exit so lines are flushed.
-pub fn init(log_dir: &Path, level: Option<&str>, keep_days: u32) -> Result<WorkerGuard, LogError> {
+/// Starts file logging at `level` (the command line reads it from `--log-level` or
+/// [`LOG_ENV`]; info when neither is given), keeping `keep_days` days of files (today's
+/// included); keep the guard alive until exit so lines are flushed.
+pub fn init(
+    log_dir: &Path,
+    level: Option<LogLevel>,
+    keep_days: u32,
+) -> Result<WorkerGuard, LogError> {
     private_files::create_dir_all(log_dir).map_err(|source| LogError::Dir {
         path: log_dir.display().to_string(),
         source,
     })?;
-    let level = level
-        .map(str::to_string)
-        .or_else(|| std::env::var(LOG_ENV).ok())
-        .unwrap_or_else(|| "info".to_string());
+    let level = level.unwrap_or_default().as_str();
     let filter = EnvFilter::try_new(format!("warn,kyc_console={level}"))
-        .ok()
-        .filter(|_| {
-            matches!(
-                level.to_ascii_lowercase().as_str(),
-                "error" | "warn" | "info" | "debug" | "trace"
-            )
-        })
-        .ok_or_else(|| LogError::Level(level.clone()))?;
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
     let daily = DailyFile::new(log_dir, keep_days);
     let (writer, guard) = tracing_appender::non_blocking(daily);
     let _ = tracing_subscriber::fmt()
@@ -64,6 +80,40 @@ pub fn init(log_dir: &Path, level: Option<&str>, keep_days: u32) -> Result<Worke
         .with_ansi(false)
         .try_init();
     Ok(guard)
+}
+
+/// Replaces the standard panic message with a report in the log: what panicked, where, in
+/// which thread, and a backtrace (captured whatever `RUST_BACKTRACE` says). The terminal
+/// gets one line saying where the report is. The console adds its own hook in front of this
+/// one, which gives the terminal back first, so the line lands on a usable terminal.
+pub fn install_panic_hook(log_dir: &Path) {
+    let dir = log_dir.to_path_buf();
+    std::panic::set_hook(Box::new(move |info| {
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        let message = panic_message(info);
+        let place = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        tracing::error!(
+            target: "kyc_console::panic",
+            "panicked in thread {thread:?} at {place}: {}\nstack backtrace:\n{backtrace}",
+            crate::domain::safe_lines(&message, crate::domain::LINE_LIMIT)
+        );
+        eprintln!(
+            "error: kyc-console stopped on an internal error at {place}: {}\n  \
+             the report, with a backtrace, is in the log in {} (please attach it to a bug report)",
+            crate::domain::safe_text_within(&message, crate::domain::LINE_LIMIT),
+            dir.display()
+        );
+    }));
+}
+
+/// The text a panic was raised with.
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    info.payload_as_str()
+        .map_or_else(|| "(no message)".to_string(), str::to_string)
 }
 
 /// The path of the log file for `day`.

@@ -2,18 +2,22 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use kyc_console::cli::{Cli, Command, HistoryAction};
+use kyc_console::cli::{self, Command, HistoryAction};
 use kyc_console::domain::{LINE_LIMIT, safe_lines};
 use kyc_console::{headless, logging, paths::Paths, tui};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let _ = color_eyre::install();
+    let cli = cli::parse();
+    // Printing help for the shell or for man needs no files: nothing is created for it.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return headless::completions(*shell),
+        Some(Command::Man { command }) => return headless::man(command.as_deref()),
+        _ => {}
+    }
     let paths = Paths::resolve(cli.global.data_dir.as_deref());
     let _log_guard = match logging::init(
         &paths.log_dir,
-        cli.global.log_level.as_deref(),
+        cli.global.log_level.map(Into::into),
         cli.global.log_keep_days,
     ) {
         Ok(g) => g,
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::from(headless::EXIT_INVALID);
         }
     };
+    logging::install_panic_hook(&paths.log_dir);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -44,6 +49,8 @@ fn main() -> ExitCode {
             Some(Command::Batch(args)) => headless::batch(&cli.global, &paths, args).await,
             Some(Command::Sandbox(args)) => headless::sandbox(args).await,
             Some(Command::Config(command)) => headless::config(&cli.global, &paths, command),
+            Some(Command::Completions { shell }) => headless::completions(*shell),
+            Some(Command::Man { command }) => headless::man(command.as_deref()),
             None => match tui::run_console(&cli.global.session_options(), &paths).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

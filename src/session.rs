@@ -110,5 +110,5 @@ pub fn open_history(
 
 /// The operator's name: the OS user.
 pub fn operator_name() -> String {
-    whoami::fallible::username().unwrap_or_else(|_| "unknown".to_string())
+    whoami::username().unwrap_or_else(|_| "unknown".to_string())
 }

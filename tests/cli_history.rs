@@ -25,7 +25,7 @@ const SCAN_KEY: &str = "sk_live_scan_7f3c9e1d2b4a";
 const SCAN_VAR: &str = "KYC_CONSOLE_TEST_SCAN_KEY";
 
 /// Every column of `history --json` and `--csv`, in CSV order.
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 18] = [
     "id",
     "created_at",
     "sent_at",
@@ -40,6 +40,10 @@ const COLUMNS: [&str; 14] = [
     "verification_id",
     "webview_url",
     "request_id",
+    "redirect_uri",
+    "operator",
+    "error_code",
+    "error_message",
 ];
 
 /// The id `initiate` printed: ``history       #7 (`kyc-console show 7`)``.

@@ -27,7 +27,7 @@ use serde_json::Value;
 const ROWS: usize = 1000;
 
 /// The columns every export has, in order.
-const EXPORT_COLUMNS: [&str; 14] = [
+const EXPORT_COLUMNS: [&str; 18] = [
     "id",
     "created_at",
     "sent_at",
@@ -42,6 +42,10 @@ const EXPORT_COLUMNS: [&str; 14] = [
     "verification_id",
     "webview_url",
     "request_id",
+    "redirect_uri",
+    "operator",
+    "error_code",
+    "error_message",
 ];
 
 fn base_time() -> DateTime<Utc> {
@@ -1486,7 +1490,15 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(field("type"), "full");
     assert_eq!(field("status"), "502");
     assert_eq!(field("outcome"), "transient");
-    assert_eq!(field("failure"), "");
+    assert_eq!(
+        field("failure"),
+        "502 Bad Gateway: no",
+        "what the answer said"
+    );
+    assert_eq!(field("error_code"), "");
+    assert_eq!(field("error_message"), "no");
+    assert_eq!(field("operator"), "tester");
+    assert_eq!(field("redirect_uri"), "");
     assert_eq!(field("attempts"), "1");
     assert_eq!(field("latency_ms"), "10");
     assert_eq!(field("verification_id"), "");
@@ -1499,7 +1511,8 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(item["type"], "full");
     assert_eq!(item["status"], 502);
     assert_eq!(item["outcome"], "transient");
-    assert_eq!(item["failure"], Value::Null);
+    assert_eq!(item["failure"], "502 Bad Gateway: no");
+    assert_eq!(item["error_message"], "no");
     assert_eq!(item["attempts"], 1);
     assert_eq!(item["latency_ms"], 10);
     assert_eq!(item["verification_id"], Value::Null);
@@ -1524,6 +1537,7 @@ fn exports_a_filter_to_csv_and_json() {
     assert_eq!(pending["sent_at"], Value::Null);
     let lost = items.iter().find(|i| i["user_id"] == "usr-jji").unwrap();
     assert_eq!(lost["failure"], "network error");
+    assert_eq!(lost["error_message"], "connection reset");
     assert_eq!(lost["outcome"], "unknown");
 }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
-use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -322,7 +321,7 @@ impl ApiClient {
                 }),
             },
             None => Ok(RetryPlan {
-                wait: policy.backoff(number, rand::rng().random::<f64>()),
+                wait: policy.backoff(number, super::retry::jitter_unit()),
                 reason: format!("{what}, backoff"),
             }),
         }

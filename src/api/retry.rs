@@ -21,6 +21,37 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
 }
 
+/// A number in `[0, 1)` to spread retries with: from the operating system's random source
+/// (`getrandom`, which uuid already uses for idempotency keys), else from the clock and a
+/// counter mixed by SplitMix64. Jitter only has to keep clients from retrying in step, so
+/// the fallback needs no secrecy, only spread.
+pub fn jitter_unit() -> f64 {
+    let bits = getrandom::u64().unwrap_or_else(|_| clock_bits());
+    unit_from_bits(bits)
+}
+
+/// `[0, 1)` from the top 53 bits (an `f64`'s precision), so every value is equally likely.
+fn unit_from_bits(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Bits that differ between calls without the OS's random source: the time in nanoseconds
+/// and a counter, mixed by SplitMix64.
+fn clock_bits() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut z = nanos
+        .wrapping_add(count.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// `max_wait` unless a profile says otherwise (`max_wait_secs`).
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(120);
 
@@ -161,6 +192,33 @@ mod tests {
             prop_assert!(policy.backoff(retry, unit) <= policy.max_wait);
             let _ = policy.should_retry(retry, OutcomeKind::Transient);
         }
+    }
+
+    #[test]
+    fn jitter_is_a_unit_fraction_spread_over_its_range() {
+        assert_eq!(unit_from_bits(0), 0.0);
+        assert!(unit_from_bits(u64::MAX) < 1.0);
+        let draws: Vec<f64> = (0..400).map(|_| jitter_unit()).collect();
+        assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));
+        let low = draws.iter().filter(|u| **u < 0.5).count();
+        assert!(
+            (100..=300).contains(&low),
+            "{low} of 400 below one half: not spread"
+        );
+        let fallback: Vec<f64> = (0..400).map(|_| unit_from_bits(clock_bits())).collect();
+        let low = fallback.iter().filter(|u| **u < 0.5).count();
+        assert!(
+            (100..=300).contains(&low),
+            "{low} of 400 below one half without the OS source"
+        );
+        let mut distinct = fallback.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            400,
+            "calls in the same nanosecond still differ"
+        );
     }
 
     #[test]

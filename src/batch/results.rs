@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{Check, Plan};
-use crate::history::BatchInfo;
-use crate::history::export::outcome_text;
+use crate::history::export::export_row;
+use crate::history::{BatchInfo, HistoryError, HistoryStore};
 
 /// One row's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,27 +24,46 @@ pub struct ResultLine {
     pub request_id: Option<String>,
     /// The history entry, for sent rows.
     pub submission: Option<i64>,
+    pub redirect_uri: Option<String>,
+    /// Who sent the batch.
+    pub operator: String,
+    /// What failed, as history exports write it: the status and the error's code and
+    /// message, or why no answer came.
+    pub failure: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }
 
-/// Results of every row: sent rows from history, the others from the preview.
-pub fn result_lines(plan: Option<&Plan>, info: &BatchInfo) -> Vec<ResultLine> {
+/// Results of every row: sent rows from history (what failed read from each one's last
+/// attempt), the others from the preview.
+pub fn result_lines(
+    plan: Option<&Plan>,
+    info: &BatchInfo,
+    store: &dyn HistoryStore,
+) -> Result<Vec<ResultLine>, HistoryError> {
     let mut lines: Vec<ResultLine> = info
         .rows
         .iter()
-        .map(|r| ResultLine {
-            line: r.batch_line.unwrap_or(0),
-            user_id: r.user_id.clone(),
-            kyc_type: r.kyc_type.as_str().to_string(),
-            status: r.status,
-            outcome: outcome_text(r),
-            sent_at: r
-                .sent_at
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            verification_id: r.verification_id.clone(),
-            request_id: r.request_id.clone(),
-            submission: Some(r.id),
+        .map(|r| {
+            let row = export_row(store, r.clone())?;
+            Ok(ResultLine {
+                line: r.batch_line.unwrap_or(0),
+                user_id: row.user_id,
+                kyc_type: row.kyc_type,
+                status: row.status,
+                outcome: row.outcome,
+                sent_at: row.sent_at,
+                verification_id: row.verification_id,
+                request_id: row.request_id,
+                submission: Some(row.id),
+                redirect_uri: row.redirect_uri,
+                operator: row.operator,
+                failure: row.failure,
+                error_code: row.error_code,
+                error_message: row.error_message,
+            })
         })
-        .collect();
+        .collect::<Result<_, HistoryError>>()?;
     if let Some(plan) = plan {
         for row in plan.rows.iter().filter(|r| r.check != Check::Valid) {
             lines.push(ResultLine {
@@ -66,11 +85,20 @@ pub fn result_lines(plan: Option<&Plan>, info: &BatchInfo) -> Vec<ResultLine> {
                     Check::AlreadyInitiated { submission } => Some(submission),
                     _ => None,
                 },
+                redirect_uri: row
+                    .request
+                    .as_ref()
+                    .and_then(|r| r.redirect_uri.as_ref())
+                    .map(|u| u.as_str().to_string()),
+                operator: info.batch.operator.clone(),
+                failure: None,
+                error_code: None,
+                error_message: None,
             });
         }
     }
     lines.sort_by_key(|l| l.line);
-    lines
+    Ok(lines)
 }
 
 /// Writes results to `path` (readable by its owner only): `.jsonl`/`.json` as JSON Lines,

@@ -12,6 +12,8 @@ pub struct ConfigError {
     /// Dotted name, e.g. `profiles.prod.base_url`.
     pub setting: Option<String>,
     pub message: String,
+    /// How many more problems the same file has (reported with the first one).
+    pub more: usize,
 }
 
 impl ConfigError {
@@ -21,6 +23,7 @@ impl ConfigError {
             line: None,
             setting: None,
             message: message.into(),
+            more: 0,
         }
     }
 
@@ -35,6 +38,7 @@ impl ConfigError {
             line,
             setting: Some(setting.into()),
             message: message.into(),
+            more: 0,
         }
     }
 }
@@ -51,7 +55,15 @@ impl fmt::Display for ConfigError {
         if let Some(setting) = &self.setting {
             write!(f, "{setting}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        match self.more {
+            0 => Ok(()),
+            1 => f.write_str(" (and 1 more problem: `kyc-console config check` lists every one)"),
+            n => write!(
+                f,
+                " (and {n} more problems: `kyc-console config check` lists every one)"
+            ),
+        }
     }
 }
 

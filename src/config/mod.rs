@@ -8,13 +8,15 @@ mod error;
 mod keys;
 /// Reading `config.toml`.
 mod parse;
+/// The file as TOML, with the place of every key and value.
+mod raw;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
 pub use keys::KeySource;
-pub use parse::{has_credentials, parse};
+pub use parse::{has_credentials, parse, parse_all};
 
 use crate::api::RetryPolicy;
 use crate::domain::KycType;
@@ -195,6 +197,44 @@ pub fn locate(flag: Option<&Path>, paths: &Paths) -> (PathBuf, bool) {
         return (PathBuf::from(path), true);
     }
     (paths.config_file(), false)
+}
+
+/// The example settings file shipped with the binary, documenting every setting.
+pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
+
+/// What `config check` reports: the file looked for, whether it exists, and the settings
+/// or every problem found in them.
+#[derive(Debug)]
+pub struct Checked {
+    pub file: PathBuf,
+    pub found: bool,
+    pub result: Result<Config, Vec<ConfigError>>,
+}
+
+/// Reads and checks the settings, keeping every problem (see [`load`] for which file).
+pub fn check(flag: Option<&Path>, paths: &Paths) -> Checked {
+    let (path, required) = locate(flag, paths);
+    let (found, result) = match std::fs::read_to_string(&path) {
+        Ok(text) => (
+            true,
+            parse_all(&text, &path, keys::readable_by_others(&path)),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            (false, Ok(Config::default()))
+        }
+        Err(e) => (
+            path.exists(),
+            Err(vec![ConfigError::plain(
+                Some(&path),
+                format!("cannot read the settings file: {e}"),
+            )]),
+        ),
+    };
+    Checked {
+        file: path,
+        found,
+        result,
+    }
 }
 
 /// Loads the settings (defaults when the usual file does not exist).

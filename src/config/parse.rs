@@ -1,321 +1,270 @@
-//! Reading `config.toml`, with every mistake reported at its line.
+//! Reading `config.toml`: every mistake reported at its line, all of them, not only the
+//! first. A profile with a mistake is left out; the rest of the file is still checked.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
 use toml::Spanned;
+use toml::de::DeTable;
 
-use super::error::line_of;
+use super::raw::{Ctx, Fields};
 use super::{Config, ConfigError, Endpoint, HistoryUrl, KeySource, Profile, SANDBOX_PROFILE};
 use crate::api::{ApiKey, RetryPolicy};
 use crate::domain::KycType;
 use crate::production::is_production_url;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    operator: Option<Spanned<String>>,
-    default_profile: Option<Spanned<String>>,
-    default_type: Option<Spanned<String>>,
-    history_url: Option<Spanned<String>>,
-    history_password_env: Option<Spanned<String>>,
-    #[serde(default)]
-    profiles: BTreeMap<String, Spanned<RawProfile>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfile {
-    base_url: Option<Spanned<String>>,
-    method: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    api_key_env: Option<Spanned<String>>,
-    api_key_command: Option<Spanned<String>>,
-    api_key: Option<Spanned<String>>,
-    production: Option<bool>,
-    timeout_secs: Option<Spanned<f64>>,
-    max_retries: Option<Spanned<u32>>,
-    rate_limit_per_minute: Option<Spanned<i64>>,
-    max_wait_secs: Option<Spanned<i64>>,
-}
+/// The settings at the top of the file.
+const TOP: [&str; 6] = [
+    "operator",
+    "default_profile",
+    "default_type",
+    "history_url",
+    "history_password_env",
+    "profiles",
+];
+/// The settings of a profile.
+const PROFILE: [&str; 11] = [
+    "base_url",
+    "method",
+    "path",
+    "api_key_env",
+    "api_key_command",
+    "api_key",
+    "production",
+    "timeout_secs",
+    "max_retries",
+    "rate_limit_per_minute",
+    "max_wait_secs",
+];
 
 /// The per-attempt timeouts a profile may set, in seconds.
 const TIMEOUT_SECS: (f64, f64) = (1.0, 600.0);
 /// The most retries a profile may allow.
-const MAX_RETRIES: u32 = 10;
+const MAX_RETRIES: i64 = 10;
 /// The paces a profile may keep, in requests a minute.
 const RATE_LIMIT_PER_MINUTE: (i64, i64) = (1, 100_000);
 /// The longest waits a profile may accept from the server, in seconds (a day at most).
 const MAX_WAIT_SECS: (i64, i64) = (1, 86_400);
 
-struct Ctx<'a> {
-    text: &'a str,
-    file: &'a Path,
+/// Parses settings text. `others_can_read` is the file's mode when it is not private.
+/// On a mistake, the first (by line) is returned, counting the others.
+pub fn parse(text: &str, file: &Path, others_can_read: Option<u32>) -> Result<Config, ConfigError> {
+    parse_all(text, file, others_can_read).map_err(|errors| {
+        let more = errors.len().saturating_sub(1);
+        let mut first = errors
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| ConfigError::plain(Some(file), "invalid settings"));
+        first.more = more;
+        first
+    })
 }
 
-impl Ctx<'_> {
-    fn err<T>(
-        &self,
-        span: Option<std::ops::Range<usize>>,
-        setting: &str,
-        message: impl Into<String>,
-    ) -> Result<T, ConfigError> {
-        Err(ConfigError::at(
-            self.file,
-            span.map(|s| line_of(self.text, s.start)),
-            setting,
-            message,
-        ))
+/// Parses settings text, reporting every mistake (in line order) when there is any.
+pub fn parse_all(
+    text: &str,
+    file: &Path,
+    others_can_read: Option<u32>,
+) -> Result<Config, Vec<ConfigError>> {
+    let ctx = Ctx::new(text, file);
+    let config = read(&ctx, others_can_read);
+    let errors = ctx.into_errors();
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
     }
 }
 
-/// Parses settings text. `others_can_read` is the file's mode when it is not private.
-pub fn parse(text: &str, file: &Path, others_can_read: Option<u32>) -> Result<Config, ConfigError> {
-    let ctx = Ctx { text, file };
-    let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(&ctx, &e))?;
+fn read(ctx: &Ctx, others_can_read: Option<u32>) -> Config {
+    let document = ctx.document();
+    let top = Fields::of(ctx, "", document.get_ref(), &TOP);
     let mut config = Config {
-        file: Some(file.to_path_buf()),
+        file: Some(ctx.file.to_path_buf()),
         ..Config::default()
     };
-    if let Some(op) = raw.operator {
+    if let Some(op) = top.string("operator") {
         if op.get_ref().trim().is_empty() {
-            return ctx.err(
+            ctx.fail(
                 Some(op.span()),
                 "operator",
                 "must not be empty (leave it out to use the OS user)",
             );
+        } else {
+            config.operator = Some(op.get_ref().trim().to_string());
         }
-        config.operator = Some(op.get_ref().trim().to_string());
     }
-    if let Some(t) = raw.default_type {
-        config.default_type = KycType::parse(t.get_ref())
-            .or_else(|e| ctx.err(Some(t.span()), "default_type", e.to_string()))?;
+    if let Some(t) = top.string("default_type") {
+        match KycType::parse(t.get_ref()) {
+            Ok(kyc_type) => config.default_type = kyc_type,
+            Err(e) => ctx.fail(Some(t.span()), "default_type", e.to_string()),
+        }
     }
-    if let Some(url) = raw.history_url {
-        config.history_url = Some(
-            HistoryUrl::parse(url.get_ref())
-                .or_else(|e| ctx.err(Some(url.span()), "history_url", e))?,
-        );
+    if let Some(url) = top.string("history_url") {
+        match HistoryUrl::parse(url.get_ref()) {
+            Ok(u) => config.history_url = Some(u),
+            Err(e) => ctx.fail(Some(url.span()), "history_url", e),
+        }
     }
-    if let Some(var) = raw.history_password_env {
+    if let Some(var) = top.string("history_password_env") {
         let name = var.get_ref().trim();
         if name.is_empty() || name.contains('=') {
-            return ctx.err(
+            ctx.fail(
                 Some(var.span()),
                 "history_password_env",
                 "name the environment variable that holds the password",
             );
+        } else {
+            config.history_password_env = Some(name.to_string());
         }
-        config.history_password_env = Some(name.to_string());
     }
-    for (name, raw_profile) in raw.profiles {
-        let span = raw_profile.span();
-        let profile = profile(&ctx, &name, span, raw_profile.into_inner(), others_can_read)?;
-        config.profiles.push(profile);
+    let mut defined = vec![SANDBOX_PROFILE.to_string()];
+    for (name, table) in top.tables("profiles") {
+        defined.push(name.get_ref().clone());
+        let name = name.get_ref();
+        if let Some(p) = profile(ctx, name, table.span(), table.get_ref(), others_can_read) {
+            config.profiles.push(p);
+        }
     }
-    if let Some(default) = raw.default_profile {
+    if let Some(default) = top.string("default_profile") {
         let wanted = default.get_ref().trim();
-        if !config.profiles.iter().any(|p| p.name == wanted) {
-            let known: Vec<_> = config.profiles.iter().map(|p| p.name.as_str()).collect();
-            return ctx.err(
+        if defined.iter().any(|p| p == wanted) {
+            config.default_profile = wanted.to_string();
+        } else {
+            ctx.fail(
                 Some(default.span()),
                 "default_profile",
                 format!(
                     "no profile named {wanted:?}; known profiles: {}",
-                    known.join(", ")
+                    defined.join(", ")
                 ),
             );
         }
-        config.default_profile = wanted.to_string();
     }
-    Ok(config)
+    config
 }
 
+/// A profile, or `None` (its mistakes noted) when it cannot be used.
 fn profile(
     ctx: &Ctx,
     name: &str,
-    span: std::ops::Range<usize>,
-    raw: RawProfile,
+    span: Range<usize>,
+    table: &DeTable,
     others_can_read: Option<u32>,
-) -> Result<Profile, ConfigError> {
-    let at = |field: &str| format!("profiles.{name}.{field}");
+) -> Option<Profile> {
+    let whole = format!("profiles.{name}");
+    let fields = Fields::of(ctx, &whole, table, &PROFILE);
+    let at = |field: &str| fields.name(field);
+    let mut usable = true;
     if name == SANDBOX_PROFILE {
-        return ctx.err(
-            Some(span),
-            &format!("profiles.{name}"),
+        ctx.fail(
+            Some(span.clone()),
+            &whole,
             "the sandbox profile is built in and cannot be redefined; choose another name",
         );
-    }
-    if name.is_empty()
+        usable = false;
+    } else if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return ctx.err(
-            Some(span),
-            &format!("profiles.{name}"),
+        ctx.fail(
+            Some(span.clone()),
+            &whole,
             "profile names use letters, digits, - and _ only",
         );
+        usable = false;
     }
-    let Some(base) = raw.base_url else {
-        return ctx.err(
-            Some(span),
-            &format!("profiles.{name}"),
-            "base_url is required, e.g. base_url = \"https://api.kulipa.xyz/v1\"",
-        );
-    };
-    let raw_url = base.get_ref().trim();
-    if has_credentials(raw_url) {
-        // Never echoed: the value holds a secret.
-        return ctx.err(
-            Some(base.span()),
-            &at("base_url"),
-            "must not hold credentials (user:password@): they would be sent and printed; \
-             put the API key in api_key_env or api_key_command",
-        );
-    }
-    let base_url = url::Url::parse(raw_url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .map_or_else(
-            || {
-                ctx.err(
-                    Some(base.span()),
-                    &at("base_url"),
-                    format!("{:?} is not an http(s) URL", base.get_ref()),
-                )
-            },
-            Ok,
-        )?;
-    let method = match raw.method {
-        None => reqwest::Method::POST,
+    let base_url = base_url(ctx, &fields, &whole, &span);
+    let method = match fields.string("method") {
+        None => Some(reqwest::Method::POST),
         Some(m) => match m.get_ref().trim().to_ascii_uppercase().as_str() {
-            "POST" => reqwest::Method::POST,
-            "PUT" => reqwest::Method::PUT,
+            "POST" => Some(reqwest::Method::POST),
+            "PUT" => Some(reqwest::Method::PUT),
             other => {
-                return ctx.err(
+                ctx.fail(
                     Some(m.span()),
                     &at("method"),
                     format!("{other:?} is not allowed: use POST (the default) or PUT"),
                 );
+                None
             }
         },
     };
-    let path = match raw.path {
-        None => "/kycs".to_string(),
+    let path = match fields.string("path") {
+        None => Some("/kycs".to_string()),
         Some(p) if p.get_ref().starts_with('/') && !p.get_ref().contains(char::is_whitespace) => {
-            p.get_ref().clone()
+            Some(p.get_ref().clone())
         }
         Some(p) => {
-            return ctx.err(
+            ctx.fail(
                 Some(p.span()),
                 &at("path"),
                 "must start with / and contain no spaces, e.g. \"/kycs\"",
             );
+            None
         }
     };
-    let sources = [
-        raw.api_key_env.is_some(),
-        raw.api_key_command.is_some(),
-        raw.api_key.is_some(),
-    ];
-    let key = match (raw.api_key_env, raw.api_key_command, raw.api_key) {
-        (Some(env), None, None) => {
-            let v = env.get_ref().trim();
-            if v.is_empty() || v.contains(char::is_whitespace) || v.contains('=') {
-                return ctx.err(
-                    Some(env.span()),
-                    &at("api_key_env"),
-                    "must be the name of an environment variable, e.g. \"KYC_API_KEY\"",
-                );
-            }
-            KeySource::Env(v.to_string())
-        }
-        (None, Some(cmd), None) => {
-            if cmd.get_ref().trim().is_empty() {
-                return ctx.err(
-                    Some(cmd.span()),
-                    &at("api_key_command"),
-                    "must not be empty",
-                );
-            }
-            KeySource::Command(cmd.get_ref().trim().to_string())
-        }
-        (None, None, Some(literal)) => {
-            if let Some(mode) = others_can_read {
-                return ctx.err(
-                    Some(literal.span()),
-                    &at("api_key"),
-                    format!(
-                        "a key written in the file is refused because others can read {} (mode {mode:o}): \
-                         run chmod 600 on it, or use api_key_env or api_key_command",
-                        ctx.file.display()
-                    ),
-                );
-            }
-            if literal.get_ref().trim().is_empty() {
-                return ctx.err(Some(literal.span()), &at("api_key"), "must not be empty");
-            }
-            KeySource::Literal(ApiKey::new(literal.get_ref().trim()))
-        }
-        _ if sources.iter().any(|s| *s) => {
-            return ctx.err(
-                Some(span),
-                &format!("profiles.{name}"),
-                "set only one of api_key_env, api_key_command and api_key",
-            );
-        }
-        _ => {
-            return ctx.err(
-                Some(span),
-                &format!("profiles.{name}"),
-                "needs an API key source: api_key_env = \"NAME\" or api_key_command = \"...\"",
-            );
-        }
-    };
+    let key = key_source(ctx, &fields, &whole, &span, others_can_read);
     let (min, max) = TIMEOUT_SECS;
-    let timeout = match raw.timeout_secs {
-        None => crate::api::DEFAULT_TIMEOUT,
-        Some(t) if (min..=max).contains(t.get_ref()) => Duration::from_secs_f64(*t.get_ref()),
+    let timeout = match fields.number("timeout_secs") {
+        None => Some(crate::api::DEFAULT_TIMEOUT),
+        Some(t) if (min..=max).contains(t.get_ref()) => Some(Duration::from_secs_f64(*t.get_ref())),
         Some(t) => {
-            return ctx.err(
+            ctx.fail(
                 Some(t.span()),
                 &at("timeout_secs"),
                 format!("must be from {min} to {max} seconds, not {:?}", t.get_ref()),
             );
+            None
         }
     };
     let mut retry = RetryPolicy::default();
-    if let Some(n) = raw.max_retries {
-        if *n.get_ref() > MAX_RETRIES {
-            return ctx.err(
-                Some(n.span()),
-                &at("max_retries"),
-                format!("must be at most {MAX_RETRIES}"),
-            );
+    if let Some(n) = fields.integer("max_retries") {
+        match u32::try_from(*n.get_ref()) {
+            Ok(v) if *n.get_ref() <= MAX_RETRIES => retry.max_retries = v,
+            _ => {
+                ctx.fail(
+                    Some(n.span()),
+                    &at("max_retries"),
+                    format!("must be from 0 to {MAX_RETRIES}, not {}", n.get_ref()),
+                );
+                usable = false;
+            }
         }
-        retry.max_retries = *n.get_ref();
     }
-    let rate_limit_per_minute = match raw.rate_limit_per_minute {
-        None => None,
-        Some(n) => Some(within(
+    let rate_limit_per_minute = fields.integer("rate_limit_per_minute").map(|n| {
+        within(
             ctx,
             &n,
             &at("rate_limit_per_minute"),
             RATE_LIMIT_PER_MINUTE,
             "a minute",
-        )?),
-    };
-    if let Some(n) = raw.max_wait_secs {
-        let secs = within(ctx, &n, &at("max_wait_secs"), MAX_WAIT_SECS, "seconds")?;
-        retry.max_wait = Duration::from_secs(u64::from(secs));
+        )
+    });
+    if let Some(n) = fields.integer("max_wait_secs") {
+        match within(ctx, &n, &at("max_wait_secs"), MAX_WAIT_SECS, "seconds") {
+            Some(secs) => retry.max_wait = Duration::from_secs(u64::from(secs)),
+            None => usable = false,
+        }
     }
-    let production = raw
-        .production
-        .unwrap_or_else(|| is_production_url(&base_url));
-    Ok(Profile {
+    let production = fields.boolean("production").map(|p| *p.get_ref());
+    let rate_limit_per_minute = match rate_limit_per_minute {
+        None => None,
+        Some(Some(n)) => Some(n),
+        Some(None) => {
+            usable = false;
+            None
+        }
+    };
+    let (Some(base_url), Some(method), Some(path), Some(key), Some(timeout), true) =
+        (base_url, method, path, key, timeout, usable)
+    else {
+        return None;
+    };
+    let production = production.unwrap_or_else(|| is_production_url(&base_url));
+    Some(Profile {
         name: name.to_string(),
         endpoint: Endpoint::Remote {
             base_url,
@@ -330,27 +279,139 @@ fn profile(
     })
 }
 
-/// An integer setting within `(min, max)`, else an error naming the setting, the line
-/// and the bounds (`unit` after them: "seconds", "a minute").
+/// The profile's `base_url`: required, http(s), with no credentials in it.
+fn base_url(ctx: &Ctx, fields: &Fields, whole: &str, span: &Range<usize>) -> Option<url::Url> {
+    let Some(base) = fields.string("base_url") else {
+        ctx.fail(
+            Some(span.clone()),
+            whole,
+            "base_url is required, e.g. base_url = \"https://api.kulipa.xyz/v1\"",
+        );
+        return None;
+    };
+    let raw_url = base.get_ref().trim();
+    if has_credentials(raw_url) {
+        // Never echoed: the value holds a secret.
+        ctx.fail(
+            Some(base.span()),
+            &fields.name("base_url"),
+            "must not hold credentials (user:password@): they would be sent and printed; \
+             put the API key in api_key_env or api_key_command",
+        );
+        return None;
+    }
+    let parsed = url::Url::parse(raw_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if parsed.is_none() {
+        ctx.fail(
+            Some(base.span()),
+            &fields.name("base_url"),
+            format!("{:?} is not an http(s) URL", base.get_ref()),
+        );
+    }
+    parsed
+}
+
+/// Where the profile's key comes from: exactly one of the three sources.
+fn key_source(
+    ctx: &Ctx,
+    fields: &Fields,
+    whole: &str,
+    span: &Range<usize>,
+    others_can_read: Option<u32>,
+) -> Option<KeySource> {
+    let at = |field: &str| fields.name(field);
+    match (
+        fields.string("api_key_env"),
+        fields.string("api_key_command"),
+        fields.string("api_key"),
+    ) {
+        (Some(env), None, None) => {
+            let v = env.get_ref().trim();
+            if v.is_empty() || v.contains(char::is_whitespace) || v.contains('=') {
+                ctx.fail(
+                    Some(env.span()),
+                    &at("api_key_env"),
+                    "must be the name of an environment variable, e.g. \"KYC_API_KEY\"",
+                );
+                return None;
+            }
+            Some(KeySource::Env(v.to_string()))
+        }
+        (None, Some(cmd), None) => {
+            if cmd.get_ref().trim().is_empty() {
+                ctx.fail(
+                    Some(cmd.span()),
+                    &at("api_key_command"),
+                    "must not be empty",
+                );
+                return None;
+            }
+            Some(KeySource::Command(cmd.get_ref().trim().to_string()))
+        }
+        (None, None, Some(literal)) => {
+            if let Some(mode) = others_can_read {
+                ctx.fail(
+                    Some(literal.span()),
+                    &at("api_key"),
+                    format!(
+                        "a key written in the file is refused because others can read {} (mode {mode:o}): \
+                         run chmod 600 on it, or use api_key_env or api_key_command",
+                        ctx.file.display()
+                    ),
+                );
+                return None;
+            }
+            if literal.get_ref().trim().is_empty() {
+                ctx.fail(Some(literal.span()), &at("api_key"), "must not be empty");
+                return None;
+            }
+            Some(KeySource::Literal(ApiKey::new(literal.get_ref().trim())))
+        }
+        (None, None, None) => {
+            ctx.fail(
+                Some(span.clone()),
+                whole,
+                "needs an API key source: api_key_env = \"NAME\" or api_key_command = \"...\"",
+            );
+            None
+        }
+        _ => {
+            ctx.fail(
+                Some(span.clone()),
+                whole,
+                "set only one of api_key_env, api_key_command and api_key",
+            );
+            None
+        }
+    }
+}
+
+/// An integer setting within `(min, max)`, else `None` and an error naming the setting,
+/// the line and the bounds (`unit` after them: "seconds", "a minute").
 fn within(
     ctx: &Ctx,
     value: &Spanned<i64>,
     setting: &str,
     (min, max): (i64, i64),
     unit: &str,
-) -> Result<u32, ConfigError> {
+) -> Option<u32> {
     let n = *value.get_ref();
     match u32::try_from(n) {
-        Ok(v) if (min..=max).contains(&n) => Ok(v),
-        _ => ctx.err(
-            Some(value.span()),
-            setting,
-            format!(
-                "must be from {} to {} {unit}, not {n}",
-                thousands(min),
-                thousands(max)
-            ),
-        ),
+        Ok(v) if (min..=max).contains(&n) => Some(v),
+        _ => {
+            ctx.fail(
+                Some(value.span()),
+                setting,
+                format!(
+                    "must be from {} to {} {unit}, not {n}",
+                    thousands(min),
+                    thousands(max)
+                ),
+            );
+            None
+        }
     }
 }
 
@@ -378,51 +439,6 @@ pub fn has_credentials(raw: &str) -> bool {
         .split(['/', '?', '#'])
         .next()
         .is_some_and(|authority| authority.contains('@'))
-}
-
-/// A parse error from the TOML reader, placed at its line and named by its table.
-fn toml_error(ctx: &Ctx, e: &toml::de::Error) -> ConfigError {
-    let line = e.span().map(|s| line_of(ctx.text, s.start));
-    let table = line.and_then(|l| table_at(ctx.text, l));
-    let message = e.message().trim().to_string();
-    let field = message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
-        .map(str::to_string)
-        .or_else(|| line.and_then(|l| key_at(ctx.text, l)));
-    let setting = match (table, field) {
-        (Some(t), Some(f)) => Some(format!("{t}.{f}")),
-        (None, Some(f)) => Some(f.to_string()),
-        (Some(t), None) => Some(t),
-        (None, None) => None,
-    };
-    ConfigError {
-        file: Some(ctx.file.to_path_buf()),
-        line,
-        setting,
-        message,
-    }
-}
-
-/// The key set on a line (`name = value`), if it sets one.
-fn key_at(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
-    let (key, _) = l.split_once('=')?;
-    let key = key.trim().trim_matches('"');
-    (!key.is_empty() && !l.starts_with('[')).then(|| key.to_string())
-}
-
-/// The `[table]` a line belongs to.
-fn table_at(text: &str, line: usize) -> Option<String> {
-    text.lines()
-        .take(line)
-        .filter_map(|l| {
-            let l = l.trim();
-            (l.starts_with('[') && l.ends_with(']'))
-                .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-        })
-        .last()
 }
 
 #[cfg(test)]
@@ -561,7 +577,7 @@ production = false
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = 50\n",
-                "line 4: profiles.p.max_retries: must be at most 10",
+                "line 4: profiles.p.max_retries: must be from 0 to 10, not 50",
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nrate_limit_per_minute = 0\n",
@@ -598,7 +614,7 @@ production = false
             ("operator = \"  \"\n", "line 1: operator: must not be empty"),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nmax_retries = -1\n",
-                "line 4: profiles.p.max_retries: invalid value",
+                "line 4: profiles.p.max_retries: must be from 0 to 10, not -1",
             ),
             (
                 "[profiles.p]\nbase_url = \"https://x.example\"\napi_key_env = \"K\"\nproduction = \"yes\"\n",
@@ -614,6 +630,46 @@ production = false
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_in_line_order_not_only_the_first() {
+        let text = "operator = \"\"\ncolour = true\ndefault_type = \"passport\"\n\n\
+            [profiles.prod]\nbase_url = \"ftp://x\"\napi_key_env = \"MY KEY\"\ntimeout = 5\n\
+            production = \"yes\"\n\n[profiles.ok]\nbase_url = \"https://ok.example\"\n\
+            api_key_env = \"K\"\nmax_retries = 50\n";
+        let errors = parse_all(text, &file(), None).unwrap_err();
+        let found: Vec<(Option<usize>, String)> = errors
+            .iter()
+            .map(|e| (e.line, e.setting.clone().unwrap_or_default()))
+            .collect();
+        let want = [
+            (1, "operator"),
+            (2, "colour"),
+            (3, "default_type"),
+            (6, "profiles.prod.base_url"),
+            (7, "profiles.prod.api_key_env"),
+            (8, "profiles.prod.timeout"),
+            (9, "profiles.prod.production"),
+            (14, "profiles.ok.max_retries"),
+        ];
+        let want: Vec<(Option<usize>, String)> = want
+            .iter()
+            .map(|(l, s)| (Some(*l), (*s).to_string()))
+            .collect();
+        assert_eq!(found, want, "{errors:#?}");
+        // One error at a time for the commands that only need to refuse, counting the rest.
+        let first = parse(text, &file(), None).unwrap_err().to_string();
+        assert!(
+            first.contains("line 1: operator: must not be empty")
+                && first
+                    .ends_with("(and 7 more problems: `kyc-console config check` lists every one)"),
+            "{first}"
+        );
+        // Syntax mistakes are all found too, and reading goes on past them.
+        let errors = parse_all("a = \nb = [\ncolour = 1\n", &file(), None).unwrap_err();
+        assert!(errors.len() >= 2, "{errors:#?}");
+        assert!(errors.iter().all(|e| e.line.is_some()), "{errors:#?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use tokio::sync::watch;
 
 use super::hints;
@@ -17,7 +17,7 @@ use crate::domain::{KycType, OutcomeKind, RedirectUri, Stop, safe_text, safe_tex
 use crate::history::BatchInfo;
 use crate::history::export::outcome_text;
 use crate::paths::Paths;
-use crate::present::{describe_earlier, format_duration};
+use crate::present::{describe_earlier, format_duration, format_rate};
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::session::Session;
 
@@ -67,10 +67,9 @@ async fn start(global: &GlobalArgs, session: &Session, args: &BatchArgs) -> Exit
         Ok(rows) => rows,
         Err(e) => return invalid(format!("{source}: {e}")),
     };
-    let kyc_type = match args.kyc_type.as_deref().map(KycType::parse).transpose() {
-        Ok(t) => t.unwrap_or(session.config.default_type),
-        Err(e) => return invalid(format!("--type: {e}")),
-    };
+    let kyc_type = args
+        .kyc_type
+        .map_or(session.config.default_type, KycType::from);
     let redirect_uri =
         match RedirectUri::parse_optional(args.redirect_uri.as_deref().unwrap_or_default()) {
             Ok(r) => r.map(|(u, _)| u),
@@ -352,10 +351,16 @@ async fn send(
         }
     };
     if let Some(out) = &args.out {
-        let lines = batch::result_lines(plan, &info);
-        match batch::write_results(out, &lines) {
-            Ok(()) => eprintln!("results: {} ({} line(s))", out.display(), lines.len()),
-            Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
+        match batch::result_lines(plan, &info, session.store.as_ref()) {
+            Ok(lines) => match batch::write_results(out, &lines) {
+                Ok(()) => eprintln!("results: {} ({} line(s))", out.display(), lines.len()),
+                Err(e) => eprintln!("error: cannot write {}: {e}", out.display()),
+            },
+            Err(e) => eprintln!(
+                "error: cannot write {}: {}",
+                out.display(),
+                shown(&e.to_string())
+            ),
         }
     }
     let resume = hints::command(global, session, &format!("batch --resume {batch_id}"));
@@ -399,11 +404,23 @@ fn progress_bar(total: usize) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
-    let style = ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+    bar.set_style(progress_style());
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
+}
+
+/// The bar, the count, the rate rounded as every rate the CLI prints, and the time left.
+fn progress_style() -> ProgressStyle {
+    ProgressStyle::with_template("{bar:30} {pos}/{len} {rate} eta {eta} {msg}")
+        .map(|style| {
+            style.with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&format_rate(state.per_sec()));
+                },
+            )
+        })
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 fn counts_text(counts: &BTreeMap<OutcomeKind, usize>) -> String {
@@ -428,13 +445,9 @@ fn summary_text(
         *by_outcome.entry(outcome_text(row)).or_default() += 1;
     }
     let parts: Vec<String> = by_outcome.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let rate = if took.as_secs_f64() > 0.0 {
-        dispatched as f64 / took.as_secs_f64()
-    } else {
-        0.0
-    };
+    let rate = format_rate(dispatched as f64 / took.as_secs_f64());
     let mut out = format!(
-        "batch {batch_id}: {} row(s): {}; sent {dispatched} in {} ({rate:.1}/s)\n",
+        "batch {batch_id}: {} row(s): {}; sent {dispatched} in {} ({rate})\n",
         info.rows.len(),
         parts.join(", "),
         format_duration(took)
@@ -448,4 +461,107 @@ fn summary_text(
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::{ProgressDrawTarget, TermLike};
+    use std::sync::{Arc, Mutex};
+
+    /// A terminal that keeps what the bar wrote.
+    #[derive(Debug, Clone, Default)]
+    struct Captured(Arc<Mutex<String>>);
+
+    impl TermLike for Captured {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(&format!("{s}\n"));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The words of `text` that are rates.
+    fn rates(text: &str) -> Vec<String> {
+        text.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .filter(|w| w.ends_with("/s") || w.ends_with("/min"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Digits with at most one decimal, then the unit.
+    fn rounded(rate: &str) -> bool {
+        let number = rate.trim_end_matches("/s").trim_end_matches("/min");
+        let number = number.strip_prefix('<').unwrap_or(number);
+        let (whole, decimals) = number.split_once('.').unwrap_or((number, ""));
+        !whole.is_empty()
+            && whole.chars().all(|c| c.is_ascii_digit())
+            && decimals.len() <= 1
+            && decimals.chars().all(|c| c.is_ascii_digit())
+    }
+
+    #[test]
+    fn the_progress_bar_rounds_its_rate() {
+        let term = Captured::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(3),
+            ProgressDrawTarget::term_like(Box::new(term.clone())),
+        );
+        bar.set_style(progress_style());
+        bar.inc(3);
+        bar.finish();
+        let shown = term.0.lock().unwrap().clone();
+        let found = rates(&shown);
+        assert!(!found.is_empty(), "no rate in {shown:?}");
+        for rate in found {
+            assert!(
+                rounded(&rate),
+                "{rate} is not rounded for people: {shown:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_summary_rounds_its_rate() {
+        let info = BatchInfo {
+            batch: crate::history::NewBatch {
+                id: "b1".into(),
+                created_at: chrono::Utc::now(),
+                operator: "op".into(),
+                profile: "sandbox".into(),
+                source: "ids.txt".into(),
+            },
+            rows: Vec::new(),
+        };
+        let text = summary_text(&info, Duration::from_millis(1337), 3, "b1", "resume");
+        assert!(text.contains("sent 3 in 1.3 s (2.2/s)"), "{text}");
+        let text = summary_text(&info, Duration::from_secs(4), 120, "b1", "resume");
+        assert!(text.contains("(30/s)"), "{text}");
+        let text = summary_text(&info, Duration::from_secs(120), 1, "b1", "resume");
+        assert!(text.contains("(0.5/min)"), "{text}");
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::domain::{KycType, OutcomeKind, UserId, safe_text};
-use crate::history::export::{EXPORT_COLUMNS, ExportRow};
+use crate::history::export::{EXPORT_COLUMNS, ExportRow, export_row};
 use crate::history::{HistoryFilter, HistoryStore, Submission};
 use crate::paths::Paths;
 use crate::present::format_duration;
@@ -70,12 +70,7 @@ fn filter_of(global: &GlobalArgs, args: &HistoryArgs) -> Result<HistoryFilter, S
         .transpose()
         .map_err(|e| format!("--user-id: {e}"))?
         .map(|(id, _)| id.to_string());
-    let kyc_type = args
-        .kyc_type
-        .as_deref()
-        .map(KycType::parse)
-        .transpose()
-        .map_err(|e| format!("--type: {}", safe_text(&e.to_string())))?;
+    let kyc_type = args.kyc_type.map(KycType::from);
     let outcome = args.outcome.as_deref().map(parse_outcome).transpose()?;
     let blank = |flag: &str, value: &Option<String>| match value {
         Some(v) if v.trim().is_empty() => Err(format!("{flag}: give some text, not nothing")),
@@ -133,7 +128,17 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
             total - rows.len()
         );
     }
-    let rows: Vec<ExportRow> = rows.into_iter().map(ExportRow::from).collect();
+    let rows: Vec<ExportRow> = match rows
+        .into_iter()
+        .map(|row| export_row(store.as_ref(), row))
+        .collect()
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {}", safe_text(&e.to_string()));
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     if args.json {
         emit(&format!("{:#}\n", json!(rows)));
     } else if args.csv {

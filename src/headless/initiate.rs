@@ -32,11 +32,7 @@ pub fn validate(args: &InitiateArgs) -> Result<(InitiateRequest, Vec<String>), I
     if let Some(note) = norm.note() {
         notes.push(format!("user id: {note}"));
     }
-    let kyc_type = KycType::parse(&args.kyc_type).map_err(|e| InputError {
-        field: FormField::KycType,
-        message: e.to_string(),
-        hint: "pass --type full, shipping, rfi or import",
-    })?;
+    let kyc_type = KycType::from(args.kyc_type);
     let redirect = RedirectUri::parse_optional(args.redirect_uri.as_deref().unwrap_or_default())
         .map_err(|e| InputError {
             field: FormField::RedirectUri,

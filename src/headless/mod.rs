@@ -19,6 +19,8 @@ mod report;
 mod resend;
 /// `sandbox`.
 mod sandbox;
+/// `completions` and `man`.
+mod shell;
 /// `show`: one submission by any of its identifiers.
 mod show;
 
@@ -41,6 +43,7 @@ pub use initiate::{InputError, initiate, validate};
 pub use report::{describe_exchange, describe_submission, exchange_json, submission_json};
 pub use resend::{replay, retry};
 pub use sandbox::sandbox;
+pub use shell::{completions, man};
 pub use show::show;
 
 /// Exit code when the verification was initiated.

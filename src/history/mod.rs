@@ -197,6 +197,7 @@ impl Submission {
                 .or_else(|| self.attempts.first().map(|a| a.started_at)),
             operator: self.new.operator.clone(),
             idempotency_key: self.new.idempotency_key.clone(),
+            redirect_uri: self.new.redirect_uri.clone(),
         }
     }
 }
@@ -229,6 +230,8 @@ pub struct HistoryRow {
     /// Who sent it.
     pub operator: String,
     pub idempotency_key: String,
+    /// Where the KYC webview sends the user afterwards, as sent.
+    pub redirect_uri: Option<String>,
 }
 
 impl HistoryRow {

@@ -13,6 +13,33 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// A rate as people read it: `42/s` from ten a second up, `2.2/s` from one, and below one a
+/// second, per minute the same way (`30/min`, `4.5/min`). Nothing (or nothing measurable)
+/// is `0/s`. The one rule for every rate the CLI prints.
+pub fn format_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        return "0/s".to_string();
+    }
+    if per_sec >= 1.0 {
+        return format!("{}/s", round_for_people(per_sec));
+    }
+    let per_min = per_sec * 60.0;
+    if per_min < 0.05 {
+        "<0.1/min".to_string()
+    } else {
+        format!("{}/min", round_for_people(per_min))
+    }
+}
+
+/// Whole from ten up, one decimal below (a `.0` kept, so `2.0/s` reads as measured).
+fn round_for_people(n: f64) -> String {
+    if n >= 9.95 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.1}")
+    }
+}
+
 /// How long an exchange took: `took 340 ms`; over several attempts `took 1.2 s over 3
 /// attempts`, and when the client waited between them `…, waited 45.3 s` (the time
 /// taken is time spent sending; the waits are apart).
@@ -62,6 +89,22 @@ pub fn local_clock_millis(t: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn rates_are_rounded_for_people() {
+        assert_eq!(format_rate(2.2425), "2.2/s", "the rate the issue saw");
+        assert_eq!(format_rate(1.0), "1.0/s");
+        assert_eq!(format_rate(9.949), "9.9/s");
+        assert_eq!(format_rate(9.96), "10/s");
+        assert_eq!(format_rate(42.4999), "42/s");
+        assert_eq!(format_rate(1234.4), "1234/s");
+        assert_eq!(format_rate(0.5), "30/min");
+        assert_eq!(format_rate(0.075), "4.5/min");
+        assert_eq!(format_rate(0.0001), "<0.1/min");
+        for nothing in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(format_rate(nothing), "0/s");
+        }
+    }
 
     #[test]
     fn durations_counts_and_instants() {

@@ -12,7 +12,7 @@ use crate::history::{HistoryRow, NewSubmission, SubmissionId};
 /// What [`history_row`] reads, in its order.
 pub(super) const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, \
      failure, latency_ms, verification_id, webview_url, request_id, attempts, batch_line, \
-     dispatched_at, operator, idempotency_key";
+     dispatched_at, operator, idempotency_key, redirect_uri";
 
 pub(super) fn history_row(r: &Row) -> Result<HistoryRow, tokio_postgres::Error> {
     Ok(HistoryRow {
@@ -45,6 +45,7 @@ pub(super) fn history_row(r: &Row) -> Result<HistoryRow, tokio_postgres::Error> 
         sent_at: r.try_get(14)?,
         operator: r.try_get(15)?,
         idempotency_key: r.try_get(16)?,
+        redirect_uri: r.try_get(17)?,
     })
 }
 

@@ -14,7 +14,7 @@ use crate::history::{HistoryRow, NewBatch, NewSubmission, SubmissionId, Unfinish
 /// What [`history_row`] reads, in its order.
 pub(super) const ROW_COLUMNS: &str = "id, profile, created_at, user_id, kyc_type, status, outcome, failure, latency_ms, \
      verification_id, webview_url, request_id, attempts, batch_line, dispatched_at, \
-     operator, idempotency_key";
+     operator, idempotency_key, redirect_uri";
 
 pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -43,6 +43,7 @@ pub(super) fn history_row(r: &Row) -> rusqlite::Result<HistoryRow> {
         sent_at: r.get::<_, Option<String>>(14)?.as_deref().map(time),
         operator: r.get(15)?,
         idempotency_key: r.get(16)?,
+        redirect_uri: r.get(17)?,
     })
 }
 

@@ -23,6 +23,7 @@ fn rows(n: usize, from: usize) -> Vec<HistoryRow> {
             sent_at: Some(chrono::Utc::now()),
             operator: "tester".into(),
             idempotency_key: format!("key-{i}"),
+            redirect_uri: None,
         })
         .collect()
 }
