@@ -13,6 +13,8 @@ pub mod clipboard;
 pub mod effects;
 /// The batch screen's I/O: reading, recording, running, resuming.
 pub mod effects_batch;
+/// What the help overlay makes of the key table.
+pub mod keyhelp;
 /// The one key table: input, footer, help and key names in text.
 pub mod keymap;
 /// Where each part of the screen goes, from the terminal size.

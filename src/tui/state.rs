@@ -287,8 +287,10 @@ pub enum Confirm {
 /// What covers the main screen.
 #[derive(Debug, Clone)]
 pub enum Overlay {
+    /// Every key, those of the screen it was opened from (`from`) first.
     Help {
         scroll: u16,
+        from: Mode,
     },
     Detail(Detail),
     /// Waiting for the store to load a submission.
