@@ -81,6 +81,7 @@ fn production_target() -> TargetInfo {
 fn paths() -> PathsInfo {
     PathsInfo {
         config: "/home/alice/.config/kyc-console/config.toml".to_string(),
+        config_exists: false,
         data: "/home/alice/.local/share/kyc-console".to_string(),
         log: "/home/alice/.local/state/kyc-console/logs".to_string(),
     }
@@ -1778,5 +1779,32 @@ fn the_detail_scrolled_to_its_end_shows_its_last_line_at_the_bottom() {
         assert!(lines[bottom - 1].starts_with("│  }"), "{size:?}:\n{end}");
         assert!(lines[bottom].contains("end"), "{size:?}:\n{end}");
         c.snapshot("detail_end");
+    }
+}
+
+#[test]
+fn the_profile_picker_with_only_the_sandbox_says_how_to_add_a_profile() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+        assert!(matches!(c.state.overlay, Some(Overlay::Profiles { .. })));
+        let text = buffer_text(&c.buffer());
+        for shown in [
+            "/home/alice/.config/kyc-console/config.toml",
+            "It does not exist yet",
+            "[profiles.production]",
+            "api_key_env = \"KULIPA_API_KEY\"",
+            "kyc-console config check",
+        ] {
+            assert!(text.contains(shown), "{shown} at {size:?}:\n{text}");
+        }
+        c.snapshot("profiles_only_sandbox");
+        // A file that exists is added to.
+        c.state.paths.config_exists = true;
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("Add a table like this one to it"), "{text}");
+        // q keeps the current profile.
+        c.press(KeyCode::Char('q'));
+        assert!(c.state.overlay.is_none() && !c.state.quit);
     }
 }

@@ -67,11 +67,10 @@ pub async fn run_console(options: &SessionOptions, paths: &Paths) -> Result<(), 
             production: p.production,
         })
         .collect();
+    let (config, _) = crate::config::locate(options.config.as_deref(), paths);
     let path_info = state::PathsInfo {
-        config: crate::config::locate(options.config.as_deref(), paths)
-            .0
-            .display()
-            .to_string(),
+        config_exists: config.exists(),
+        config: config.display().to_string(),
         data: paths.data_dir.display().to_string(),
         log: paths.log_dir.display().to_string(),
     };
