@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::wrap::wrap;
+use crate::domain::safe_text;
 use crate::tui::action::Action;
 use crate::tui::keyhelp::{sections, where_label};
 use crate::tui::keymap::{Mode, key_name, keys_label};
@@ -65,7 +66,7 @@ pub fn lines(state: &State, from: Mode, width: usize) -> Vec<Line<'static>> {
     ] {
         lines.push(Line::from(vec![
             Span::styled(format!("  {name:<w$}", w = KEYS - 2), t.muted()),
-            Span::raw(format!(" {path}")),
+            Span::raw(format!(" {}", safe_text(path))),
         ]));
     }
     lines
