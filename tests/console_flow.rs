@@ -594,3 +594,63 @@ async fn quitting_mid_batch_records_rows_in_flight_as_cut_off_not_lost() {
         "the queued rows stay not sent, for a resume"
     );
 }
+
+/// At 80x24, through the real loop: `q` leaves the history pane for the form, help opens
+/// at the keys of the screen it covers and scrolls to its end, the detail shows every key
+/// in its footer, and `q` quits from the form once nothing is typed into.
+#[tokio::test]
+async fn q_closes_what_is_on_top_help_opens_where_you_are_and_q_quits_from_the_form() {
+    let mut c = Console::start(80, 24).await;
+    c.type_text(error_on_demand_id(400).as_str());
+    c.ctrl('s');
+    c.wait("the rejection", |o| {
+        count(o, OutcomeKind::Rejected) == 1 && o.state.live.is_empty()
+    })
+    .await;
+
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.wait("the pane", |o| o.state.focus == Focus::History)
+        .await;
+    c.press(KeyCode::Char('?'));
+    let seen = c
+        .wait("help", |o| {
+            matches!(o.state.overlay, Some(Overlay::Help { .. }))
+        })
+        .await;
+    let top: Vec<&str> = seen.screen.lines().take(8).collect();
+    assert!(
+        top.iter().any(|l| l.contains("History · where you are")),
+        "{}",
+        seen.screen
+    );
+    c.press(KeyCode::End);
+    c.wait("the end of the help", |o| o.screen.contains(" · end "))
+        .await;
+    c.press(KeyCode::Char('q'));
+    c.wait("help closed", |o| o.state.overlay.is_none()).await;
+
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the detail", |o| {
+            matches!(o.state.overlay, Some(Overlay::Detail(_)))
+        })
+        .await;
+    for item in ["r resend", "R retry same key", "l edit"] {
+        assert!(seen.screen.contains(item), "{item}:\n{}", seen.screen);
+    }
+    c.press(KeyCode::Char('q'));
+    c.wait("the detail closed", |o| o.state.overlay.is_none())
+        .await;
+    c.press(KeyCode::Char('q'));
+    let seen = c
+        .wait("back in the form", |o| o.state.focus == Focus::UserId)
+        .await;
+    assert!(!seen.state.quit);
+
+    c.press(KeyCode::Tab);
+    c.wait("the type picker", |o| o.state.focus == Focus::KycType)
+        .await;
+    c.press(KeyCode::Char('q'));
+    let state = c.task.await.unwrap().unwrap();
+    assert!(state.quit);
+}

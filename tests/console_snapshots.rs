@@ -25,7 +25,7 @@ use kyc_console::domain::{
 use kyc_console::history::{HistoryStore, MemoryStore, NewBatch, NewSubmission, SubmissionId};
 use kyc_console::tui::action::Action;
 use kyc_console::tui::app::buffer_text;
-use kyc_console::tui::layout::layout;
+use kyc_console::tui::layout::ScreenLayout;
 use kyc_console::tui::message::{Effect, Msg};
 use kyc_console::tui::state::{
     Confirm, Focus, Overlay, PathsInfo, ProfileChoice, State, TargetInfo,
@@ -81,6 +81,7 @@ fn production_target() -> TargetInfo {
 fn paths() -> PathsInfo {
     PathsInfo {
         config: "/home/alice/.config/kyc-console/config.toml".to_string(),
+        config_exists: false,
         data: "/home/alice/.local/share/kyc-console".to_string(),
         log: "/home/alice/.local/state/kyc-console/logs".to_string(),
     }
@@ -617,6 +618,29 @@ fn whole(buffer: &Buffer) -> Rect {
     buffer.area
 }
 
+/// Where the console put each part of the main screen for this state.
+fn layout_of(c: &Console) -> ScreenLayout {
+    let (w, h) = c.state.size;
+    view::screen(&c.state, Rect::new(0, 0, w, h))
+}
+
+/// The text inside a bordered area, its lines joined with single spaces: a message that
+/// wraps reads whole here, one that is cut does not.
+fn joined(buffer: &Buffer, area: Rect) -> String {
+    let mut lines = Vec::new();
+    for y in area.top()..area.bottom() {
+        let line: String = (area.left()..area.right())
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        lines.push(line.trim_matches(|c| c == '│' || c == ' ').to_string());
+    }
+    lines
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 // ---------------------------------------------------------------------------------------
 // Scenarios shared by snapshots and style checks.
 
@@ -769,6 +793,12 @@ fn rejected_names_the_field_at_the_form() {
                 .map(String::as_str),
             Some("no user with this id in this program")
         );
+        // The API's reason reads whole at the field (it was cut at 120x40), wrapped.
+        let form = joined(&c.buffer(), layout_of(&c).form);
+        assert!(
+            form.contains("✗ platform: no user with this id in this program"),
+            "{size:?}: {form}"
+        );
         c.snapshot("rejected_400");
     }
 }
@@ -824,7 +854,7 @@ fn not_sent_after_refused_connections() {
         c.snapshot("not_sent_refused");
         // Yellow like the other outcomes worth sending again, in the result and the row.
         let buffer = c.buffer();
-        let pane = layout(whole(&buffer)).history;
+        let pane = layout_of(&c).history;
         let (x, y) = find(&buffer, pane, "not sent, 4 tries").expect("the row");
         assert_eq!(buffer[(x, y)].fg, Color::Yellow, "{size:?}");
         let (x, y) = find(&buffer, whole(&buffer), "✗ not sent").expect("the result");
@@ -866,6 +896,22 @@ fn detail_of_a_finished_submission() {
             text.contains("took 250 ms over 2 attempts, waited 2.0 s"),
             "{text}"
         );
+        // Every key of the detail is in its footer, at 80x24 too (it stopped at `b body`).
+        let footer = joined(&c.buffer(), layout_of(&c).footer);
+        for item in [
+            "c curl",
+            "y link",
+            "i req id",
+            "b body",
+            "r resend",
+            "R retry same key",
+            "l edit",
+            "j/k scroll",
+            "PgUp/PgDn page",
+            "g/G top/end",
+        ] {
+            assert!(footer.contains(item), "{item} at {size:?}: {footer}");
+        }
         c.snapshot("detail");
     }
 }
@@ -1131,9 +1177,9 @@ fn batch_sent_at_its_turn(c: &mut Console) -> [SubmissionId; 3] {
     [ids[0], ids[1], ids[2]]
 }
 
-/// How the pane writes a user id where it is narrow.
+/// How the pane's row for a user id starts, however much of the id the width shows.
 fn short(user: &str) -> String {
-    format!("{}…{}", &user[..12], &user[user.len() - 4..])
+    user[..12].to_string()
 }
 
 #[test]
@@ -1194,7 +1240,7 @@ fn detail_of_a_batch_row_says_when_it_was_sent_and_recorded() {
 /// The style of the user id status line's first cell (the ✓ or ✗).
 fn user_id_status_fg(c: &Console) -> Color {
     let buffer = c.buffer();
-    let form = layout(whole(&buffer)).form;
+    let form = layout_of(c).form;
     let (x, y) = find(&buffer, form, "✗")
         .or_else(|| find(&buffer, form, "✓ valid"))
         .expect("a status mark in the form");
@@ -1212,7 +1258,7 @@ fn user_id_status_is_red_when_invalid_and_green_when_valid() {
         c.type_text(USER_A);
         assert_eq!(user_id_status_fg(&c), Color::Green, "{size:?}");
         let buffer = c.buffer();
-        let (x, y) = find(&buffer, layout(whole(&buffer)).form, "✓ valid").unwrap();
+        let (x, y) = find(&buffer, layout_of(&c).form, "✓ valid").unwrap();
         for dx in 0..7 {
             assert_eq!(buffer[(x + dx, y)].fg, Color::Green);
         }
@@ -1227,7 +1273,7 @@ fn outcome_cells_are_red_for_rejected_and_green_for_initiated() {
         c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
         c.press(KeyCode::Char('G'));
         let buffer = c.buffer();
-        let pane = layout(whole(&buffer)).history;
+        let pane = layout_of(&c).history;
         // The status and the outcome cells of one row: "400 rejected", "201 initiated".
         for (text, colour) in [
             ("400 rejected", Color::Red),
@@ -1246,7 +1292,7 @@ fn production_badge_has_a_red_background() {
     for size in SIZES {
         let c = Console::new(production_target(), size);
         let buffer = c.buffer();
-        let header = layout(whole(&buffer)).header;
+        let header = layout_of(&c).header;
         let (x, y) = find(&buffer, header, " PRODUCTION ").expect("badge in the header");
         assert_eq!((x, y), (0, 0), "the badge comes first");
         for dx in 0..12 {
@@ -1534,5 +1580,231 @@ fn hostile_text_reaches_no_cell_of_the_history_or_the_detail() {
                 assert!(text.contains(shown), "{shown} in\n{text}");
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys, help and layout: nothing cut, every key shown or pointed to.
+
+/// A 201 whose webview link is as long as the embedded sandbox's.
+fn created_201_long_link(n: u32) -> AttemptResult {
+    AttemptResult::Response(response(
+        201,
+        "application/json",
+        &format!(
+            r#"{{"id":"kyc-8d2f61c4-3b7a-4e95-a0c1-5f9e2d7b{n:04}","status":"pending","url":"{SANDBOX_URL}/webview/kyc-8d2f61c4-3b7a-4e95-a0c1-5f9e2d7b{n:04}"}}"#
+        ),
+        &format!("req_test{n}"),
+    ))
+}
+
+#[test]
+fn form_messages_wrap_rather_than_being_cut() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        // A 'c' where the UUID variant goes, column 24.
+        c.type_text("usr-3f0e8d4a-5b6c-4d7e-cf90-a1b2c3d4e5f6");
+        let form = joined(&c.buffer(), layout_of(&c).form);
+        assert!(
+            form.contains("✗ column 24: UUID variant must be 8, 9, a or b, found 'c'"),
+            "{size:?}: {form}"
+        );
+        c.snapshot("user_id_variant");
+
+        let mut c = Console::sandbox(size);
+        c.type_text(" USR-3F0E8D4A-5B6C-4D7E-8F90-A1B2C3D4E5F6");
+        let form = joined(&c.buffer(), layout_of(&c).form);
+        assert!(
+            form.contains("✓ valid — spaces removed and uppercase converted to lowercase"),
+            "{size:?}: {form}"
+        );
+    }
+}
+
+#[test]
+fn history_user_ids_are_whole_when_there_is_room_and_outcomes_never_cut() {
+    // Wide enough for whole ids beside the form.
+    let c = mixed_history((160, 40));
+    let pane = joined(&c.buffer(), layout_of(&c).history);
+    for user in [USER_A, USER_B, USER_C, USER_D, USER_E, USER_F] {
+        assert!(pane.contains(user), "{user} whole in: {pane}");
+    }
+    for size in SIZES {
+        let c = mixed_history(size);
+        let pane = joined(&c.buffer(), layout_of(&c).history);
+        for outcome in ["unknown (timed out)", "transient, 4 tries", "server error"] {
+            assert!(pane.contains(outcome), "{outcome} at {size:?}: {pane}");
+        }
+    }
+    // At 80 columns the id takes the room the outcome leaves: more than its ends.
+    let c = mixed_history((80, 24));
+    let pane = joined(&c.buffer(), layout_of(&c).history);
+    assert!(pane.contains("usr-3f0e8d4a-5b6c-4d7e-…e5f6"), "{pane}");
+}
+
+#[test]
+fn a_submission_without_an_outcome_reads_whole_in_the_history() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.recorded += 1;
+        let new = new_submission(
+            &c.state.target,
+            c.recorded,
+            &request(USER_A, KycType::Full, None),
+            None,
+        );
+        let id = c.store.create(&new).expect("create");
+        // Sent, then the console stopped before the end: no outcome, nothing in flight.
+        c.store.mark_dispatched(id, at(47)).expect("dispatched");
+        c.open();
+        let pane = joined(&c.buffer(), layout_of(&c).history);
+        assert!(pane.contains("unknown (no outcome)"), "{size:?}: {pane}");
+    }
+}
+
+#[test]
+fn the_type_fields_footer_reads_cleanly() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.press(KeyCode::Tab);
+        let footer = joined(&c.buffer(), layout_of(&c).footer);
+        assert!(
+            footer.contains("↑/↓ type 1-4/f/s/r/i pick"),
+            "{size:?}: {footer}"
+        );
+        assert!(!footer.contains("1/f"), "{size:?}: {footer}");
+        assert!(footer.contains("Ctrl-C/q quit"), "{size:?}: {footer}");
+    }
+}
+
+#[test]
+fn every_footer_shows_all_its_keys_or_says_where_the_rest_are() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        let footer = joined(&c.buffer(), layout_of(&c).footer);
+        assert!(
+            footer.contains("Esc/q back") && footer.contains("Enter detail"),
+            "{size:?}: {footer}"
+        );
+        // The history pane has more keys than two lines hold at 80 columns.
+        if size == (80, 24) {
+            assert!(footer.ends_with("more: ?"), "{footer}");
+        }
+    }
+}
+
+#[test]
+fn long_links_break_between_their_parts_never_inside_the_id() {
+    let id = "kyc-8d2f61c4-3b7a-4e95-a0c1-5f9e2d7b0001";
+    for size in SIZES {
+        let (mut c, sub) = sent(size);
+        c.complete(
+            sub,
+            vec![attempt(1, at(47), 184, created_201_long_link(1), None)],
+        );
+        let text = buffer_text(&c.buffer());
+        let lines: Vec<&str> = text.lines().collect();
+        // The link is on screen with its id whole: beside `/webview/`, or on the next
+        // line when the link is too long for one.
+        let link = lines
+            .iter()
+            .position(|l| l.contains(&format!("{SANDBOX_URL}/webview/")))
+            .unwrap_or_else(|| panic!("the link at {size:?}:\n{text}"));
+        assert!(
+            lines[link].contains(&format!("/webview/{id}"))
+                || lines.get(link + 1).is_some_and(|l| l.contains(id)),
+            "{size:?}:\n{text}"
+        );
+        c.snapshot("success_long_link");
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        let text = buffer_text(&c.buffer());
+        let webview = text
+            .lines()
+            .position(|l| l.contains("webview     "))
+            .unwrap_or_else(|| panic!("the webview line at {size:?}:\n{text}"));
+        let both: String = text.lines().skip(webview).take(2).collect();
+        assert!(both.contains(id), "{size:?}:\n{text}");
+    }
+}
+
+#[test]
+fn help_opens_at_the_keys_of_the_screen_it_came_from() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Char('?'));
+        let text = buffer_text(&c.buffer());
+        let first: Vec<&str> = text.lines().skip(1).take(6).collect();
+        assert!(
+            first.iter().any(|l| l.contains("History · where you are")),
+            "{size:?}:\n{text}"
+        );
+        assert!(text.contains("back to the form"), "{size:?}:\n{text}");
+        c.snapshot("help_from_history");
+        // Each key once: far fewer lines than the ~150 of one list per mode.
+        let (lines, _) = view::page_size(&c.state).expect("the help");
+        if size == (120, 40) {
+            assert!(lines < 110, "{lines} lines");
+        }
+        assert_eq!(text.matches("Ctrl-C/Ctrl-Q quit (").count(), 1, "{text}");
+    }
+}
+
+#[test]
+fn the_detail_scrolled_to_its_end_shows_its_last_line_at_the_bottom() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 184, created_201(1), None)]);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        c.press(KeyCode::End);
+        let end = buffer_text(&c.buffer());
+        for _ in 0..5 {
+            c.press(KeyCode::Char('j'));
+        }
+        c.press(KeyCode::PageDown);
+        assert_eq!(
+            buffer_text(&c.buffer()),
+            end,
+            "nothing past the end at {size:?}"
+        );
+        // The body's closing brace is the last line, on the box's last row.
+        let lines: Vec<&str> = end.lines().collect();
+        let bottom = lines
+            .iter()
+            .rposition(|l| l.starts_with('└'))
+            .expect("the box");
+        assert!(lines[bottom - 1].starts_with("│  }"), "{size:?}:\n{end}");
+        assert!(lines[bottom].contains("end"), "{size:?}:\n{end}");
+        c.snapshot("detail_end");
+    }
+}
+
+#[test]
+fn the_profile_picker_with_only_the_sandbox_says_how_to_add_a_profile() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+        assert!(matches!(c.state.overlay, Some(Overlay::Profiles { .. })));
+        let text = buffer_text(&c.buffer());
+        for shown in [
+            "/home/alice/.config/kyc-console/config.toml",
+            "It does not exist yet",
+            "[profiles.production]",
+            "api_key_env = \"KULIPA_API_KEY\"",
+            "kyc-console config check",
+        ] {
+            assert!(text.contains(shown), "{shown} at {size:?}:\n{text}");
+        }
+        c.snapshot("profiles_only_sandbox");
+        // A file that exists is added to.
+        c.state.paths.config_exists = true;
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("Add a table like this one to it"), "{text}");
+        // q keeps the current profile.
+        c.press(KeyCode::Char('q'));
+        assert!(c.state.overlay.is_none() && !c.state.quit);
     }
 }

@@ -55,6 +55,25 @@ impl Mode {
             Mode::BatchRun => "Batch: running",
         }
     }
+
+    /// What the help overlay calls the mode where it says where a key works.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::TextField => "text fields",
+            Mode::TypePicker => "type picker",
+            Mode::SubmitButton => "submit button",
+            Mode::History => "history",
+            Mode::Filter => "history filter",
+            Mode::Detail => "detail",
+            Mode::Help => "help",
+            Mode::Confirm => "questions",
+            Mode::Picker => "profiles",
+            Mode::BatchInput => "batch paste",
+            Mode::BatchPreview => "batch preview",
+            Mode::BatchConfirm => "batch production name",
+            Mode::BatchRun => "batch run",
+        }
+    }
 }
 
 /// A key with modifiers.
@@ -132,6 +151,10 @@ pub struct Binding {
     pub footer: &'static str,
     /// The help overlay's description.
     pub help: &'static str,
+    /// The keys the footer names for the row (empty: the row's own keys). A pair or a
+    /// range reads better there (`j/k move`, `1-4/f/s/r/i pick`); each must be bound in
+    /// the row's modes, which a test checks.
+    pub shown: &'static [Key],
 }
 
 /// A row of the table, written on one line so the table reads as a table.
@@ -148,6 +171,17 @@ const fn b(
         action,
         footer,
         help,
+        shown: &[],
+    }
+}
+
+impl Binding {
+    /// The same row, with the keys the footer names for it.
+    const fn shown(self, keys: &'static [Key]) -> Binding {
+        Binding {
+            shown: keys,
+            ..self
+        }
     }
 }
 
@@ -173,47 +207,66 @@ const MAIN: &[Mode] = &[TextField, TypePicker, SubmitButton, History];
 /// Every mode: the help overlay's order.
 const EVERYWHERE: &[Mode] = &HELP_ORDER;
 
+/// Keys that pick a KYC type, as the footer names them: `1-4/f/s/r/i`.
+const TYPE_KEYS: &[Key] = &[
+    ch('1'),
+    ch('2'),
+    ch('3'),
+    ch('4'),
+    ch('f'),
+    ch('s'),
+    ch('r'),
+    ch('i'),
+];
+
 /// Every binding, in the order the footer and help list them: modes, keys, action,
-/// footer text, help text.
+/// footer text, help text; `.shown(..)` names other keys in the footer. Rows with the same
+/// keys and help text are one line in the help, with every mode of both.
 #[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
-    b(EVERYWHERE, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)"),
+    b(EVERYWHERE, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)").shown(&[ctrl('c')]),
+    b(&[TypePicker, SubmitButton], &[ch('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)"),
     b(&[Detail, Help], &[ESC, ch('q')], Action::Close, "close", "close"),
+    b(&[History], &[ESC, ch('q')], Action::Close, "back", "back to the form, in the user id field"),
     b(&[Confirm], &[ch('y'), ch('Y')], Action::Yes, "yes", "answer yes"),
-    b(&[Confirm], &[ch('n'), ch('N'), ESC, ENTER], Action::No, "no (default)", "answer no (the default)"),
+    b(&[Confirm], &[ch('n'), ch('N'), ESC, ch('q'), ENTER], Action::No, "no (default)", "answer no (the default)"),
     b(MAIN, &[ctrl('s')], Action::Submit, "submit", "submit the form from anywhere"),
     b(FORM, &[ENTER], Action::Advance, "next/submit", "next field; submits from the last field"),
     b(MAIN, &[TAB], Action::NextField, "next", "next field (the history pane comes after the form)"),
     b(MAIN, &[BACKTAB], Action::PrevField, "", "previous field"),
     b(&[TextField, SubmitButton], &[UP], Action::FieldUp, "", "field above"),
     b(&[TextField, SubmitButton], &[DOWN], Action::FieldDown, "", "field below"),
-    b(&[TypePicker], &[DOWN, ch('j'), RIGHT], Action::TypeNext, "type", "next KYC type"),
+    b(&[TypePicker], &[DOWN, ch('j'), RIGHT], Action::TypeNext, "type", "next KYC type").shown(&[UP, DOWN]),
     b(&[TypePicker], &[UP, ch('k'), LEFT], Action::TypePrev, "", "previous KYC type"),
-    b(&[TypePicker], &[ch('1'), ch('f')], Action::TypePick(0), "1-4/f s r i", "full"),
+    b(&[TypePicker], &[ch('1'), ch('f')], Action::TypePick(0), "pick", "full").shown(TYPE_KEYS),
     b(&[TypePicker], &[ch('2'), ch('s')], Action::TypePick(1), "", "shipping"),
     b(&[TypePicker], &[ch('3'), ch('r')], Action::TypePick(2), "", "rfi"),
     b(&[TypePicker], &[ch('4'), ch('i')], Action::TypePick(3), "", "import"),
     b(&[History], &[ch('k'), UP], Action::RowUp, "", "previous row"),
-    b(&[History], &[ch('j'), DOWN], Action::RowDown, "move", "next row"),
-    b(&[History], &[PGUP], Action::PageUp, "", "page up"),
-    b(&[History], &[PGDN], Action::PageDown, "", "page down"),
-    b(&[History], &[ch('g'), HOME], Action::Top, "", "newest row"),
-    b(&[History], &[ch('G'), END], Action::Bottom, "", "oldest row"),
+    b(&[History], &[ch('j'), DOWN], Action::RowDown, "move", "next row").shown(&[ch('j'), ch('k')]),
     b(&[History], &[ENTER], Action::OpenDetail, "detail", "open the request and response"),
     b(&[History], &[ch('/')], Action::Filter, "filter", "filter by any id, idempotency key, operator or status (3+ characters)"),
     b(&[History], &[ch('e')], Action::ToggleErrors, "errors", "show errors only / everything"),
     b(&[History], &[ch('y')], Action::CopyLink, "copy link", "copy the webview link of the row"),
     b(FORM, &[ctrl('y')], Action::CopyLink, "copy link", "copy the webview link of the last success"),
-    b(MAIN, &[ctrl('x')], Action::CancelPending, "", "cancel the selected (or newest) submission in flight (asks first)"),
+    b(MAIN, &[ctrl('x')], Action::CancelPending, "cancel", "cancel the selected (or newest) submission in flight (asks first)"),
     b(&[TypePicker, SubmitButton, History], &[ch('p')], Action::Profiles, "profile", "choose the profile (target) to send to"),
-    b(MAIN, &[ctrl('p')], Action::Profiles, "", "choose the profile (works in text fields too)"),
+    b(&[TextField], &[ctrl('p')], Action::Profiles, "profile", "choose the profile (works in text fields too)"),
+    b(&[TypePicker, SubmitButton, History], &[ctrl('p')], Action::Profiles, "", "choose the profile (works in text fields too)"),
     b(&[History], &[ch('a')], Action::ToggleAllProfiles, "all profiles", "show every profile's rows / only the current profile's"),
-    b(&[Picker], &[ch('j'), DOWN], Action::RowDown, "move", "next profile"),
+    b(&[History], &[ch('x')], Action::ExportCsv, "export", "export the rows shown (filter applied) to CSV in the data directory").shown(&[ch('x'), ch('X')]),
+    b(&[History], &[ch('X')], Action::ExportJson, "", "export the rows shown (filter applied) to JSON in the data directory"),
+    b(&[History], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[History], &[PGDN], Action::PageDown, "", "page down"),
+    b(&[History], &[ch('g'), HOME], Action::Top, "newest/oldest", "newest row").shown(&[ch('g'), ch('G')]),
+    b(&[History], &[ch('G'), END], Action::Bottom, "", "oldest row"),
+    b(&[Picker], &[ch('j'), DOWN], Action::RowDown, "move", "next profile").shown(&[ch('j'), ch('k')]),
     b(&[Picker], &[ch('k'), UP], Action::RowUp, "", "previous profile"),
     b(&[Picker], &[ENTER], Action::Choose, "use it", "send to this profile from now on"),
-    b(&[Picker], &[ESC], Action::Close, "keep current", "keep the current profile"),
+    b(&[Picker], &[ESC, ch('q')], Action::Close, "keep current", "close, keeping the current profile"),
     b(&[TypePicker, SubmitButton, History], &[ch('B')], Action::OpenBatch, "batch", "many verifications at once: paste a list or a CSV, or name a file"),
-    b(MAIN, &[ctrl('b')], Action::OpenBatch, "", "open the batch screen (works in text fields too)"),
+    b(&[TextField], &[ctrl('b')], Action::OpenBatch, "batch", "open the batch screen (works in text fields too)"),
+    b(&[TypePicker, SubmitButton, History], &[ctrl('b')], Action::OpenBatch, "", "open the batch screen (works in text fields too)"),
     b(&[BatchInput], &[ctrl('s')], Action::BatchPreview, "preview", "read and check every row (nothing is sent yet)"),
     b(&[BatchInput], &[ctrl('r')], Action::BatchResume, "resume", "finish the newest interrupted batch of this profile"),
     b(&[BatchInput], &[ctrl('u')], Action::BatchClear, "clear", "clear the pasted text"),
@@ -236,14 +289,16 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Detail], &[ch('b')], Action::CopyBody, "body", "copy the raw response body"),
     b(&[Detail], &[ch('r')], Action::Resend, "resend", "resend as a new submission (new idempotency key)"),
     b(&[Detail], &[ch('R')], Action::RetrySameKey, "retry same key", "retry with the same idempotency key (no outcome yet: never starts it twice)"),
-    b(&[History], &[ch('x')], Action::ExportCsv, "export", "export the rows shown (filter applied) to CSV in the data directory"),
-    b(&[History], &[ch('X')], Action::ExportJson, "", "export the rows shown (filter applied) to JSON in the data directory"),
     b(&[Detail], &[ch('l')], Action::LoadIntoForm, "edit", "load the request into the form"),
-    b(&[Detail, Help], &[ch('j'), DOWN], Action::ScrollDown, "", "scroll down"),
+    b(&[Detail, Help], &[ch('j'), DOWN], Action::ScrollDown, "scroll", "scroll down").shown(&[ch('j'), ch('k')]),
     b(&[Detail, Help], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
+    b(&[Detail, Help], &[PGDN], Action::PageDown, "page", "page down").shown(&[PGUP, PGDN]),
+    b(&[Detail, Help], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[Detail, Help], &[ch('g'), HOME], Action::Top, "top/end", "to the top").shown(&[ch('g'), ch('G')]),
+    b(&[Detail, Help], &[ch('G'), END], Action::Bottom, "", "to the end"),
     b(&[Help], &[ch('?')], Action::Close, "", "close"),
-    b(&[TypePicker, SubmitButton, History, Detail], &[ch('?')], Action::Help, "help", "show every key"),
-    b(EVERYWHERE, &[F1], Action::Help, "", "show every key (works in text fields too)"),
+    b(&[TypePicker, SubmitButton, History, Detail], &[ch('?')], Action::Help, "help", "show every key, this screen's first"),
+    b(EVERYWHERE, &[F1], Action::Help, "", "show every key, this screen's first (works in text fields too)"),
 ];
 
 /// The action a key has in a mode, if any.
@@ -255,21 +310,40 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// `(keys, text)` pairs for the footer in a mode.
+/// `(keys, text)` pairs for the footer in a mode: each row with footer text, named by its
+/// shown keys; rows that say the same thing are one item (`Ctrl-C/q quit`).
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
-    let mut items = if mode == Mode::Help {
+    let mut items: Vec<(Vec<Key>, &'static str)> = if mode == Mode::Help {
         Vec::new()
     } else {
-        vec![(key_name(mode, Action::Help), "help")]
-    };
-    items.extend(
-        BINDINGS
+        let help = BINDINGS
             .iter()
-            .filter(|b| b.modes.contains(&mode) && !b.footer.is_empty() && b.action != Action::Help)
-            .map(|b| (b.keys_label(), b.footer)),
-    );
+            .find(|b| b.modes.contains(&mode) && b.action == Action::Help)
+            .map(|b| vec![b.keys[0]])
+            .unwrap_or_default();
+        vec![(help, "help")]
+    };
+    for b in BINDINGS
+        .iter()
+        .filter(|b| b.modes.contains(&mode) && !b.footer.is_empty() && b.action != Action::Help)
+    {
+        let keys = if b.shown.is_empty() { b.keys } else { b.shown };
+        match items.iter_mut().find(|(_, text)| *text == b.footer) {
+            Some((known, _)) => {
+                for k in keys {
+                    if !known.contains(k) {
+                        known.push(*k);
+                    }
+                }
+            }
+            None => items.push((keys.to_vec(), b.footer)),
+        }
+    }
     items
+        .into_iter()
+        .map(|(keys, text)| (compact_label(&keys), text))
+        .collect()
 }
 
 impl Binding {
@@ -281,6 +355,32 @@ impl Binding {
             .collect::<Vec<_>>()
             .join("/")
     }
+}
+
+/// Keys joined with `/`, a run of three or more digits written as a range: `1-4/f/s`.
+fn compact_label(keys: &[Key]) -> String {
+    let digit = |k: &Key| match k.code {
+        KeyCode::Char(c) if k.mods.is_empty() => c.to_digit(10),
+        _ => None,
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut end = i + 1;
+        if let Some(first) = digit(&keys[i]) {
+            while end < keys.len() && digit(&keys[end]) == Some(first + (end - i) as u32) {
+                end += 1;
+            }
+        }
+        if end - i >= 3 {
+            parts.push(format!("{}-{}", keys[i].label(), keys[end - 1].label()));
+        } else {
+            end = i + 1;
+            parts.push(keys[i].label());
+        }
+        i = end;
+    }
+    parts.join("/")
 }
 
 /// What screen text calls a key that does `action` in `mode`: the first key bound to it,
@@ -426,10 +526,93 @@ mod tests {
         assert_eq!(keys_label(Help, Action::Quit), "Ctrl-C/Ctrl-Q");
         assert_eq!(keys_label(Detail, Action::ScrollDown), "j/↓");
         assert_eq!(key_names(Confirm, Action::Yes), ["y"]);
-        assert_eq!(key_names(Confirm, Action::No), ["n", "Esc", "Enter"]);
+        assert_eq!(key_names(Confirm, Action::No), ["n", "Esc", "q", "Enter"]);
         // Two rows close the help overlay: both are listed, in table order.
         assert_eq!(keys_label(Help, Action::Close), "Esc/q/?");
         assert_eq!(key_name(TextField, Action::Resend), UNBOUND);
         assert_eq!(keys_label(TextField, Action::Resend), UNBOUND);
+    }
+
+    #[test]
+    fn q_closes_what_is_on_top_and_quits_only_from_the_form() {
+        let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        let esc = press(KeyCode::Esc, KeyModifiers::NONE);
+        for mode in [Detail, Help, History, Picker] {
+            assert_eq!(action_for(mode, &q), Some(Action::Close), "{mode:?}");
+            assert_eq!(action_for(mode, &esc), Some(Action::Close), "{mode:?}");
+        }
+        assert_eq!(action_for(Confirm, &q), Some(Action::No));
+        assert_eq!(action_for(Confirm, &esc), Some(Action::No));
+        for mode in [TypePicker, SubmitButton] {
+            assert_eq!(action_for(mode, &q), Some(Action::Quit), "{mode:?}");
+        }
+        // Where text is typed, q is a letter.
+        for mode in [TextField, Filter, BatchInput, BatchConfirm] {
+            assert_eq!(action_for(mode, &q), None, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn the_detail_and_the_help_scroll_by_line_page_and_to_either_end() {
+        for mode in [Detail, Help] {
+            for (code, action) in [
+                (KeyCode::Char('j'), Action::ScrollDown),
+                (KeyCode::Down, Action::ScrollDown),
+                (KeyCode::Char('k'), Action::ScrollUp),
+                (KeyCode::Up, Action::ScrollUp),
+                (KeyCode::PageDown, Action::PageDown),
+                (KeyCode::PageUp, Action::PageUp),
+                (KeyCode::Char('g'), Action::Top),
+                (KeyCode::Home, Action::Top),
+                (KeyCode::Char('G'), Action::Bottom),
+                (KeyCode::End, Action::Bottom),
+            ] {
+                assert_eq!(
+                    action_for(mode, &press(code, KeyModifiers::NONE)),
+                    Some(action),
+                    "{mode:?} {code:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_a_footer_names_are_bound_where_it_names_them() {
+        for b in BINDINGS {
+            for k in b.shown {
+                for mode in b.modes {
+                    let event = press(k.code, k.mods);
+                    assert!(
+                        action_for(*mode, &event).is_some(),
+                        "{} named for {:?} in {mode:?} is unbound",
+                        k.label(),
+                        b.action
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn footer_items_name_pairs_and_ranges() {
+        let items = footer(TypePicker);
+        assert!(items.contains(&("↑/↓".to_string(), "type")), "{items:?}");
+        assert!(
+            items.contains(&("1-4/f/s/r/i".to_string(), "pick")),
+            "{items:?}"
+        );
+        assert!(
+            items.contains(&("Ctrl-C/q".to_string(), "quit")),
+            "{items:?}"
+        );
+        let items = footer(Detail);
+        for (keys, text) in [
+            ("r", "resend"),
+            ("R", "retry same key"),
+            ("l", "edit"),
+            ("j/k", "scroll"),
+        ] {
+            assert!(items.contains(&(keys.to_string(), text)), "{items:?}");
+        }
     }
 }

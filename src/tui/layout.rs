@@ -27,28 +27,49 @@ pub fn fits(area: Rect) -> bool {
     area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
 }
 
-/// Lines inside the form block for a picker style.
-fn form_height(full_picker: bool) -> u16 {
-    // user id: 3, picker: 1 + (4 or 1) + description line when compact, redirect: 3, submit: 1
-    let picker = if full_picker { 5 } else { 3 };
+/// Lines inside the form block for a picker style, borders included.
+pub fn form_height(full_picker: bool) -> u16 {
+    // user id: 3; picker: a label line and the four types (full), or the label and types
+    // on one line and the chosen type's description (compact); redirect: 3; submit: 1.
+    let picker = if full_picker { 5 } else { 2 };
     3 + picker + 3 + 1 + 2
 }
 
-/// Splits the screen.
+/// Lines the screen's parts take beyond their least, from what they show now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The footer's lines (at least one).
+    pub footer: u16,
+    /// Lines the form needs beyond [`form_height`]: messages that wrap.
+    pub form: u16,
+}
+
+impl Default for Needs {
+    fn default() -> Self {
+        Needs { footer: 1, form: 0 }
+    }
+}
+
+/// Splits the screen, with one footer line and a form of its least height.
 pub fn layout(area: Rect) -> ScreenLayout {
+    layout_with(area, Needs::default())
+}
+
+/// Splits the screen, giving the footer and the form the lines they need.
+pub fn layout_with(area: Rect, needs: Needs) -> ScreenLayout {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(needs.footer.max(1)),
     ])
     .areas(area);
     if area.width >= SIDE_BY_SIDE_WIDTH {
         let left_width = (area.width * 43 / 100).clamp(51, 64);
         let [left, history] =
             Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(body);
-        let full_picker = body.height >= form_height(true) + 6;
+        let full_picker = body.height >= form_height(true) + needs.form + 6;
         let [form, result] = Layout::vertical([
-            Constraint::Length(form_height(full_picker)),
+            Constraint::Length(form_height(full_picker) + needs.form),
             Constraint::Min(0),
         ])
         .areas(left);
@@ -62,7 +83,7 @@ pub fn layout(area: Rect) -> ScreenLayout {
         }
     } else {
         let [form, result, history] = Layout::vertical([
-            Constraint::Length(form_height(false)),
+            Constraint::Length(form_height(false) + needs.form),
             Constraint::Length(3),
             Constraint::Min(0),
         ])
@@ -78,10 +99,9 @@ pub fn layout(area: Rect) -> ScreenLayout {
     }
 }
 
-/// How many history rows are visible at a size (borders and column headings excluded).
-pub fn history_rows(size: (u16, u16)) -> usize {
-    let area = Rect::new(0, 0, size.0, size.1);
-    usize::from(layout(area).history.height.saturating_sub(3)).max(1)
+/// How many history rows a layout shows (borders and column headings excluded).
+pub fn history_rows(layout: &ScreenLayout) -> usize {
+    usize::from(layout.history.height.saturating_sub(3)).max(1)
 }
 
 /// The area an overlay covers: everything between the header and the footer.
@@ -118,7 +138,10 @@ mod tests {
             let l = layout(area);
             assert!(l.history.height >= 6, "{w}x{h}: {l:?}");
             assert!(l.form.height >= form_height(false));
-            assert!(history_rows((w, h)) >= 3);
+            assert!(history_rows(&l) >= 4, "{w}x{h}: {l:?}");
+            // Two footer lines leave the history as many rows.
+            let two = layout_with(area, Needs { footer: 2, form: 0 });
+            assert!(history_rows(&two) >= 4, "{w}x{h}: {two:?}");
         }
         assert!(!fits(Rect::new(0, 0, 79, 24)));
         assert!(layout(Rect::new(0, 0, 120, 40)).full_picker);

@@ -13,6 +13,8 @@ pub mod clipboard;
 pub mod effects;
 /// The batch screen's I/O: reading, recording, running, resuming.
 pub mod effects_batch;
+/// What the help overlay makes of the key table.
+pub mod keyhelp;
 /// The one key table: input, footer, help and key names in text.
 pub mod keymap;
 /// Where each part of the screen goes, from the terminal size.
@@ -65,11 +67,10 @@ pub async fn run_console(options: &SessionOptions, paths: &Paths) -> Result<(), 
             production: p.production,
         })
         .collect();
+    let (config, _) = crate::config::locate(options.config.as_deref(), paths);
     let path_info = state::PathsInfo {
-        config: crate::config::locate(options.config.as_deref(), paths)
-            .0
-            .display()
-            .to_string(),
+        config_exists: config.exists(),
+        config: config.display().to_string(),
         data: paths.data_dir.display().to_string(),
         log: paths.log_dir.display().to_string(),
     };

@@ -88,10 +88,14 @@ pub struct ProfileChoice {
     pub production: bool,
 }
 
-/// Files the help overlay points to.
+/// Files the help overlay and the profile picker point to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathsInfo {
+    /// The settings file this console reads (`--config`, `KYC_CONSOLE_CONFIG`, or the
+    /// usual place).
     pub config: String,
+    /// Whether that file existed when the console started.
+    pub config_exists: bool,
     pub data: String,
     pub log: String,
 }
@@ -287,8 +291,10 @@ pub enum Confirm {
 /// What covers the main screen.
 #[derive(Debug, Clone)]
 pub enum Overlay {
+    /// Every key, those of the screen it was opened from (`from`) first.
     Help {
         scroll: u16,
+        from: Mode,
     },
     Detail(Detail),
     /// Waiting for the store to load a submission.

@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 
 use crate::api::RateLimit;
 use crate::batch::Control;
+use crate::tui::action::Action;
 use crate::tui::batch_state::Stage;
-use crate::tui::layout::history_rows;
 use crate::tui::message::Effect;
 use crate::tui::state::{Confirm, Detail, Focus, Overlay, SeenRate, State, Toast};
+use crate::tui::view::{history_rows, page_size};
 
 /// Rows loaded around the selection; the pane never holds more.
 pub const WINDOW: usize = 200;
@@ -60,7 +61,7 @@ pub const COUNT_AHEAD: usize = 1_000;
 /// Asks for the history window around the current scroll position; answers to older
 /// requests are recognised by their generation and dropped.
 pub fn reload_history(state: &mut State) -> Effect {
-    let visible = history_rows(state.size);
+    let visible = history_rows(state);
     let margin = WINDOW.saturating_sub(visible) / 2;
     let pane = &mut state.history;
     pane.generation += 1;
@@ -111,10 +112,39 @@ pub fn quit(state: &mut State) -> Vec<Effect> {
     effects
 }
 
+/// Opens the help at the keys of the screen it covers.
 pub fn open_help(state: &mut State) -> Vec<Effect> {
     if !matches!(state.overlay, Some(Overlay::Help { .. })) {
-        open_overlay(state, Overlay::Help { scroll: 0 });
+        let from = state.mode();
+        open_overlay(state, Overlay::Help { scroll: 0, from });
     }
+    Vec::new()
+}
+
+/// Scrolls the help or the detail on top: a line, a page, to the top or the end. It stops
+/// where the last line reaches the bottom of the screen, so every key moves what is seen.
+pub fn scroll_page(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some((lines, height)) = page_size(state) else {
+        return Vec::new();
+    };
+    let last = lines.saturating_sub(height);
+    let page = height.saturating_sub(1).max(1);
+    let scroll = match &mut state.overlay {
+        Some(Overlay::Help { scroll, .. }) => scroll,
+        Some(Overlay::Detail(d)) => &mut d.scroll,
+        _ => return Vec::new(),
+    };
+    let now = usize::from(*scroll).min(last);
+    let next = match action {
+        Action::ScrollUp => now.saturating_sub(1),
+        Action::ScrollDown => now + 1,
+        Action::PageUp => now.saturating_sub(page),
+        Action::PageDown => now + page,
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => now,
+    };
+    *scroll = u16::try_from(next.min(last)).unwrap_or(u16::MAX);
     Vec::new()
 }
 

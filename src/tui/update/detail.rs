@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use super::common::{close_all_overlays, close_overlay, detail, toast};
+use super::common::{close_all_overlays, close_overlay, detail, scroll_page, toast};
 use super::sending::{copy_link, start_or_confirm};
 use crate::api::{CapturedResponse, to_curl};
 use crate::domain::OutcomeKind;
@@ -60,8 +60,12 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Resend => resend(state),
         Action::RetrySameKey => retry_same_key(state),
         Action::LoadIntoForm => load_into_form(state),
-        Action::ScrollUp => scroll(state, false),
-        Action::ScrollDown => scroll(state, true),
+        Action::ScrollUp
+        | Action::ScrollDown
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => scroll_page(state, action),
         _ => Vec::new(),
     }
 }
@@ -172,15 +176,4 @@ fn load_into_form(state: &mut State) -> Vec<Effect> {
         &format!("loaded into the form: edit, then {send} to send as a new submission"),
         false,
     )
-}
-
-fn scroll(state: &mut State, down: bool) -> Vec<Effect> {
-    if let Some(Overlay::Detail(d)) = &mut state.overlay {
-        d.scroll = if down {
-            d.scroll.saturating_add(1)
-        } else {
-            d.scroll.saturating_sub(1)
-        };
-    }
-    Vec::new()
 }

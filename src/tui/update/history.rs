@@ -9,9 +9,9 @@ use super::sending::{cancel_pending, copy_link, submit_form};
 use crate::history::SEARCH_MIN_CHARS;
 use crate::history::export::ExportFormat;
 use crate::tui::action::Action;
-use crate::tui::layout::history_rows;
 use crate::tui::message::{Effect, Msg};
-use crate::tui::state::{Overlay, State};
+use crate::tui::state::{Focus, Overlay, State};
+use crate::tui::view::history_rows;
 
 /// An action while the history pane (or its filter) has the keyboard.
 pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
@@ -67,6 +67,11 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }];
             effects.extend(toast(state, "exporting…", false));
             effects
+        }
+        Action::Close => {
+            // Back to where the next id goes.
+            state.focus = Focus::UserId;
+            Vec::new()
         }
         Action::Submit => submit_form(state),
         Action::NextField => next_field(state),
@@ -144,9 +149,7 @@ fn restart(state: &mut State) -> Vec<Effect> {
 }
 
 fn page(state: &State) -> isize {
-    isize::try_from(history_rows(state.size))
-        .unwrap_or(1)
-        .max(1)
+    isize::try_from(history_rows(state)).unwrap_or(1).max(1)
 }
 
 fn move_selection(state: &mut State, delta: isize) -> Vec<Effect> {
@@ -172,7 +175,7 @@ fn move_selection(state: &mut State, delta: isize) -> Vec<Effect> {
 
 /// Scrolls so the selection is on screen (after a move or a resize).
 pub fn keep_selection_visible(state: &mut State) {
-    let visible = history_rows(state.size);
+    let visible = history_rows(state);
     let pane = &mut state.history;
     if pane.selected < pane.scroll {
         pane.scroll = pane.selected;
@@ -184,7 +187,7 @@ pub fn keep_selection_visible(state: &mut State) {
 
 /// Loads a new window when what the pane shows is not (or barely) loaded.
 fn ensure_window(state: &mut State) -> Option<Effect> {
-    let visible = history_rows(state.size);
+    let visible = history_rows(state);
     let pane = &state.history;
     let start = pane.scroll;
     let end = (pane.scroll + visible).min(pane.total);

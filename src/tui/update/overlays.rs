@@ -1,7 +1,7 @@
 //! The small overlays: help, yes/no questions, and the profile picker with the switch it
 //! starts.
 
-use super::common::{close_overlay, open_overlay, reload_history, toast};
+use super::common::{close_overlay, open_overlay, reload_history, scroll_page, toast};
 use super::sending::{cancel, start_send};
 use crate::batch::Control;
 use crate::send::Consent;
@@ -21,19 +21,12 @@ pub fn handle(state: &mut State, mode: Mode, action: Action) -> Vec<Effect> {
 
 fn help(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        Action::Close => close_overlay(state),
-        Action::ScrollUp | Action::ScrollDown => {
-            if let Some(Overlay::Help { scroll }) = &mut state.overlay {
-                *scroll = if action == Action::ScrollDown {
-                    scroll.saturating_add(1)
-                } else {
-                    scroll.saturating_sub(1)
-                };
-            }
+        Action::Close => {
+            close_overlay(state);
+            Vec::new()
         }
-        _ => {}
+        _ => scroll_page(state, action),
     }
-    Vec::new()
 }
 
 /// A question answered: either way, back to the screen it was asked over.

@@ -3,8 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::wrap::wrap;
 use crate::domain::safe_text;
 use crate::present::describe_earlier;
 use crate::tui::action::Action;
@@ -127,15 +128,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
     ]));
     // As tall as the text once wrapped, so the answer keys are never cut off.
     let inner = usize::from(centered(area, 70, 10, (60, 3)).width.saturating_sub(2)).max(1);
-    let mut rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-    if lines.iter().any(|l| l.width() > inner) {
-        rows += 1; // word wrapping can take a row more than the width alone says
-    }
-    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let lines: Vec<Line> = lines
+        .iter()
+        .flat_map(|l| wrap(l, inner, super::wrap::leading_spaces(l)))
+        .collect();
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let popup = centered(area, 70, 10, (60, height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(title)

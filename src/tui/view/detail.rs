@@ -4,12 +4,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use super::wrap::wrap;
 use crate::present::{
     NO_RESPONSE, SubmissionReport, describe_submission, format_duration, local_clock_millis,
     local_datetime, timing,
 };
 use crate::tui::action::Action;
-use crate::tui::keymap::{Mode, key_name, keys_label};
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::layout::overlay_area;
 use crate::tui::state::{Detail, State};
 use crate::tui::theme::Theme;
@@ -18,24 +19,71 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, detail: &Detail) {
     let t = state.theme;
     let popup = overlay_area(area);
     let report = describe_submission(&detail.submission);
-    let lines = detail_lines(state, detail, &report, t);
-    let title = format!(" Submission #{} · {}", report.id, report.user_id);
-    let more = keys_label(Mode::Detail, Action::ScrollDown);
+    let lines = wrapped(
+        state,
+        detail,
+        &report,
+        usize::from(popup.width.saturating_sub(2)),
+    );
+    let title = format!(" Submission #{} · {} ", report.id, report.user_id);
+    let more = format!(
+        "{}/{}",
+        key_name(Mode::Detail, Action::ScrollDown),
+        key_name(Mode::Detail, Action::PageDown)
+    );
     super::scrolled_page(frame, popup, lines, (detail.scroll, &more), &title, t);
+}
+
+/// The detail's lines, wrapped to `width`.
+pub fn lines(state: &State, detail: &Detail, width: usize) -> Vec<Line<'static>> {
+    wrapped(
+        state,
+        detail,
+        &describe_submission(&detail.submission),
+        width,
+    )
+}
+
+fn wrapped(
+    state: &State,
+    detail: &Detail,
+    report: &SubmissionReport,
+    width: usize,
+) -> Vec<Line<'static>> {
+    detail_lines(state, detail, report, state.theme)
+        .0
+        .iter()
+        .flat_map(|(line, hang)| wrap(line, width, *hang))
+        .collect()
+}
+
+/// Where the value of a `  label       value` line starts, and its continuation lines.
+const LABEL: usize = 14;
+
+/// The detail's lines, each with the indent its continuation lines take.
+#[derive(Default)]
+struct Lines(Vec<(Line<'static>, usize)>);
+
+impl Lines {
+    /// A line continued a little further in than it starts.
+    fn push(&mut self, line: Line<'static>) {
+        let lead = super::wrap::leading_spaces(&line);
+        self.0.push((line, lead + 2));
+    }
+
+    /// A `  label       value` line, continued under its value.
+    fn labelled(&mut self, line: Line<'static>) {
+        self.0.push((line, LABEL));
+    }
 }
 
 fn section(title: &str, t: Theme) -> Line<'static> {
     Line::styled(title.to_string(), t.bold().patch(t.pending()))
 }
 
-fn detail_lines(
-    state: &State,
-    detail: &Detail,
-    d: &SubmissionReport,
-    t: Theme,
-) -> Vec<Line<'static>> {
+fn detail_lines(state: &State, detail: &Detail, d: &SubmissionReport, t: Theme) -> Lines {
     let live = state.live.get(&d.id);
-    let mut lines = Vec::new();
+    let mut lines = Lines::default();
     if detail.resent {
         lines.push(Line::styled(
             "Resent as a new submission with a new idempotency key: it is at the top of the history.",
@@ -77,19 +125,19 @@ fn detail_lines(
     };
     lines.push(outcome_line);
     if let (Some(e), None) = (&d.outcome, live) {
-        lines.push(Line::raw(format!("  meaning     {}", e.meaning)));
-        lines.push(Line::styled(
+        lines.labelled(Line::raw(format!("  meaning     {}", e.meaning)));
+        lines.labelled(Line::styled(
             format!("  what to do  {}", e.action),
             t.warn(),
         ));
     }
-    lines.push(Line::raw(format!(
+    lines.labelled(Line::raw(format!(
         "  request id  {}",
         d.request_id.as_deref().unwrap_or(NO_RESPONSE)
     )));
-    lines.push(Line::raw(format!("  idempotency {}", d.idempotency_key)));
+    lines.labelled(Line::raw(format!("  idempotency {}", d.idempotency_key)));
     if d.sent_later() {
-        lines.push(Line::styled(
+        lines.labelled(Line::styled(
             format!("  recorded    {}", local_datetime(d.created_at)),
             t.muted(),
         ));
@@ -100,7 +148,7 @@ fn detail_lines(
         .and_then(|e| e.verification.as_ref())
         .and_then(|v| v.url.clone())
     {
-        lines.push(Line::from(vec![
+        lines.labelled(Line::from(vec![
             Span::raw("  webview     "),
             Span::styled(url, t.pending()),
         ]));

@@ -7,11 +7,118 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
-use crate::domain::{FormField, KycType, USER_ID_LEN};
+use super::wrap::wrap;
+use crate::domain::{FormField, KycType, USER_ID_LEN, safe_text};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
+
+/// What the form says under its fields, each message wrapped to the form's width.
+struct Messages {
+    user: Vec<Line<'static>>,
+    /// The API's error for the type, if any.
+    kind: Vec<Line<'static>>,
+    redirect: Vec<Line<'static>>,
+}
+
+/// The width messages are wrapped to in a form `width` wide (borders and margins out).
+fn text_width(width: u16) -> usize {
+    usize::from(width.saturating_sub(4)).max(1)
+}
+
+fn messages(state: &State, width: usize) -> Messages {
+    let t = state.theme;
+    let wrap = |line: Line<'static>| wrap(&line, width, 2);
+    let user = match (
+        state.form.server_errors.get(&FormField::UserId),
+        state.form.check_user_id(),
+    ) {
+        (Some(e), _) => Line::styled(format!("✗ platform: {}", safe_text(e)), t.error()),
+        (None, _) if state.form.user_id.value().is_empty() => {
+            Line::styled("usr- followed by a v4 UUID (paste it)", t.muted())
+        }
+        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
+        (None, Ok((_, norm))) => {
+            let mut spans = vec![Span::styled("✓ valid", t.ok())];
+            if let Some(note) = norm.note() {
+                spans.push(Span::styled(format!(" — {note}"), t.warn()));
+            } else if state.form.rapid {
+                spans.push(Span::styled(
+                    format!(
+                        " — {} sends (rapid entry)",
+                        key_name(Mode::TextField, Action::Advance)
+                    ),
+                    t.muted(),
+                ));
+            }
+            Line::from(spans)
+        }
+    };
+    let kind = state
+        .form
+        .server_errors
+        .get(&FormField::KycType)
+        .map(|e| Line::styled(format!("✗ platform: {}", safe_text(e)), t.error()));
+    let redirect = match (
+        state.form.server_errors.get(&FormField::RedirectUri),
+        state.form.check_redirect(),
+    ) {
+        (Some(e), _) => Line::styled(format!("✗ platform: {}", safe_text(e)), t.error()),
+        (None, Ok(None)) => Line::styled("empty: the field is left out", t.muted()),
+        (None, Ok(Some((_, Some(warning))))) => {
+            Line::styled(format!("! {}", warning.message()), t.warn())
+        }
+        (None, Ok(Some((_, None)))) => Line::styled("✓ absolute URI", t.ok()),
+        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
+    };
+    Messages {
+        user: wrap(user),
+        kind: kind.map(wrap).unwrap_or_default(),
+        redirect: wrap(redirect),
+    }
+}
+
+/// The compact picker's first line: the label, then every type with the key that picks it.
+fn compact_types(state: &State, focused: bool) -> (Line<'static>, Line<'static>) {
+    let t = state.theme;
+    let selected = state.form.kyc_type();
+    let mut spans = Vec::new();
+    for (i, kind) in KycType::ALL.into_iter().enumerate() {
+        let chosen = kind == selected;
+        spans.push(Span::styled(
+            format!(
+                "{} {} {}",
+                if chosen { "●" } else { "○" },
+                key_name(Mode::TypePicker, Action::TypePick(i)),
+                kind.as_str()
+            ),
+            type_style(chosen, focused, t),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    spans.pop();
+    let (marker, style) = label_style(focused, t);
+    let label = Line::styled(format!("{marker}KYC type"), style);
+    (label, Line::from(spans))
+}
+
+/// Whether the compact picker's label and types share a line at this form width.
+fn compact_on_one_line(state: &State, width: u16) -> bool {
+    let (label, types) = compact_types(state, false);
+    label.width() + 2 + types.width() <= usize::from(width.saturating_sub(2))
+}
+
+/// Lines the form needs beyond its least height at `width` (borders included): messages
+/// that wrap, the type's API error, a compact picker too wide for one line.
+pub fn extra_lines(state: &State, width: u16, full_picker: bool) -> u16 {
+    let m = messages(state, text_width(width));
+    let extra = m.user.len().saturating_sub(1)
+        + m.kind.len()
+        + m.redirect.len().saturating_sub(1)
+        + usize::from(!full_picker && !compact_on_one_line(state, width));
+    u16::try_from(extra).unwrap_or(u16::MAX)
+}
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
     let t = state.theme;
@@ -26,7 +133,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
         });
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let picker_height = if full_picker { 5 } else { 3 };
+    let m = messages(state, text_width(area.width));
+    let one_line = compact_on_one_line(state, area.width);
+    let picker_height = if full_picker {
+        5
+    } else {
+        2 + u16::from(!one_line)
+    } + height(&m.kind);
     let [
         user_label,
         user_input,
@@ -39,11 +152,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(height(&m.user)),
         Constraint::Length(picker_height),
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(height(&m.redirect)),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -75,38 +188,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
         state.focus == Focus::UserId && focused,
         t,
     );
-    let status = match (state.form.server_errors.get(&FormField::UserId), &check) {
-        (Some(e), _) => Line::styled(format!("✗ platform: {e}"), t.error()),
-        (None, _) if state.form.user_id.value().is_empty() => {
-            Line::styled("usr- followed by a v4 UUID (paste it)", t.muted())
-        }
-        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
-        (None, Ok((_, norm))) => {
-            let mut spans = vec![Span::styled("✓ valid", t.ok())];
-            if let Some(note) = norm.note() {
-                spans.push(Span::styled(format!(" — {note}"), t.warn()));
-            } else if state.form.rapid {
-                spans.push(Span::styled(
-                    format!(
-                        " — {} sends (rapid entry)",
-                        key_name(Mode::TextField, Action::Advance)
-                    ),
-                    t.muted(),
-                ));
-            }
-            Line::from(spans)
-        }
-    };
-    frame.render_widget(Paragraph::new(status), indent(user_status));
+    frame.render_widget(Paragraph::new(m.user), indent(user_status));
 
     // KYC type.
     let picker_focused = state.focus == Focus::KycType && focused;
     let selected = state.form.kyc_type();
-    let [picker_label, picker_body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(picker);
-    label(frame, picker_label, "KYC type", None, picker_focused, t);
     let mut lines = Vec::new();
     if full_picker {
+        let (marker, style) = label_style(picker_focused, t);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("{marker}KYC type"), style)),
+            picker,
+        );
         for (i, kind) in KycType::ALL.into_iter().enumerate() {
             let chosen = kind == selected;
             let style = type_style(chosen, picker_focused, t);
@@ -127,27 +220,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
             ]));
         }
     } else {
-        let mut spans = Vec::new();
-        for (i, kind) in KycType::ALL.into_iter().enumerate() {
-            let chosen = kind == selected;
-            spans.push(Span::styled(
-                format!(
-                    "{} {} {}",
-                    if chosen { "●" } else { "○" },
-                    key_name(Mode::TypePicker, Action::TypePick(i)),
-                    kind.as_str()
-                ),
-                type_style(chosen, picker_focused, t),
-            ));
-            spans.push(Span::raw("  "));
+        let (label, types) = compact_types(state, picker_focused);
+        let mut first = label.spans;
+        if one_line {
+            first.push(Span::raw("  "));
+            first.extend(types.spans);
+            frame.render_widget(Paragraph::new(Line::from(first)), picker);
+        } else {
+            frame.render_widget(Paragraph::new(Line::from(first)), picker);
+            lines.push(types);
         }
-        lines.push(Line::from(spans));
         lines.push(Line::styled(selected.description(), t.muted()));
     }
-    if let Some(e) = state.form.server_errors.get(&FormField::KycType) {
-        lines.push(Line::styled(format!("✗ platform: {e}"), t.error()));
-    }
-    frame.render_widget(Paragraph::new(lines), indent(picker_body));
+    lines.extend(m.kind);
+    let body = Rect {
+        y: picker.y + 1,
+        height: picker.height.saturating_sub(1),
+        ..picker
+    };
+    frame.render_widget(Paragraph::new(lines), indent(body));
 
     // Redirect URI.
     let redirect_focused = state.focus == Focus::RedirectUri && focused;
@@ -166,19 +257,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
         redirect_focused,
         t,
     );
-    let status = match (
-        state.form.server_errors.get(&FormField::RedirectUri),
-        state.form.check_redirect(),
-    ) {
-        (Some(e), _) => Line::styled(format!("✗ platform: {e}"), t.error()),
-        (None, Ok(None)) => Line::styled("empty: the field is left out", t.muted()),
-        (None, Ok(Some((_, Some(warning))))) => {
-            Line::styled(format!("! {}", warning.message()), t.warn())
-        }
-        (None, Ok(Some((_, None)))) => Line::styled("✓ absolute URI", t.ok()),
-        (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
-    };
-    frame.render_widget(Paragraph::new(status), indent(redirect_status));
+    frame.render_widget(Paragraph::new(m.redirect), indent(redirect_status));
 
     // Submit.
     let submit_focused = state.focus == Focus::Submit && focused;
@@ -208,6 +287,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
     frame.render_widget(Paragraph::new(Line::from(spans)), submit);
 }
 
+/// Lines of a message, as a height.
+fn height(lines: &[Line<'_>]) -> u16 {
+    u16::try_from(lines.len()).unwrap_or(u16::MAX)
+}
+
 fn type_style(chosen: bool, focused: bool, t: Theme) -> Style {
     match (chosen, focused) {
         (true, true) => t.selected().patch(t.bold()),
@@ -216,9 +300,17 @@ fn type_style(chosen: bool, focused: bool, t: Theme) -> Style {
     }
 }
 
+/// A field label's marker (`›` on the focused field) and style.
+fn label_style(focused: bool, t: Theme) -> (&'static str, Style) {
+    if focused {
+        ("›", t.focus_border())
+    } else {
+        (" ", t.bold())
+    }
+}
+
 fn label(frame: &mut Frame, area: Rect, text: &str, right: Option<Span>, focused: bool, t: Theme) {
-    let marker = if focused { "›" } else { " " };
-    let style = if focused { t.focus_border() } else { t.bold() };
+    let (marker, style) = label_style(focused, t);
     frame.render_widget(
         Paragraph::new(Line::styled(format!("{marker}{text}"), style)),
         area,

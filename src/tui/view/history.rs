@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
@@ -12,7 +13,6 @@ use crate::history::SEARCH_MIN_CHARS;
 use crate::present::{format_duration, local_clock};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
-use crate::tui::layout::history_rows;
 use crate::tui::state::{Focus, State};
 use crate::tui::update::remaining;
 
@@ -88,22 +88,30 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
 
-    let wide = table_area.width >= 100;
-    // Every profile's rows at once: each says whose it is, production ones marked, in a
-    // column as wide as the other columns leave room for (the time taken gives way first).
-    let user_width: u16 = if wide { 40 } else { 17 };
-    let columns = ProfileColumn::fit(
-        pane.filter.profile.is_none(),
+    // The rows on screen, the selection among them whatever the form's height left.
+    let visible = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let first = pane
+        .scroll
+        .max((pane.selected + 1).saturating_sub(visible))
+        .min(pane.selected);
+    let shown: Vec<(usize, Option<RowText>)> = (first..(first + visible).min(pane.total))
+        .map(|index| (index, pane.row_at(index).map(|row| row_text(state, row))))
+        .collect();
+    let texts = shown.iter().filter_map(|(_, r)| r.as_ref());
+    let columns = Columns::fit(
         table_area.width,
-        // time, user id, type, status, outcome (at least), took, and the gaps between.
-        8 + user_width + 8 + 3 + 19 + 7 + 5,
-        if wide { 16 } else { 10 },
+        texts.clone().map(|r| width(&r.outcome)).max().unwrap_or(0),
+        texts.clone().map(|r| width(&r.user)).max().unwrap_or(0),
+        pane.filter
+            .profile
+            .is_none()
+            .then(|| texts.map(|r| width(&r.profile)).max().unwrap_or(0)),
     );
-    let visible = history_rows(state.size).min(usize::from(table_area.height.saturating_sub(1)));
-    let rows: Vec<Row> = (pane.scroll..(pane.scroll + visible).min(pane.total))
-        .map(|index| {
-            let row = match pane.row_at(index) {
-                Some(row) => render_row(state, row, wide, columns),
+    let rows: Vec<Row> = shown
+        .into_iter()
+        .map(|(index, text)| {
+            let row = match text {
+                Some(text) => render_row(state, text, columns),
                 None => Row::new(vec![Cell::from(Span::styled("…", t.muted()))]),
             };
             if index == pane.selected {
@@ -114,12 +122,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(8),
-        Constraint::Length(user_width),
-        Constraint::Length(8),
-        Constraint::Length(3),
-        Constraint::Min(19),
-        Constraint::Length(7),
+        Constraint::Length(TIME),
+        Constraint::Length(columns.user),
+        Constraint::Length(TYPE),
+        Constraint::Length(STATUS),
+        Constraint::Min(columns.outcome),
+        Constraint::Length(TOOK),
     ];
     // When each row was sent (a batch's rows each at its turn); a row never sent, whose
     // outcome says so, when it was recorded.
@@ -139,71 +147,105 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-/// Which columns beside the fixed ones a row shows.
-#[derive(Debug, Clone, Copy)]
-struct ProfileColumn {
+// Widths of the columns that do not change.
+const TIME: u16 = 8;
+const TYPE: u16 = 8;
+const STATUS: u16 = 3;
+const TOOK: u16 = 7;
+/// The outcome column's least width: its usual texts, so it rarely changes.
+const OUTCOME: u16 = 19;
+/// The user id column's least width (`usr-3f0e…e5f6`), and its width before the time
+/// taken is shown (`usr-3f0e8d4a…e5f6`).
+const USER_LEAST: u16 = 13;
+const USER_SHORT: u16 = 17;
+/// The profile column's least width, and the most it takes.
+const PROFILE_LEAST: u16 = 7;
+const PROFILE_MOST: u16 = 16;
+
+/// The columns' widths in a table `width` wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    user: u16,
+    outcome: u16,
     /// The profile column's width, when every profile's rows are shown.
     profile: Option<u16>,
     took: bool,
 }
 
-impl ProfileColumn {
-    /// `width` wide, with `others` taken by the other columns: the profile column as wide
-    /// as `wanted` where there is room, else narrower (at least 7) with the time taken
-    /// given up.
-    fn fit(all_profiles: bool, width: u16, others: u16, wanted: u16) -> ProfileColumn {
-        if !all_profiles {
-            return ProfileColumn {
-                profile: None,
-                took: true,
-            };
+impl Columns {
+    /// The outcome as wide as the widest on screen (never cut); then, as room allows, the
+    /// user id at its least, the profile at its least, the time taken, the user id whole,
+    /// and the profile whole. What is left widens the outcome.
+    fn fit(width: u16, outcome: usize, user: usize, profile: Option<usize>) -> Columns {
+        let outcome = u16::try_from(outcome).unwrap_or(u16::MAX).max(OUTCOME);
+        let user_whole = u16::try_from(user).unwrap_or(u16::MAX).max(USER_LEAST);
+        // Time, user id, type, status and outcome, and the gaps between them.
+        let wanted = profile_want(profile);
+        let mut rest = width.saturating_sub(TIME + TYPE + STATUS + outcome + 4);
+        let mut user = take(&mut rest, USER_LEAST.min(user_whole));
+        // The profile column comes with a gap before it.
+        let mut profile = wanted.map(|_| take(&mut rest, PROFILE_LEAST + 1).saturating_sub(1));
+        user += take(&mut rest, USER_SHORT.min(user_whole).saturating_sub(user));
+        let took = rest > TOOK;
+        if took {
+            take(&mut rest, TOOK + 1);
         }
-        // The column and the gap before it; giving up the time taken frees 8 more.
-        let room = width.saturating_sub(others);
-        if room >= 8 {
-            ProfileColumn {
-                profile: Some((room - 1).min(wanted)),
-                took: true,
-            }
-        } else {
-            ProfileColumn {
-                profile: Some((room + 7).clamp(7, wanted)),
-                took: false,
-            }
+        user += take(&mut rest, user_whole.saturating_sub(user));
+        if let (Some(p), Some(want)) = (profile.as_mut(), wanted) {
+            *p += take(&mut rest, want.saturating_sub(*p));
+        }
+        Columns {
+            user,
+            outcome,
+            profile,
+            took,
         }
     }
 }
 
-/// The profile cell: its name, and for a production profile a mark that reads without
-/// colour too.
-fn profile_cell<'a>(state: &State, row: &HistoryRow) -> Cell<'a> {
+/// Up to `want` columns out of `rest`.
+fn take(rest: &mut u16, want: u16) -> u16 {
+    let got = want.min(*rest);
+    *rest -= got;
+    got
+}
+
+/// How wide the profile column would like to be for names this wide.
+fn profile_want(widest: Option<usize>) -> Option<u16> {
+    widest.map(|w| {
+        u16::try_from(w)
+            .unwrap_or(u16::MAX)
+            .clamp(PROFILE_LEAST, PROFILE_MOST)
+    })
+}
+
+/// Columns a text takes on screen.
+fn width(text: &str) -> usize {
+    Line::raw(text).width()
+}
+
+/// A row's texts, measured before the columns are laid out.
+struct RowText {
+    time: String,
+    /// The profile as the column shows it: production ones marked `!`.
+    profile: String,
+    production: bool,
+    user: String,
+    kind: &'static str,
+    status: String,
+    status_style: Style,
+    outcome: String,
+    outcome_style: Style,
+    took: String,
+}
+
+fn row_text(state: &State, row: &HistoryRow) -> RowText {
     let t = state.theme;
-    let name = safe_text(&row.profile).into_owned();
     let production = state
         .profiles
         .iter()
         .any(|p| p.production && p.name == row.profile);
-    if production {
-        Cell::from(Span::styled(format!("!{name}"), t.production_badge()))
-    } else {
-        Cell::from(Span::styled(name, t.muted()))
-    }
-}
-
-fn render_row<'a>(
-    state: &State,
-    row: &'a HistoryRow,
-    wide: bool,
-    columns: ProfileColumn,
-) -> Row<'a> {
-    let t = state.theme;
-    let time = local_clock(row.listed_at());
-    let user_id = safe_text(&row.user_id);
-    let user = if wide {
-        user_id.into_owned()
-    } else {
-        super::short_user_id(&user_id)
-    };
+    let profile = safe_text(&row.profile);
     let live = state.live.get(&row.id);
     let live_status = live
         .and_then(|l| l.last.as_ref())
@@ -212,7 +254,7 @@ fn render_row<'a>(
     let status = live_status
         .or(row.status)
         .map_or("—".to_string(), |s| s.to_string());
-    let (outcome, style) = match (live, row.outcome) {
+    let (outcome, outcome_style) = match (live, row.outcome) {
         (Some(live), _) => {
             let text = if live.cancelling {
                 format!("{} cancelling…", spinner(state))
@@ -255,25 +297,73 @@ fn render_row<'a>(
         ),
         (None, None) => ("not sent".to_string(), t.muted()),
     };
-    let latency = row.latency_ms.map_or(String::new(), |ms| {
-        format_duration(std::time::Duration::from_millis(ms))
-    });
+    RowText {
+        time: local_clock(row.listed_at()),
+        profile: if production {
+            format!("!{profile}")
+        } else {
+            profile.into_owned()
+        },
+        production,
+        user: safe_text(&row.user_id).into_owned(),
+        kind: row.kyc_type.as_str(),
+        status,
+        status_style: row.outcome.map_or(t.muted(), |k| t.outcome(k)),
+        outcome,
+        outcome_style,
+        took: row.latency_ms.map_or(String::new(), |ms| {
+            format_duration(std::time::Duration::from_millis(ms))
+        }),
+    }
+}
+
+fn render_row(state: &State, text: RowText, columns: Columns) -> Row<'static> {
+    let t = state.theme;
     let mut cells = vec![
-        Cell::from(Span::styled(time, t.muted())),
-        Cell::from(user),
-        Cell::from(row.kyc_type.as_str()),
-        Cell::from(Span::styled(
-            status,
-            row.outcome.map_or(t.muted(), |k| t.outcome(k)),
-        )),
-        Cell::from(Span::styled(outcome, style)),
-        Cell::from(Span::styled(latency, t.muted())),
+        Cell::from(Span::styled(text.time, t.muted())),
+        Cell::from(super::fit_user_id(&text.user, usize::from(columns.user))),
+        Cell::from(text.kind),
+        Cell::from(Span::styled(text.status, text.status_style)),
+        Cell::from(Span::styled(text.outcome, text.outcome_style)),
+        Cell::from(Span::styled(text.took, t.muted())),
     ];
     if columns.profile.is_some() {
-        cells.insert(1, profile_cell(state, row));
+        let style = if text.production {
+            t.production_badge()
+        } else {
+            t.muted()
+        };
+        cells.insert(1, Cell::from(Span::styled(text.profile, style)));
     }
     if !columns.took {
         cells.pop();
     }
     Row::new(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_is_never_cut_and_user_ids_are_whole_when_there_is_room() {
+        // 120x40: the pane beside the form.
+        let c = Columns::fit(67, 20, 40, None);
+        assert_eq!(c.outcome, 20, "{c:?}");
+        assert!(c.user >= USER_LEAST, "{c:?}");
+        // 80 columns: the id shows more of itself than before, the time taken stays.
+        let c = Columns::fit(78, 20, 40, None);
+        assert!(c.took && c.user > USER_SHORT, "{c:?}");
+        // Wide enough: the whole id.
+        let c = Columns::fit(100, 20, 40, None);
+        assert_eq!((c.user, c.took), (40, true), "{c:?}");
+        let c = Columns::fit(120, 20, 40, Some(11));
+        assert_eq!((c.user, c.profile, c.took), (40, Some(11), true), "{c:?}");
+        // Narrow: the outcome keeps its width, the rest gives way.
+        let c = Columns::fit(70, 28, 40, Some(11));
+        let used = TIME + c.user + TYPE + STATUS + c.outcome + 4;
+        let used = used + c.profile.map_or(0, |p| p + 1) + if c.took { TOOK + 1 } else { 0 };
+        assert_eq!(c.outcome, 28);
+        assert!(used <= 70, "{c:?}");
+    }
 }

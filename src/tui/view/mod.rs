@@ -10,6 +10,7 @@ mod help;
 mod history;
 mod profiles;
 mod result;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -19,7 +20,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::action::Action;
 use super::keymap::{Mode, key_name};
-use super::layout::{MIN_HEIGHT, MIN_WIDTH, centered, fits, layout};
+use super::layout::{
+    MIN_HEIGHT, MIN_WIDTH, Needs, ScreenLayout, centered, fits, layout_with, overlay_area,
+};
 use super::state::{Overlay, State};
 use super::theme::Theme;
 use crate::domain::needs_escape;
@@ -34,12 +37,14 @@ pub fn render(frame: &mut Frame, state: &State) {
         too_small(frame, area, state.mode());
         return;
     }
-    let l = layout(area);
+    let l = screen(state, area);
     header::render(frame, l.header, state);
     form::render(frame, l.form, state, l.full_picker);
     result::render(frame, l.result, state);
     history::render(frame, l.history, state);
     footer::render(frame, l.footer, state);
+    // Screens over the main one leave the header and the footer uncovered.
+    let area = covered(area, &l);
     if let Some(b) = &state.batch {
         batch::render(frame, area, state, b);
     }
@@ -48,6 +53,58 @@ pub fn render(frame: &mut Frame, state: &State) {
         render_overlay(frame, area, state, overlay);
     }
     guard_cells(frame.buffer_mut());
+}
+
+/// The main screen's layout for the state: the footer and the form as tall as what they
+/// show needs.
+pub fn screen(state: &State, area: Rect) -> ScreenLayout {
+    let footer = footer::height(state, area.width);
+    let least = layout_with(area, Needs { footer, form: 0 });
+    let form = form::extra_lines(state, least.form.width, least.full_picker);
+    let l = layout_with(area, Needs { footer, form });
+    if l.full_picker == least.full_picker {
+        return l;
+    }
+    // The lines the messages need left no room for the full picker: the compact one's.
+    let form = form::extra_lines(state, l.form.width, l.full_picker);
+    layout_with(area, Needs { footer, form })
+}
+
+/// The whole screen at the state's size.
+fn full(state: &State) -> Rect {
+    Rect::new(0, 0, state.size.0, state.size.1)
+}
+
+/// How many history rows the screen shows now (borders and headings excluded): what
+/// paging moves by.
+pub fn history_rows(state: &State) -> usize {
+    super::layout::history_rows(&screen(state, full(state)))
+}
+
+/// The part of the screen a screen over the main one may use: down to the footer's first
+/// line, which [`overlay_area`] leaves out with the header.
+fn covered(area: Rect, l: &ScreenLayout) -> Rect {
+    Rect::new(
+        area.x,
+        area.y,
+        area.width,
+        l.footer.y.saturating_sub(area.y).saturating_add(1),
+    )
+}
+
+/// The lines the help or the detail on top has once wrapped, and how many of them fit on
+/// screen; scrolling stops where the last line reaches the bottom.
+pub fn page_size(state: &State) -> Option<(usize, usize)> {
+    let area = full(state);
+    let page = overlay_area(covered(area, &screen(state, area)));
+    let width = usize::from(page.width.saturating_sub(2));
+    let height = usize::from(page.height.saturating_sub(2)).max(1);
+    let lines = match &state.overlay {
+        Some(Overlay::Help { from, .. }) => help::lines(state, *from, width).len(),
+        Some(Overlay::Detail(d)) => detail::lines(state, d, width).len(),
+        _ => return None,
+    };
+    Some((lines, height))
 }
 
 /// The last guard before the terminal: text from a server, a file, the history or a paste
@@ -63,7 +120,7 @@ fn guard_cells(buffer: &mut Buffer) {
 
 fn render_overlay(frame: &mut Frame, area: Rect, state: &State, overlay: &Overlay) {
     match overlay {
-        Overlay::Help { scroll } => help::render(frame, area, state, *scroll),
+        Overlay::Help { scroll, from } => help::render(frame, area, state, *scroll, *from),
         Overlay::Detail(d) => detail::render(frame, area, state, d),
         Overlay::LoadingDetail(_) => {
             let popup = centered(area, 30, 10, (30, 3));
@@ -107,42 +164,59 @@ fn too_small(frame: &mut Frame, area: Rect, mode: Mode) {
     );
 }
 
-/// A full page of text over the screen, scrolled, saying when more is below and which
-/// keys (`down`) scroll to it.
+/// A full page of lines (wrapped to its width) over the screen, scrolled no further than
+/// its last line, saying when more is below and which keys (`down`) scroll to it.
 fn scrolled_page(
     frame: &mut Frame,
     area: Rect,
-    lines: Vec<Line<'_>>,
+    lines: Vec<Line<'static>>,
     (scroll, down): (u16, &str),
     title: &str,
     t: Theme,
 ) {
-    // Lines before wrapping: enough to say whether more is below.
-    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-    let scroll = scroll.min(total.saturating_sub(1));
-    let more = if scroll.saturating_add(area.height.saturating_sub(2)) < total {
-        format!(" · more below: {down} ")
-    } else {
-        " ".to_string()
-    };
+    let height = usize::from(area.height.saturating_sub(2));
+    let total = lines.len();
+    let scroll = usize::from(scroll).min(total.saturating_sub(height));
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(title.to_string())
+        .border_style(t.focus_border());
+    if scroll + height < total {
+        block = block.title_bottom(
+            Line::from(format!(
+                " {}-{} of {total} · more below: {down} ",
+                scroll + 1,
+                scroll + height
+            ))
+            .right_aligned(),
+        );
+    } else if scroll > 0 {
+        block = block.title_bottom(
+            Line::from(format!(" {}-{total} of {total} · end ", scroll + 1)).right_aligned(),
+        );
+    }
+    let visible: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(height).collect();
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!("{title}{more}"))
-                    .border_style(t.focus_border()),
-            ),
-        area,
-    );
+    frame.render_widget(Paragraph::new(visible).block(block), area);
 }
 
 /// The spinner frame for the state's tick count.
 fn spinner(state: &State) -> &'static str {
     SPINNER[usize::try_from(state.frame % SPINNER.len() as u64).unwrap_or(0)]
+}
+
+/// A user id in at most `width` columns: whole when it fits, else its start and its end
+/// (which tell ids and sandbox statuses apart) around `…`.
+pub(crate) fn fit_user_id(id: &str, width: usize) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= width {
+        return id.to_string();
+    }
+    let tail = 4.min(chars.len());
+    let head = width.saturating_sub(tail + 1).min(chars.len() - tail);
+    let head: String = chars[..head].iter().collect();
+    let tail: String = chars[chars.len() - tail..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 /// `usr-3f0e8d4a…e5f6`: the start and the end, which tell ids (and sandbox statuses) apart.

@@ -3,9 +3,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::spinner;
+use super::wrap::wrap;
 use crate::domain::{OutcomeKind, safe_text};
 use crate::present::{describe_exchange, timing};
 use crate::tui::action::Action;
@@ -122,7 +123,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             }
         }
     }
-    let mut paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Wrapped here, continuation lines under the text they continue and links broken
+    // only between their parts, so an id is never split.
+    let width = usize::from(if compact {
+        area.width
+    } else {
+        area.width.saturating_sub(2)
+    });
+    let lines: Vec<Line> = lines
+        .iter()
+        .flat_map(|l| {
+            let lead = super::wrap::leading_spaces(l);
+            // `✗ title` and `→ what to do` continue under their text.
+            let text = l.to_string();
+            let marked = text.chars().nth(lead + 1) == Some(' ')
+                && text.chars().nth(lead).is_some_and(|c| !c.is_alphanumeric());
+            wrap(l, width, lead + if marked { 2 } else { 0 })
+        })
+        .collect();
+    let mut paragraph = Paragraph::new(lines);
     if !compact {
         paragraph = paragraph.block(
             Block::default()

@@ -40,7 +40,7 @@ fn history_loads_windows_as_the_selection_moves_and_ignores_stale_answers() {
     else {
         panic!("expected a load")
     };
-    let visible = crate::tui::layout::history_rows(s.size);
+    let visible = crate::tui::view::history_rows(&s);
     assert_eq!(
         limit, visible,
         "the first load reads the rows on screen only"

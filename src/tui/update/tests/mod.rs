@@ -330,5 +330,7 @@ fn field_errors_from_the_body_show_at_the_field_until_edited() {
 mod clock;
 /// Moving through history windows, the filter and its counts.
 mod history;
+/// Closing with q and Esc, quitting, help's first screen, scrolling pages.
+mod keys;
 /// Questions, cancelling, quitting, overlays returning, profiles and batch resume.
 mod questions;
