@@ -27,6 +27,26 @@ pub fn timing(attempts: usize, took: Duration, waited: Duration) -> String {
     out
 }
 
+/// A rate of rows (or requests) a second, rounded as people read it: `12/s` from 10 a
+/// second on, `2.2/s` below that, and `6/min` below one every ten seconds.
+pub fn format_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        return "0/s".to_string();
+    }
+    if per_sec >= 9.95 {
+        format!("{per_sec:.0}/s")
+    } else if per_sec >= 0.095 {
+        format!("{per_sec:.1}/s")
+    } else {
+        let per_min = per_sec * 60.0;
+        if per_min >= 0.5 {
+            format!("{per_min:.0}/min")
+        } else {
+            "<1/min".to_string()
+        }
+    }
+}
+
 /// `1 attempt`, `3 attempts`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -61,6 +81,19 @@ pub fn local_clock_millis(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_rounded_as_people_read_them() {
+        assert_eq!(format_rate(2.2425), "2.2/s");
+        assert_eq!(format_rate(9.96), "10/s");
+        assert_eq!(format_rate(123.456), "123/s");
+        assert_eq!(format_rate(0.1), "0.1/s");
+        assert_eq!(format_rate(0.05), "3/min");
+        assert_eq!(format_rate(0.001), "<1/min");
+        assert_eq!(format_rate(0.0), "0/s");
+        assert_eq!(format_rate(f64::NAN), "0/s");
+        assert_eq!(format_rate(f64::INFINITY), "0/s");
+    }
     use chrono::TimeZone;
 
     #[test]

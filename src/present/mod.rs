@@ -8,7 +8,8 @@ mod submission;
 
 pub use earlier::describe_earlier;
 pub use format::{
-    format_duration, local_clock, local_clock_millis, local_datetime, plural, timing, utc_millis,
+    format_duration, format_rate, local_clock, local_clock_millis, local_datetime, plural, timing,
+    utc_millis,
 };
 pub use submission::{
     AttemptLine, ExchangeSummary, FieldProblem, NO_RESPONSE, RequestView, ResponseView,
