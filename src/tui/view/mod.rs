@@ -1,6 +1,8 @@
 //! Drawing the console. Every function here reads `&State` and changes nothing.
 
 mod batch;
+mod batch_run;
+mod batch_table;
 mod confirm;
 mod detail;
 mod footer;
@@ -10,6 +12,7 @@ mod help;
 mod history;
 mod profiles;
 mod result;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
