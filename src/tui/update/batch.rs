@@ -218,17 +218,19 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-/// The batch to resume: in a preview, the unfinished batch that holds rows of it; else
-/// the profile's newest interrupted one.
+/// The batch to resume: in a preview, the unfinished batch that holds rows of it; on the
+/// finished screen, the batch just run (its preview says if nothing is left); else the
+/// profile's newest interrupted one.
 fn resumable(b: &BatchScreen) -> Option<String> {
-    let holding = match b.stage {
+    let own = match b.stage {
         Stage::Preview => b
             .plan
             .as_ref()
             .and_then(|p| p.holding_batches().into_iter().next()),
+        Stage::Done => b.batch_id.clone(),
         _ => None,
     };
-    holding.or_else(|| b.unfinished.first().map(|u| u.id.clone()))
+    own.or_else(|| b.unfinished.first().map(|u| u.id.clone()))
 }
 
 fn start(b: &mut BatchScreen, route: RouteId) -> Vec<Effect> {

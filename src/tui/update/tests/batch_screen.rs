@@ -352,3 +352,20 @@ fn the_form_defaults_reach_the_preview() {
         [Effect::BatchPlan { defaults: Defaults { kyc_type: KycType::Rfi, .. }, text, .. }] if text == GOOD
     ));
 }
+
+#[test]
+fn on_the_finished_screen_ctrl_r_previews_the_batch_just_run() {
+    let mut s = open_batch();
+    // Another batch of the profile is unfinished; this one is what the screen shows.
+    apply(&mut s, unfinished());
+    let b = s.batch.as_mut().unwrap();
+    b.stage = Stage::Done;
+    b.batch_id = Some("b-just-run".into());
+    let effects = key(&mut s, KeyCode::Char('r'), KeyModifiers::CONTROL);
+    assert_eq!(
+        effects,
+        [Effect::BatchLoadResume {
+            batch_id: "b-just-run".into()
+        }]
+    );
+}
