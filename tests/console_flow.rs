@@ -151,7 +151,7 @@ impl Console {
 }
 
 fn count(o: &Observed, kind: OutcomeKind) -> u32 {
-    o.state.session_counts.get(&kind).copied().unwrap_or(0)
+    o.state.session.count(kind)
 }
 
 #[tokio::test]
@@ -443,6 +443,16 @@ async fn a_stopped_batch_is_resumed_and_each_row_initiated_once() {
     })
     .await;
     c.ctrl('r');
+    // Resuming shows what it will send first; nothing goes until Enter.
+    let seen = c
+        .wait("the resume preview", |o| {
+            batch_stage(o) == Some(Stage::Preview) && o.screen.contains("resume batch")
+        })
+        .await;
+    let to_send = seen.state.batch.as_ref().map_or(0, |b| b.to_send);
+    assert_eq!(to_send, 24 - done, "{}", seen.screen);
+    assert_eq!(c.sandbox.stats().verifications, done as u64);
+    c.press(KeyCode::Enter);
     c.wait("resumed and done", |o| {
         batch_stage(o) == Some(Stage::Done)
             && o.state.batch.as_ref().is_some_and(|b| {
@@ -653,4 +663,154 @@ async fn q_closes_what_is_on_top_help_opens_where_you_are_and_q_quits_from_the_f
     c.press(KeyCode::Char('q'));
     let state = c.task.await.unwrap().unwrap();
     assert!(state.quit);
+}
+
+#[tokio::test]
+async fn after_a_refusal_the_next_id_replaces_the_refused_one_and_rapid_entry_goes_on() {
+    let mut c = Console::start(120, 40).await;
+    c.paste(&UserId::random().to_string());
+    c.ctrl('s');
+    c.wait("rapid entry", |o| count(o, OutcomeKind::Initiated) == 1)
+        .await;
+    c.paste(error_on_demand_id(400).as_str());
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the refusal", |o| o.state.form.refused_selected())
+        .await;
+    assert!(
+        seen.screen.contains("refused: typing replaces it"),
+        "{}",
+        seen.screen
+    );
+    // A paste the terminal types key by key, then another as one paste: each replaces
+    // the refused id, and Enter sends it.
+    let typed = UserId::random();
+    c.type_text(typed.as_str());
+    c.press(KeyCode::Enter);
+    c.wait("the typed id sent", |o| {
+        count(o, OutcomeKind::Initiated) == 2
+    })
+    .await;
+    c.paste(error_on_demand_id(400).as_str());
+    c.press(KeyCode::Enter);
+    c.wait("refused again", |o| {
+        count(o, OutcomeKind::Rejected) == 2 && o.state.form.refused_selected()
+    })
+    .await;
+    c.paste(&format!("{}\n", UserId::random()));
+    c.press(KeyCode::Enter);
+    let seen = c
+        .wait("the pasted id sent", |o| {
+            count(o, OutcomeKind::Initiated) == 3
+        })
+        .await;
+    assert!(!seen.screen.contains("/40 characters"), "{}", seen.screen);
+    assert_eq!(c.sandbox.stats().verifications, 3);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn ids_pasted_into_the_form_together_open_in_the_batch_screen() {
+    let mut c = Console::start(80, 24).await;
+    let ids: Vec<String> = (0..3).map(|_| UserId::random().to_string()).collect();
+    c.paste(&ids.join(" "));
+    c.wait("the offer", |o| o.screen.contains("3 ids pasted · Ctrl-B"))
+        .await;
+    c.ctrl('b');
+    c.wait("the editor with the ids", |o| {
+        o.state
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.text() == ids.join("\n"))
+    })
+    .await;
+    c.ctrl('s');
+    let seen = c
+        .wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
+        .await;
+    assert!(seen.screen.contains("3 to send"), "{}", seen.screen);
+    // Esc goes back to the editor with the list, not away with it.
+    c.press(KeyCode::Esc);
+    let seen = c
+        .wait("the editor", |o| batch_stage(o) == Some(Stage::Input))
+        .await;
+    assert!(seen.screen.contains(&ids[2]), "{}", seen.screen);
+    assert_eq!(c.sandbox.stats().requests, 0);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_mistyped_file_path_says_no_such_file() {
+    let mut c = Console::start(120, 40).await;
+    c.ctrl('b');
+    let missing = c.dir.path().join("ids-typo.csv");
+    c.type_text(&missing.display().to_string());
+    c.ctrl('s');
+    let seen = c
+        .wait("the error", |o| o.screen.contains("no such file"))
+        .await;
+    assert_eq!(batch_stage(&seen), Some(Stage::Input));
+    assert!(
+        seen.state
+            .batch
+            .as_ref()
+            .and_then(|b| b.error.clone())
+            .is_some_and(|e| e == format!("no such file: {}", missing.display())),
+        "{}",
+        seen.screen
+    );
+    // The file, once there, is read.
+    std::fs::write(&missing, format!("{}\n", UserId::random())).unwrap();
+    c.ctrl('s');
+    let seen = c
+        .wait("the preview", |o| batch_stage(o) == Some(Stage::Preview))
+        .await;
+    assert!(seen.screen.contains("1 to send"), "{}", seen.screen);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_is_counted_apart_from_submissions() {
+    let mut c = Console::start(120, 40).await;
+    c.type_text(error_on_demand_id(503).as_str());
+    c.ctrl('s');
+    c.wait("waiting to retry", |o| o.screen.contains("retry 1/3 in"))
+        .await;
+    c.ctrl('x');
+    c.press(KeyCode::Char('y'));
+    c.wait("cut off", |o| count(o, OutcomeKind::Unknown) == 1)
+        .await;
+    // `R` in its detail sends it again with its own key; cut off again.
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Enter);
+    c.wait("the detail", |o| {
+        matches!(o.state.overlay, Some(Overlay::Detail(_)))
+    })
+    .await;
+    c.press(KeyCode::Char('R'));
+    c.wait("sent again", |o| {
+        o.state.live.values().any(|l| l.retry_at.is_some())
+    })
+    .await;
+    c.press(KeyCode::Esc);
+    c.ctrl('x');
+    c.press(KeyCode::Char('y'));
+    let seen = c
+        .wait("cut off again", |o| {
+            o.state.session.retried() == 1 && o.state.live.is_empty()
+        })
+        .await;
+    assert_eq!(seen.state.session.submitted(), 1, "one submission");
+    assert_eq!(count(&seen, OutcomeKind::Unknown), 1);
+    assert!(
+        seen.screen
+            .contains("session 1 submitted · 1 retried: 1 unknown"),
+        "{}",
+        seen.screen
+    );
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
 }

@@ -418,6 +418,10 @@ impl Console {
                     let list = self.store.unfinished_batches("sandbox").expect("batches");
                     update::apply(&mut self.state, Msg::BatchUnfinished(list))
                 }
+                Effect::BatchLoadResume { batch_id } => {
+                    let info = self.store.batch(&batch_id).expect("a recorded batch");
+                    update::apply(&mut self.state, Msg::BatchResumeLoaded(Box::new(info)))
+                }
                 Effect::BatchPlan { text, defaults, .. } => {
                     let result = kyc_console::batch::read_input(text.as_bytes())
                         .map_err(|e| e.to_string())
@@ -1446,6 +1450,9 @@ fn batch_paste_and_preview() {
             (n.valid, n.invalid, n.duplicate, n.initiated, n.held),
             (2, 2, 1, 1, 0)
         );
+        // The row's reason wraps: it used to stop at "expected one of fu".
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("full, shipping, rfi, import"), "{text}");
         c.snapshot("batch_preview");
     }
 }
@@ -1611,11 +1618,27 @@ fn form_messages_wrap_rather_than_being_cut() {
         );
         c.snapshot("user_id_variant");
 
+        // Shown as it will be sent, and what that changed is said whole.
         let mut c = Console::sandbox(size);
-        c.type_text(" USR-3F0E8D4A-5B6C-4D7E-8F90-A1B2C3D4E5F6");
+        c.type_text("USR-3F0E8D4A-5B6C-4D7E-8F90-A1B2C3D4E5F6");
         let form = joined(&c.buffer(), layout_of(&c).form);
         assert!(
-            form.contains("✓ valid — spaces removed and uppercase converted to lowercase"),
+            form.contains("usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6"),
+            "{form}"
+        );
+        assert!(
+            form.contains("✓ valid — as sent: lowercased"),
+            "{size:?}: {form}"
+        );
+        let mut c = Console::sandbox(size);
+        let effects = update::handle_event(
+            &mut c.state,
+            &Event::Paste("  USR-3F0E8D4A-5B6C-4D7E-8F90-A1B2C3D4E5F6 ".into()),
+        );
+        c.run(effects);
+        let form = joined(&c.buffer(), layout_of(&c).form);
+        assert!(
+            form.contains("✓ valid — as sent: spaces removed, lowercased"),
             "{size:?}: {form}"
         );
     }
@@ -1806,5 +1829,203 @@ fn the_profile_picker_with_only_the_sandbox_says_how_to_add_a_profile() {
         // q keeps the current profile.
         c.press(KeyCode::Char('q'));
         assert!(c.state.overlay.is_none() && !c.state.quit);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rapid entry and the batch editor.
+
+#[test]
+fn a_refused_id_is_shown_selected_with_what_replaces_it() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 96, rejected_400(1), None)]);
+        let buffer = c.buffer();
+        let text = buffer_text(&buffer);
+        assert!(text.contains("refused: typing replaces it"), "{text}");
+        let (x, y) = find(&buffer, whole(&buffer), USER_A).expect("the id in the form");
+        let cell = &buffer[(x, y)];
+        assert!(
+            cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+            "the refused id is drawn selected: {cell:?}"
+        );
+        // The next id typed replaces it.
+        c.type_text(USER_B);
+        assert_eq!(c.state.form.user_id.value(), USER_B);
+        assert!(!buffer_text(&c.buffer()).contains("typing replaces it"));
+    }
+}
+
+#[test]
+fn several_ids_pasted_into_the_form_are_offered_to_the_batch_screen() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        let effects = update::handle_event(
+            &mut c.state,
+            &Event::Paste(format!("{USER_A}\n{USER_B}\n{USER_C}\n")),
+        );
+        c.run(effects);
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("40/40"), "one id in the field:\n{text}");
+        assert!(
+            text.contains("3 ids pasted · Ctrl-B opens them all as a batch"),
+            "{text}"
+        );
+        c.snapshot("form_several_ids_pasted");
+        c.ctrl('b');
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("3 ids moved here from the form"), "{text}");
+        assert!(text.contains(USER_C), "{text}");
+    }
+}
+
+#[test]
+fn a_pasted_id_is_shown_as_it_will_be_sent() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        let effects = update::handle_event(
+            &mut c.state,
+            &Event::Paste(format!("  {}\n", USER_A.to_uppercase())),
+        );
+        c.run(effects);
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains(USER_A), "lowered on screen:\n{text}");
+        assert!(!text.contains(&USER_A.to_uppercase()), "{text}");
+        assert!(
+            text.contains("✓ valid — as sent: spaces removed, lowercased"),
+            "{text}"
+        );
+    }
+}
+
+/// The editor holding 30 ids and a mistake, the cursor moved back into the middle.
+fn batch_editor(size: (u16, u16)) -> Console {
+    let mut c = Console::sandbox(size);
+    c.ctrl('b');
+    let mut lines: Vec<String> = (1..=30)
+        .map(|n| format!("usr-aaaaaaaa-4a5b-4c6d-8e7f-{n:012}"))
+        .collect();
+    lines.insert(12, "usr-aaaaaaaa-4a5b-4c6d-8e7f-00000000001".into());
+    let effects = update::handle_event(&mut c.state, &Event::Paste(lines.join("\n")));
+    c.run(effects);
+    for _ in 0..18 {
+        c.press(KeyCode::Up);
+    }
+    c.press(KeyCode::End);
+    c.type_text("3");
+    c
+}
+
+#[test]
+fn the_batch_editor_scrolls_back_and_edits_at_the_cursor() {
+    for size in SIZES {
+        let c = batch_editor(size);
+        let b = c.state.batch.as_ref().expect("the batch screen");
+        assert_eq!(
+            b.text().lines().nth(12),
+            Some("usr-aaaaaaaa-4a5b-4c6d-8e7f-000000000013"),
+            "fixed where the cursor was"
+        );
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("31 line(s) · line 13, column 41"), "{text}");
+        c.snapshot("batch_editor");
+    }
+}
+
+#[test]
+fn a_resume_is_previewed_before_anything_is_sent() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        batch_sent_at_its_turn(&mut c);
+        c.ctrl('b');
+        c.ctrl('r');
+        let b = c.state.batch.as_ref().expect("the batch screen");
+        assert_eq!(b.stage, kyc_console::tui::batch_state::Stage::Preview);
+        assert_eq!(b.pending_resume.as_deref(), Some("b-turns"));
+        assert_eq!(b.to_send, 1);
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("resume batch b-turns (pasted): 1 of 3 row(s) to send"),
+            "{text}"
+        );
+        assert!(text.contains("never sent: will be sent"), "{text}");
+        c.snapshot("batch_resume_preview");
+    }
+}
+
+/// The running batch of `batch_running_with_live_rows`, finished: one row initiated, the
+/// other cut off (unknown), none left to send.
+fn batch_finished(size: (u16, u16)) -> Console {
+    let mut c = batch_preview(size);
+    c.press(KeyCode::Enter);
+    c.msg(Msg::BatchRecorded {
+        batch_id: "b-0123456789ab".into(),
+        skipped: Vec::new(),
+    });
+    for (line, id) in [(3, 90), (7, 91)] {
+        c.msg(Msg::Batch(kyc_console::batch::BatchEvent::RowStarted {
+            line,
+            id,
+        }));
+    }
+    let finished = |id: SubmissionId, result: AttemptResult| kyc_console::api::Exchange {
+        request: new_submission(
+            &sandbox_target(),
+            u32::try_from(id).unwrap(),
+            &request(USER_A, KycType::Rfi, None),
+            None,
+        )
+        .request,
+        idempotency_key: idempotency_key(u32::try_from(id).unwrap()),
+        attempts: vec![attempt(1, at(0), 12, result, None)],
+    };
+    for (line, id, result) in [(3, 90, created_201(90)), (7, 91, timed_out())] {
+        c.msg(Msg::Batch(kyc_console::batch::BatchEvent::RowFinished {
+            line,
+            id,
+            exchange: Box::new(finished(id, result)),
+        }));
+    }
+    c.msg(Msg::BatchFinished(kyc_console::batch::RunSummary {
+        dispatched: 2,
+        not_sent: 0,
+        halted: None,
+    }));
+    c
+}
+
+#[test]
+fn the_finished_batch_offers_only_what_applies() {
+    for size in SIZES {
+        let c = batch_finished(size);
+        let text = buffer_text(&c.buffer());
+        assert!(!text.contains("pause") && !text.contains("stop"), "{text}");
+        assert!(
+            text.contains("1 row(s) of unknown outcome, 0 not sent · Ctrl-R previews them"),
+            "{text}"
+        );
+        assert!(text.contains("Esc closes"), "{text}");
+        c.snapshot("batch_done");
+    }
+}
+
+#[test]
+fn a_paused_batch_shows_no_eta() {
+    for size in SIZES {
+        let mut c = batch_preview(size);
+        c.press(KeyCode::Enter);
+        c.msg(Msg::BatchRecorded {
+            batch_id: "b-0123456789ab".into(),
+            skipped: Vec::new(),
+        });
+        c.press(KeyCode::Char(' '));
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("0/2 · 0/s · paused"), "{text}");
+        assert!(!text.contains("ETA"), "{text}");
+        assert!(
+            text.contains("paused: nothing more is sent · Space resumes"),
+            "{text}"
+        );
+        c.snapshot("batch_paused");
     }
 }

@@ -15,7 +15,7 @@ pub fn format_duration(d: Duration) -> String {
 
 /// A rate as people read it: `42/s` from ten a second up, `2.2/s` from one, and below one a
 /// second, per minute the same way (`30/min`, `4.5/min`). Nothing (or nothing measurable)
-/// is `0/s`. The one rule for every rate the CLI prints.
+/// is `0/s`. The one rule for every rate the CLI and the console print.
 pub fn format_rate(per_sec: f64) -> String {
     if !per_sec.is_finite() || per_sec <= 0.0 {
         return "0/s".to_string();
@@ -88,6 +88,7 @@ pub fn local_clock_millis(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use chrono::TimeZone;
 
     #[test]

@@ -66,6 +66,9 @@ pub enum Action {
     BatchStop,
     /// Clear the pasted text.
     BatchClear,
+    /// A key the batch editor acts on itself (cursor, scrolling, deleting, undo): the key
+    /// goes to the editor.
+    EditorKey,
     FilterDone,
     FilterClear,
 }

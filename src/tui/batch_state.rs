@@ -1,13 +1,88 @@
-//! The batch screen's state: what was pasted, the preview, and the run as it happens.
+//! The batch screen's state: the editor holding the pasted list, the preview, and the run
+//! as it happens.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use ratatui_textarea::TextArea;
 use tui_input::Input;
 
+use super::theme::Theme;
 use crate::batch::{Check, Plan};
-use crate::domain::OutcomeKind;
+use crate::domain::{OutcomeKind, needs_escape, safe_text};
 use crate::history::{BatchInfo, SubmissionId, UnfinishedBatch};
+
+/// The batch editor: a multi-line text area (cursor, arrows, Home/End, Delete, scrolling
+/// back, undo), kept across closing the screen while nothing was sent from it.
+///
+/// The text area keeps where it last scrolled to in cells it updates as it is drawn; the
+/// lock only keeps the state shareable between threads (tests watch it from another
+/// task). One task uses it, so the lock is never contended.
+#[derive(Default)]
+pub struct BatchDraft(Mutex<TextArea<'static>>);
+
+impl BatchDraft {
+    /// The text area, to change.
+    pub fn get_mut(&mut self) -> &mut TextArea<'static> {
+        self.0.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The text area, to read or draw.
+    pub fn lock(&self) -> MutexGuard<'_, TextArea<'static>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clone for BatchDraft {
+    fn clone(&self) -> Self {
+        BatchDraft(Mutex::new(self.lock().clone()))
+    }
+}
+
+impl std::fmt::Debug for BatchDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BatchDraft")
+            .field(&self.lock().lines())
+            .finish()
+    }
+}
+
+/// A new, empty batch editor styled for the theme.
+pub fn new_editor(theme: Theme) -> BatchDraft {
+    let mut editor = TextArea::default();
+    editor.set_style(theme.input_focused());
+    editor.set_cursor_line_style(ratatui::style::Style::default());
+    editor.set_line_number_style(theme.muted());
+    editor.set_placeholder_text(
+        "paste user ids, one per line, or a CSV with a header; or type a file's path",
+    );
+    editor.set_placeholder_style(theme.muted());
+    BatchDraft(Mutex::new(editor))
+}
+
+/// Text pasted into the editor as it is kept and shown: line breaks as `\n`, and every
+/// control character or bidi override (tabs aside) written as a visible escape, so what
+/// is on screen is what is checked.
+pub fn clean_paste(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if !text
+        .chars()
+        .any(|c| c != '\n' && c != '\t' && needs_escape(c))
+    {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if c == '\n' || c == '\t' || !needs_escape(c) {
+            out.push(c);
+        } else {
+            out.push_str(&safe_text(c.encode_utf8(&mut buf)));
+        }
+    }
+    out
+}
 
 /// Where the batch screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +116,15 @@ pub enum RowState {
     /// No outcome recorded (e.g. before a resume).
     Unknown,
     Failed(String),
+    /// In a resume's preview: no settled outcome yet, so it will be sent (again, with its
+    /// own idempotency key, which cannot start it twice).
+    Resend {
+        /// Whether it was sent before.
+        dispatched: bool,
+        /// The outcome it ended with, if any (one worth sending again).
+        last: Option<OutcomeKind>,
+        status: Option<u16>,
+    },
 }
 
 /// One line of the batch.
@@ -57,9 +141,11 @@ pub struct BatchRow {
 #[derive(Debug, Clone)]
 pub struct BatchScreen {
     pub stage: Stage,
-    /// What was pasted or typed.
-    pub text: String,
+    /// What was pasted or typed: a multi-line editor.
+    pub editor: BatchDraft,
     pub error: Option<String>,
+    /// Something to know that is not an error (e.g. ids moved here from the form).
+    pub note: Option<String>,
     pub source: String,
     pub plan: Option<Plan>,
     pub rows: Vec<BatchRow>,
@@ -71,21 +157,26 @@ pub struct BatchScreen {
     pub counts: BTreeMap<OutcomeKind, usize>,
     pub started: Option<Instant>,
     pub finished_at: Option<Instant>,
+    /// Paused by the operator (or while the quit question is open). Set through
+    /// [`BatchScreen::set_paused`], which keeps paused time out of the rate and ETA.
     pub paused: bool,
+    paused_since: Option<Instant>,
+    paused_for: Duration,
     pub stopping: bool,
     pub waiting_until: Option<Instant>,
     pub unfinished: Vec<UnfinishedBatch>,
-    /// A batch to resume once confirmed.
+    /// The batch a resume would send: its rows are previewed, and Enter sends them.
     pub pending_resume: Option<String>,
     by_line: HashMap<u32, usize>,
 }
 
 impl BatchScreen {
-    pub fn new() -> BatchScreen {
+    pub fn new(editor: BatchDraft) -> BatchScreen {
         BatchScreen {
             stage: Stage::Input,
-            text: String::new(),
+            editor,
             error: None,
+            note: None,
             source: String::new(),
             plan: None,
             rows: Vec::new(),
@@ -98,12 +189,97 @@ impl BatchScreen {
             started: None,
             finished_at: None,
             paused: false,
+            paused_since: None,
+            paused_for: Duration::ZERO,
             stopping: false,
             waiting_until: None,
             unfinished: Vec::new(),
             pending_resume: None,
             by_line: HashMap::new(),
         }
+    }
+
+    /// The editor's text, lines joined with `\n`.
+    pub fn text(&self) -> String {
+        self.editor.lock().lines().join("\n")
+    }
+
+    /// Whether the editor holds nothing but blanks.
+    pub fn is_blank(&self) -> bool {
+        self.editor
+            .lock()
+            .lines()
+            .iter()
+            .all(|l| l.trim().is_empty())
+    }
+
+    /// Lines that hold something.
+    pub fn filled_lines(&self) -> usize {
+        self.editor
+            .lock()
+            .lines()
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .count()
+    }
+
+    /// Adds a list at the end of the editor (on a line of its own), cursor after it.
+    pub fn append(&mut self, text: &str) {
+        let blank = self.is_blank();
+        let editor = self.editor.get_mut();
+        editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        editor.move_cursor(ratatui_textarea::CursorMove::End);
+        if !blank {
+            editor.insert_newline();
+        }
+        editor.insert_str(clean_paste(text));
+    }
+
+    /// Empties the editor (undo brings the text back).
+    pub fn clear_text(&mut self) {
+        let editor = self.editor.get_mut();
+        editor.select_all();
+        editor.cut();
+    }
+
+    /// Pauses or resumes, keeping count of the time spent paused.
+    pub fn set_paused(&mut self, paused: bool, now: Instant) {
+        if paused && !self.paused {
+            self.paused_since = Some(now);
+        } else if !paused && let Some(since) = self.paused_since.take() {
+            self.paused_for = self
+                .paused_for
+                .saturating_add(now.saturating_duration_since(since));
+        }
+        self.paused = paused;
+    }
+
+    /// Starts counting a run from `now`.
+    pub fn start_clock(&mut self, now: Instant) {
+        self.started = Some(now);
+        self.finished_at = None;
+        self.paused_since = self.paused.then_some(now);
+        self.paused_for = Duration::ZERO;
+    }
+
+    /// Stops the clock at `now`.
+    pub fn stop_clock(&mut self, now: Instant) {
+        self.set_paused(false, now);
+        self.finished_at = Some(now);
+    }
+
+    /// Time spent sending so far: since the start, less the time paused.
+    pub fn active(&self, now: Instant) -> Duration {
+        let Some(started) = self.started else {
+            return Duration::ZERO;
+        };
+        let end = self.finished_at.unwrap_or(now);
+        let paused_now = self
+            .paused_since
+            .map_or(Duration::ZERO, |since| end.saturating_duration_since(since));
+        end.saturating_duration_since(started)
+            .saturating_sub(self.paused_for)
+            .saturating_sub(paused_now)
     }
 
     /// Shows a plan as the preview.
@@ -139,6 +315,37 @@ impl BatchScreen {
         self.stage = Stage::Preview;
         self.scroll = 0;
         self.error = None;
+        self.pending_resume = None;
+        self.index();
+    }
+
+    /// Shows what resuming a recorded batch would send: every row, those without a
+    /// settled outcome marked as to be sent.
+    pub fn show_resume_preview(&mut self, info: &BatchInfo) {
+        self.show_recorded(info);
+        for (row, recorded) in self.rows.iter_mut().zip(&info.rows) {
+            if recorded.outcome.is_none_or(OutcomeKind::retryable) {
+                row.state = RowState::Resend {
+                    dispatched: recorded.dispatched(),
+                    last: recorded.outcome,
+                    status: recorded.status,
+                };
+            }
+        }
+        self.pending_resume = Some(info.batch.id.clone());
+        self.stage = Stage::Preview;
+        self.scroll = 0;
+        self.error = None;
+    }
+
+    /// Leaves a preview (or a finished run) for the editor, the text as it was.
+    pub fn back_to_editor(&mut self) {
+        self.stage = Stage::Input;
+        self.pending_resume = None;
+        self.plan = None;
+        self.rows.clear();
+        self.batch_id = None;
+        self.scroll = 0;
         self.index();
     }
 
@@ -184,13 +391,9 @@ impl BatchScreen {
         self.rows.get_mut(i)
     }
 
-    /// Rows finished per second so far.
+    /// Rows finished per second of sending so far (paused time left out).
     pub fn rate(&self, now: Instant) -> f64 {
-        let Some(started) = self.started else {
-            return 0.0;
-        };
-        let end = self.finished_at.unwrap_or(now);
-        let secs = end.saturating_duration_since(started).as_secs_f64();
+        let secs = self.active(now).as_secs_f64();
         if secs > 0.0 {
             self.done as f64 / secs
         } else {
@@ -198,8 +401,11 @@ impl BatchScreen {
         }
     }
 
-    /// Time left at the current rate.
+    /// Time left at the current rate; none while paused (nothing is being sent).
     pub fn eta(&self, now: Instant) -> Option<Duration> {
+        if self.paused {
+            return None;
+        }
         let rate = self.rate(now);
         let left = self.to_send.saturating_sub(self.done);
         (rate > 0.0 && left > 0).then(|| Duration::from_secs_f64(left as f64 / rate))
@@ -208,6 +414,6 @@ impl BatchScreen {
 
 impl Default for BatchScreen {
     fn default() -> Self {
-        Self::new()
+        Self::new(new_editor(Theme::default()))
     }
 }

@@ -295,6 +295,9 @@ impl Effects {
                     let _ = self.tx.send(Msg::BatchFailed(e));
                 }
             },
+            Effect::BatchLoadResume { batch_id } => {
+                effects_batch::load_batch(self.store.clone(), batch_id, self.tx.clone());
+            }
             Effect::BatchControl(c) => {
                 if let Some(control) = &self.batch_control {
                     let _ = control.send(c);

@@ -1,6 +1,6 @@
 //! The batch screen's I/O: reading and checking input, recording, running, resuming.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::message::Msg;
 use crate::batch::{self, Control, Defaults, Job, Plan};
+use crate::domain::safe_text;
 use crate::history::HistoryStore;
 use crate::send::Destination;
 
@@ -22,8 +23,61 @@ pub fn load_unfinished(store: Arc<dyn HistoryStore>, profile: String, tx: Unboun
     });
 }
 
+/// Loads a recorded batch, to preview what resuming it would send.
+pub fn load_batch(store: Arc<dyn HistoryStore>, batch_id: String, tx: UnboundedSender<Msg>) {
+    tokio::task::spawn_blocking(move || {
+        let _ = tx.send(match store.batch(&batch_id) {
+            Ok(info) => Msg::BatchResumeLoaded(Box::new(info)),
+            Err(e) => Msg::BatchFailed(format!("cannot load batch {batch_id}: {e}")),
+        });
+    });
+}
+
+/// Whether one line of text is meant as a file's path rather than a user id: it names a
+/// `.csv`, `.txt` or `.tsv` file, starts with `~/`, `./` or `../`, or holds a `/` (or `\`)
+/// and is neither an id nor a CSV row (no comma).
+pub fn looks_like_path(line: &str) -> bool {
+    let line = line.trim();
+    let lower = line.to_ascii_lowercase();
+    if [".csv", ".txt", ".tsv"].iter().any(|x| lower.ends_with(x)) {
+        return true;
+    }
+    if ["~/", "./", "../"].iter().any(|p| line.starts_with(p)) {
+        return true;
+    }
+    (line.contains('/') || line.contains('\\')) && !line.contains(',') && !lower.starts_with("usr-")
+}
+
+/// The file a path names: `~/` is the home directory, a relative path is taken from the
+/// directory the console was started in.
+fn resolve(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new()
+            .map_or_else(|| PathBuf::from(path), |d| d.home_dir().join(rest)),
+        None => PathBuf::from(path),
+    }
+}
+
+/// Why a path cannot be read as a batch, said so the operator can fix it.
+fn unreadable(written: &str, path: &Path, error: &std::io::Error) -> String {
+    let written = safe_text(written);
+    let from = if path.is_relative() {
+        std::env::current_dir()
+            .map(|d| format!(" (relative to {})", safe_text(&d.display().to_string())))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!("no such file: {written}{from}"),
+        _ if path.is_dir() => format!("{written} is a folder: name a file in it{from}"),
+        _ => format!("cannot read {written}: {error}"),
+    }
+}
+
 /// Reads the pasted text (or the file it names) and checks every row against history
-/// on the target the batch would go to.
+/// on the target the batch would go to. One line that looks like a path is read as a
+/// file, and one that names nothing says "no such file" rather than being checked as an id.
 pub fn plan(
     store: Arc<dyn HistoryStore>,
     text: String,
@@ -34,14 +88,14 @@ pub fn plan(
     tokio::task::spawn_blocking(move || {
         let trimmed = text.trim();
         let one_line = !trimmed.contains('\n');
-        let path = Path::new(trimmed);
-        let (source, bytes) = if one_line && path.is_file() {
-            match std::fs::read(path) {
+        let path = resolve(trimmed);
+        let (source, bytes) = if one_line && (path.is_file() || looks_like_path(trimmed)) {
+            match std::fs::read(&path) {
                 Ok(bytes) => (path.display().to_string(), bytes),
                 Err(e) => {
                     let _ = tx.send(Msg::BatchPlanned {
                         source: path.display().to_string(),
-                        result: Err(format!("cannot read {}: {e}", path.display())),
+                        result: Err(unreadable(trimmed, &path, &e)),
                     });
                     return;
                 }
@@ -140,5 +194,47 @@ impl BatchTask {
         )
         .await;
         let _ = self.tx.send(Msg::BatchFinished(summary));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_told_from_an_id_or_a_csv_row() {
+        for path in [
+            "ids.csv",
+            "IDS.TXT",
+            "~/ids",
+            "./ids",
+            "../batches/today",
+            "/tmp/ids",
+            "batches/today",
+            "usr-list.csv",
+        ] {
+            assert!(looks_like_path(path), "{path}");
+        }
+        for not_path in [
+            "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+            "usr-3f0e8d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6,full,https://example.com/done",
+            "usr-123/456",
+            "ids",
+            "",
+        ] {
+            assert!(!looks_like_path(not_path), "{not_path}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_named_with_where_it_was_looked_for() {
+        let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let said = unreadable("nope/ids.csv", Path::new("nope/ids.csv"), &e);
+        assert!(
+            said.starts_with("no such file: nope/ids.csv (relative to "),
+            "{said}"
+        );
+        let said = unreadable("/nope/ids.csv", Path::new("/nope/ids.csv"), &e);
+        assert_eq!(said, "no such file: /nope/ids.csv");
     }
 }

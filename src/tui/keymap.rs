@@ -34,6 +34,8 @@ pub enum Mode {
     BatchConfirm,
     /// Watching a batch run.
     BatchRun,
+    /// A batch that finished (or was stopped).
+    BatchDone,
 }
 
 impl Mode {
@@ -53,6 +55,7 @@ impl Mode {
             Mode::BatchPreview => "Batch: preview",
             Mode::BatchConfirm => "Batch: production confirmation",
             Mode::BatchRun => "Batch: running",
+            Mode::BatchDone => "Batch: finished",
         }
     }
 
@@ -72,6 +75,7 @@ impl Mode {
             Mode::BatchPreview => "batch preview",
             Mode::BatchConfirm => "batch production name",
             Mode::BatchRun => "batch run",
+            Mode::BatchDone => "batch finished",
         }
     }
 }
@@ -199,6 +203,16 @@ const PGDN: Key = key(KeyCode::PageDown);
 const HOME: Key = key(KeyCode::Home);
 const END: Key = key(KeyCode::End);
 const F1: Key = key(KeyCode::F(1));
+const DELETE: Key = key(KeyCode::Delete);
+const BACKSPACE: Key = key(KeyCode::Backspace);
+const CTRL_LEFT: Key = Key {
+    code: KeyCode::Left,
+    mods: KeyModifiers::CONTROL,
+};
+const CTRL_RIGHT: Key = Key {
+    code: KeyCode::Right,
+    mods: KeyModifiers::CONTROL,
+};
 
 use Mode::*;
 
@@ -268,19 +282,27 @@ pub static BINDINGS: &[Binding] = &[
     b(&[TextField], &[ctrl('b')], Action::OpenBatch, "batch", "open the batch screen (works in text fields too)"),
     b(&[TypePicker, SubmitButton, History], &[ctrl('b')], Action::OpenBatch, "", "open the batch screen (works in text fields too)"),
     b(&[BatchInput], &[ctrl('s')], Action::BatchPreview, "preview", "read and check every row (nothing is sent yet)"),
-    b(&[BatchInput], &[ctrl('r')], Action::BatchResume, "resume", "finish the newest interrupted batch of this profile"),
-    b(&[BatchInput], &[ctrl('u')], Action::BatchClear, "clear", "clear the pasted text"),
+    b(&[BatchInput], &[ctrl('r')], Action::BatchResume, "resume", "preview the newest interrupted batch of this profile, to finish it"),
+    b(&[BatchInput], &[ctrl('u')], Action::BatchClear, "clear", "clear the text (undo brings it back)"),
+    b(&[BatchInput], &[UP, DOWN, LEFT, RIGHT, CTRL_LEFT, CTRL_RIGHT], Action::EditorKey, "", "move the cursor (Ctrl: by word; Shift: select)"),
+    b(&[BatchInput], &[HOME, END, PGUP, PGDN], Action::EditorKey, "", "start/end of the line; scroll a page back/forward"),
+    b(&[BatchInput], &[BACKSPACE, DELETE], Action::EditorKey, "", "delete before/at the cursor (Enter breaks the line)"),
+    b(&[BatchInput], &[ctrl('z'), ctrl('y')], Action::EditorKey, "", "undo / redo"),
     b(&[BatchPreview], &[ENTER, ctrl('s')], Action::BatchSend, "send", "send the valid rows (production asks for the profile's name)"),
-    b(&[BatchPreview], &[ch('e')], Action::BatchEdit, "edit", "back to the pasted text"),
-    b(&[BatchPreview], &[ctrl('r')], Action::BatchResume, "", "resume the unfinished batch that holds rows of this list (the preview names it)"),
+    b(&[BatchPreview], &[ch('e')], Action::BatchEdit, "edit", "back to the text, as it was"),
+    b(&[BatchPreview], &[ctrl('r')], Action::BatchResume, "", "preview the unfinished batch that holds rows of this list (the preview names it), to finish it"),
+    b(&[BatchDone], &[ctrl('r')], Action::BatchResume, "resume", "preview the rows left without an outcome, to send them again (each with its own key)"),
     b(&[BatchConfirm], &[ENTER], Action::BatchSend, "send", "send if the name matches"),
     b(&[BatchRun], &[ch(' ')], Action::BatchPause, "pause/resume", "pause or resume sending (rows in flight finish)"),
     b(&[BatchRun], &[ch('c')], Action::BatchStop, "stop", "send nothing more; the rest stays not sent, to resume later"),
-    b(&[BatchPreview, BatchRun], &[ch('j'), DOWN], Action::ScrollDown, "", "scroll down"),
-    b(&[BatchPreview, BatchRun], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
-    b(&[BatchPreview, BatchRun], &[PGDN], Action::PageDown, "", "page down"),
-    b(&[BatchPreview, BatchRun], &[PGUP], Action::PageUp, "", "page up"),
-    b(&[BatchInput, BatchPreview, BatchConfirm, BatchRun], &[ESC], Action::Close, "close", "close the batch screen (a running batch must be stopped first)"),
+    b(&[BatchPreview, BatchRun, BatchDone], &[ch('j'), DOWN], Action::ScrollDown, "", "scroll down"),
+    b(&[BatchPreview, BatchRun, BatchDone], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
+    b(&[BatchPreview, BatchRun, BatchDone], &[PGDN], Action::PageDown, "", "page down"),
+    b(&[BatchPreview, BatchRun, BatchDone], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[BatchInput], &[ESC], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
+    b(&[BatchRun, BatchDone], &[ESC, ch('q')], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
+    b(&[BatchPreview], &[ESC, ch('q')], Action::Close, "back", "back (to the text, as it was)"),
+    b(&[BatchConfirm], &[ESC], Action::Close, "back", "back (to the text, as it was)"),
     b(&[Filter], &[ENTER], Action::FilterDone, "keep filter", "keep the filter and go back to the rows"),
     b(&[Filter], &[ESC], Action::FilterClear, "clear", "clear the filter"),
     b(&[Detail], &[ch('c')], Action::CopyCurl, "curl", "copy as curl (the key is $KYC_API_KEY)"),
@@ -426,7 +448,7 @@ pub fn keys_label(mode: Mode, action: Action) -> String {
 const UNBOUND: &str = "(no key)";
 
 /// Modes in the order the help overlay lists them.
-pub const HELP_ORDER: [Mode; 13] = [
+pub const HELP_ORDER: [Mode; 14] = [
     TextField,
     TypePicker,
     SubmitButton,
@@ -438,6 +460,7 @@ pub const HELP_ORDER: [Mode; 13] = [
     BatchPreview,
     BatchConfirm,
     BatchRun,
+    BatchDone,
     Confirm,
     Help,
 ];
@@ -537,7 +560,15 @@ mod tests {
     fn q_closes_what_is_on_top_and_quits_only_from_the_form() {
         let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
         let esc = press(KeyCode::Esc, KeyModifiers::NONE);
-        for mode in [Detail, Help, History, Picker] {
+        for mode in [
+            Detail,
+            Help,
+            History,
+            Picker,
+            BatchPreview,
+            BatchRun,
+            BatchDone,
+        ] {
             assert_eq!(action_for(mode, &q), Some(Action::Close), "{mode:?}");
             assert_eq!(action_for(mode, &esc), Some(Action::Close), "{mode:?}");
         }

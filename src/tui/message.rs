@@ -74,6 +74,8 @@ pub enum Msg {
     },
     /// A recorded batch was loaded to resume.
     BatchResumed(Box<BatchInfo>),
+    /// A recorded batch was loaded to preview what resuming it would send.
+    BatchResumeLoaded(Box<BatchInfo>),
     Batch(BatchEvent),
     BatchFinished(RunSummary),
     BatchFailed(String),
@@ -143,6 +145,10 @@ pub enum Effect {
     BatchResume {
         batch_id: String,
         route: RouteId,
+    },
+    /// Load a recorded batch to preview what resuming it would send.
+    BatchLoadResume {
+        batch_id: String,
     },
     BatchControl(Control),
 }

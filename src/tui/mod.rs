@@ -9,10 +9,14 @@ pub mod app;
 pub mod batch_state;
 /// Copying through the terminal (OSC 52).
 pub mod clipboard;
+/// The session counter: submissions once, retries apart.
+pub mod counts;
 /// Runs what `update` asks for and reports back as messages.
 pub mod effects;
 /// The batch screen's I/O: reading, recording, running, resuming.
 pub mod effects_batch;
+/// The form's fields and what rapid entry remembers.
+pub mod form_state;
 /// What the help overlay makes of the key table.
 pub mod keyhelp;
 /// The one key table: input, footer, help and key names in text.

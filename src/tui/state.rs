@@ -1,19 +1,17 @@
 //! Everything the console shows, in one place. Rendering reads it; only `update` changes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tui_input::Input;
 
 use crate::api::{Attempt, Exchange, RateLimit};
-use crate::domain::{
-    FormField, InitiateRequest, KycType, Normalisation, OutcomeKind, RedirectUri,
-    RedirectUriWarning, UserId,
-};
+use crate::domain::{FormField, InitiateRequest};
 use crate::history::{Earlier, HistoryFilter, HistoryRow, Submission, SubmissionId};
 use crate::send::Consent;
 
-use super::batch_state::{BatchScreen, RowState, Stage};
+use super::batch_state::{BatchDraft, BatchScreen, RowState, Stage};
+use super::counts::SessionCounts;
 use super::keymap::Mode;
 use super::theme::Theme;
 use crate::target::Opened;
@@ -100,54 +98,7 @@ pub struct PathsInfo {
     pub log: String,
 }
 
-/// The form's fields and what validation says of them.
-#[derive(Debug, Clone, Default)]
-pub struct Form {
-    pub user_id: Input,
-    pub kyc_type: Option<KycType>,
-    pub redirect_uri: Input,
-    /// Errors the API named for a field, shown until the field is edited.
-    pub server_errors: HashMap<FormField, String>,
-    /// Rapid entry: after a success, Enter on a valid user id sends at once.
-    pub rapid: bool,
-}
-
-/// The result of validating the user id field as typed.
-pub type UserIdCheck = Result<(UserId, Normalisation), crate::domain::UserIdError>;
-/// The result of validating the redirect URI field as typed.
-pub type RedirectCheck =
-    Result<Option<(RedirectUri, Option<RedirectUriWarning>)>, crate::domain::RedirectUriError>;
-
-impl Form {
-    pub fn kyc_type(&self) -> KycType {
-        self.kyc_type.unwrap_or(KycType::Full)
-    }
-
-    pub fn check_user_id(&self) -> UserIdCheck {
-        UserId::parse(self.user_id.value())
-    }
-
-    pub fn check_redirect(&self) -> RedirectCheck {
-        RedirectUri::parse_optional(self.redirect_uri.value())
-    }
-
-    /// The request, or the first field that is wrong and why.
-    pub fn request(&self) -> Result<InitiateRequest, (FormField, String)> {
-        let user_id = self
-            .check_user_id()
-            .map_err(|e| (FormField::UserId, e.to_string()))?
-            .0;
-        let redirect_uri = self
-            .check_redirect()
-            .map_err(|e| (FormField::RedirectUri, e.to_string()))?
-            .map(|(u, _)| u);
-        Ok(InitiateRequest {
-            user_id,
-            kyc_type: self.kyc_type(),
-            redirect_uri,
-        })
-    }
-}
+pub use super::form_state::{Form, PastedList, RedirectCheck, UserIdCheck};
 
 /// A submission in flight, with what the client has reported so far.
 #[derive(Debug, Clone)]
@@ -328,6 +279,9 @@ pub struct State {
     pub switching: Option<String>,
     /// The batch screen, while open (or while its batch runs).
     pub batch: Option<BatchScreen>,
+    /// The batch editor's text, kept when the batch screen is closed before a preview
+    /// was sent; it comes back when the screen opens again.
+    pub batch_draft: Option<Box<BatchDraft>>,
     pub paths: PathsInfo,
     pub form: Form,
     pub focus: Focus,
@@ -339,7 +293,8 @@ pub struct State {
     /// The webview link of the newest success, which Ctrl-Y copies from the form.
     pub last_link: Option<String>,
     pub last_rate: Option<SeenRate>,
-    pub session_counts: BTreeMap<OutcomeKind, u32>,
+    /// What this session sent: each submission once, retries apart.
+    pub session: SessionCounts,
     /// What covers the main screen, on top.
     pub overlay: Option<Overlay>,
     /// Overlays under the top one (help over a detail, a question over it), returned to
@@ -374,6 +329,7 @@ impl State {
             }],
             switching: None,
             batch: None,
+            batch_draft: None,
             target,
             route: RouteId::default(),
             paths,
@@ -385,7 +341,7 @@ impl State {
             last_result: None,
             last_link: None,
             last_rate: None,
-            session_counts: BTreeMap::new(),
+            session: SessionCounts::default(),
             overlay: None,
             behind: Vec::new(),
             toast: None,
@@ -404,7 +360,8 @@ impl State {
                 Stage::Input | Stage::Planning => Mode::BatchInput,
                 Stage::Preview => Mode::BatchPreview,
                 Stage::Confirm => Mode::BatchConfirm,
-                Stage::Running | Stage::Done => Mode::BatchRun,
+                Stage::Running => Mode::BatchRun,
+                Stage::Done => Mode::BatchDone,
             };
         }
         match &self.overlay {

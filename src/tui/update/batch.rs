@@ -1,12 +1,14 @@
-//! The batch screen: pasting, previewing, confirming, and steering a running batch.
+//! The batch screen: editing the list, previewing, confirming, and steering a running
+//! batch; resuming one previews what it will send first.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
 
-use super::common::reload_history;
+use super::common::{reload_history, toast};
 use crate::batch::{BatchEvent, Check, Control, Defaults};
 use crate::production::{Answer, Confirmation, SendKind, accepts, confirmation};
 use crate::tui::action::Action;
-use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::batch_state::{BatchScreen, RowState, Stage, clean_paste, new_editor};
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{RouteId, SeenRate, State};
@@ -14,18 +16,55 @@ use crate::tui::state::{RouteId, SeenRate, State};
 /// Rows a page of the batch table moves.
 const PAGE: usize = 10;
 
-/// Opens the batch screen (or returns to a running one).
+/// Opens the batch screen (or returns to a running one), with the text it had when it was
+/// closed. Ids pasted into the form together come along, after that text.
 pub fn open(state: &mut State) -> Vec<Effect> {
-    if state.batch.is_none() {
-        state.batch = Some(BatchScreen::new());
+    let theme = state.theme;
+    let b = state.batch.get_or_insert_with(|| {
+        let editor = state
+            .batch_draft
+            .take()
+            .map_or_else(|| new_editor(theme), |draft| *draft);
+        BatchScreen::new(editor)
+    });
+    let mut effects = vec![load_unfinished_for(&state.target.profile)];
+    if let Some(list) = state.form.pasted_list().cloned() {
+        match b.stage {
+            Stage::Input | Stage::Preview | Stage::Done => {
+                if b.stage != Stage::Input {
+                    b.back_to_editor();
+                }
+                b.append(&list.text);
+                b.error = None;
+                b.note = Some(format!(
+                    "{} ids moved here from the form: {} checks every row",
+                    list.ids,
+                    key_name(Mode::BatchInput, Action::BatchPreview)
+                ));
+                // The field held the list's first id: it went with the list.
+                state.form.user_id = Input::default();
+                state.form.pasted_list = None;
+            }
+            Stage::Planning | Stage::Confirm | Stage::Running => {
+                effects.extend(toast(
+                    state,
+                    "the batch screen is busy: the pasted ids stay in the form",
+                    true,
+                ));
+            }
+        }
     }
-    vec![load_unfinished(state)]
+    effects
 }
 
 /// Asks for this profile's interrupted batches, which can then be resumed.
 fn load_unfinished(state: &State) -> Effect {
+    load_unfinished_for(&state.target.profile)
+}
+
+fn load_unfinished_for(profile: &str) -> Effect {
     Effect::BatchLoadUnfinished {
-        profile: state.target.profile.clone(),
+        profile: profile.to_string(),
     }
 }
 
@@ -43,9 +82,13 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(b) = state.batch.as_mut() else {
         return Vec::new();
     };
+    let now = state.now;
     match action {
         Action::BatchPreview => {
-            if b.text.trim().is_empty() {
+            if b.stage != Stage::Input {
+                return Vec::new();
+            }
+            if b.is_blank() {
                 b.error = Some(
                     "paste user ids (one per line) or a CSV with a header, or type a file path"
                         .into(),
@@ -54,30 +97,33 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             } else {
                 b.stage = Stage::Planning;
                 b.error = None;
+                b.note = None;
                 vec![Effect::BatchPlan {
-                    text: b.text.clone(),
+                    text: b.text(),
                     defaults,
                     route,
                 }]
             }
         }
         Action::BatchClear => {
-            b.text.clear();
+            b.clear_text();
             b.error = None;
+            b.note = None;
             Vec::new()
         }
         Action::BatchEdit => {
-            b.stage = Stage::Input;
+            b.back_to_editor();
             Vec::new()
         }
         Action::BatchSend => match b.stage {
             Stage::Preview if b.to_send == 0 => {
-                b.error = Some("no valid row to send".into());
+                b.error = Some("no row to send".into());
                 Vec::new()
             }
             Stage::Preview if needs_name => {
                 b.stage = Stage::Confirm;
-                b.confirm = tui_input::Input::default();
+                b.confirm = Input::default();
+                b.error = None;
                 Vec::new()
             }
             Stage::Preview => start(b, route),
@@ -98,27 +144,25 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
-        Action::BatchResume => match resumable(b) {
-            None => {
-                b.error = Some("no interrupted batch for this profile".into());
+        Action::BatchResume => match (b.stage, resumable(b)) {
+            (Stage::Planning | Stage::Confirm | Stage::Running, _) => Vec::new(),
+            (_, None) => {
+                b.error = Some(format!(
+                    "nothing to resume: no batch of profile {profile} has rows without an outcome"
+                ));
                 Vec::new()
             }
-            Some(id) => {
-                b.pending_resume = Some(id);
-                if needs_name {
-                    b.stage = Stage::Confirm;
-                    b.confirm = tui_input::Input::default();
-                    Vec::new()
-                } else {
-                    start(b, route)
-                }
+            (_, Some(id)) => {
+                b.error = None;
+                b.note = Some(format!("loading batch {id} to preview what it would send…"));
+                vec![Effect::BatchLoadResume { batch_id: id }]
             }
         },
         Action::BatchPause => {
             if b.stage != Stage::Running || b.stopping {
                 return Vec::new();
             }
-            b.paused = !b.paused;
+            b.set_paused(!b.paused, now);
             vec![Effect::BatchControl(if b.paused {
                 Control::Pause
             } else {
@@ -130,7 +174,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             b.stopping = true;
-            b.paused = false;
+            b.set_paused(false, now);
             vec![Effect::BatchControl(Control::Stop)]
         }
         Action::ScrollDown => scroll(b, 1),
@@ -146,16 +190,26 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
             Stage::Confirm => {
-                b.stage = if b.pending_resume.is_some() {
-                    Stage::Input
-                } else {
-                    Stage::Preview
-                };
-                b.pending_resume = None;
+                b.stage = Stage::Preview;
                 b.error = None;
                 Vec::new()
             }
-            _ => {
+            // Back to the text, as it was.
+            Stage::Preview | Stage::Planning => {
+                b.back_to_editor();
+                b.error = None;
+                Vec::new()
+            }
+            // Closing keeps the text for the next opening.
+            Stage::Input => {
+                if let Some(b) = state.batch.take()
+                    && !b.is_blank()
+                {
+                    state.batch_draft = Some(Box::new(b.editor));
+                }
+                vec![reload_history(state)]
+            }
+            Stage::Done => {
                 state.batch = None;
                 vec![reload_history(state)]
             }
@@ -164,22 +218,25 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-/// The batch to resume: in a preview, the unfinished batch that holds rows of it; else
-/// the profile's newest interrupted one.
+/// The batch to resume: in a preview, the unfinished batch that holds rows of it; on the
+/// finished screen, the batch just run (its preview says if nothing is left); else the
+/// profile's newest interrupted one.
 fn resumable(b: &BatchScreen) -> Option<String> {
-    let holding = match b.stage {
+    let own = match b.stage {
         Stage::Preview => b
             .plan
             .as_ref()
             .and_then(|p| p.holding_batches().into_iter().next()),
+        Stage::Done => b.batch_id.clone(),
         _ => None,
     };
-    holding.or_else(|| b.unfinished.first().map(|u| u.id.clone()))
+    own.or_else(|| b.unfinished.first().map(|u| u.id.clone()))
 }
 
 fn start(b: &mut BatchScreen, route: RouteId) -> Vec<Effect> {
     b.stage = Stage::Running;
     b.error = None;
+    b.note = None;
     b.done = 0;
     b.counts.clear();
     b.paused = false;
@@ -206,28 +263,25 @@ fn scroll(b: &mut BatchScreen, delta: isize) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Typing in the paste area or the production confirmation.
+/// Typing in the editor or the production confirmation. In the editor, printable keys,
+/// Enter, Backspace and Delete edit; other keys do nothing (the key table names the
+/// editor's own keys, which go to [`editor_key`]).
 pub fn key(state: &mut State, key: &KeyEvent) {
     let Some(b) = state.batch.as_mut() else {
         return;
     };
     match b.stage {
         Stage::Input => {
-            match key.code {
-                KeyCode::Char(c)
-                    if !key
-                        .modifiers
-                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-                {
-                    b.text.push(c);
-                }
-                KeyCode::Enter => b.text.push('\n'),
-                KeyCode::Backspace => {
-                    b.text.pop();
-                }
-                _ => {}
+            let text_key = match key.code {
+                KeyCode::Char(_) => !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT),
+                KeyCode::Enter => key.modifiers.is_empty(),
+                _ => false,
+            };
+            if text_key && b.editor.get_mut().input_without_shortcuts(*key) {
+                b.error = None;
             }
-            b.error = None;
         }
         Stage::Confirm => {
             if let Some(request) = tui_input::backend::crossterm::to_input_request(
@@ -240,13 +294,31 @@ pub fn key(state: &mut State, key: &KeyEvent) {
     }
 }
 
-/// A paste goes into the paste area whole (line breaks kept).
+/// A key the editor acts on itself: moving (Shift selects), scrolling, deleting, undo and
+/// redo.
+pub fn editor_key(state: &mut State, key: &KeyEvent) {
+    let Some(b) = state.batch.as_mut().filter(|b| b.stage == Stage::Input) else {
+        return;
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let editor = b.editor.get_mut();
+    let changed = match key.code {
+        KeyCode::Char(c) if ctrl && c.eq_ignore_ascii_case(&'z') => editor.undo(),
+        KeyCode::Char(c) if ctrl && c.eq_ignore_ascii_case(&'y') => editor.redo(),
+        KeyCode::Char(_) => false,
+        _ => editor.input(*key),
+    };
+    if changed {
+        b.error = None;
+    }
+}
+
+/// A paste goes into the editor at the cursor, whole (line breaks kept).
 pub fn paste(state: &mut State, text: &str) {
     if let Some(b) = state.batch.as_mut()
         && b.stage == Stage::Input
     {
-        b.text
-            .push_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        b.editor.get_mut().insert_str(clean_paste(text));
         b.error = None;
     }
 }
@@ -260,12 +332,28 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::BatchUnfinished(list) => b.unfinished = list,
         Msg::BatchPlanned { source, result } => match result {
-            Ok(plan) => b.show_plan(source, plan),
+            // A plan that comes after the operator went back to the text is stale.
+            Ok(plan) if b.stage == Stage::Planning => b.show_plan(source, plan),
+            Ok(_) => {}
             Err(e) => {
                 b.stage = Stage::Input;
                 b.error = Some(e);
             }
         },
+        Msg::BatchResumeLoaded(info) => {
+            b.note = None;
+            if matches!(b.stage, Stage::Planning | Stage::Confirm | Stage::Running) {
+                return Vec::new();
+            }
+            if info.unfinished().next().is_none() {
+                b.error = Some(format!(
+                    "nothing to resume: every row of batch {} has its outcome",
+                    info.batch.id
+                ));
+            } else {
+                b.show_resume_preview(&info);
+            }
+        }
         Msg::BatchRecorded { batch_id, skipped } => {
             b.batch_id = Some(batch_id);
             for row in &mut b.rows {
@@ -284,14 +372,16 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                     });
                 }
             }
-            b.started = Some(now);
-            b.finished_at = None;
+            b.start_clock(now);
         }
         Msg::BatchResumed(info) => {
+            // Rows sent before are sent again: the session counts them as retries.
+            for row in info.unfinished().filter(|r| r.dispatched()) {
+                state.session.retry_started(row.id);
+            }
             b.show_recorded(&info);
             b.stage = Stage::Running;
-            b.started = Some(now);
-            b.finished_at = None;
+            b.start_clock(now);
         }
         Msg::Batch(event) => match event {
             BatchEvent::RowStarted { line, id } => {
@@ -312,7 +402,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                     });
                 }
             }
-            BatchEvent::RowFinished { line, exchange, .. } => {
+            BatchEvent::RowFinished { line, id, exchange } => {
                 let outcome = exchange.outcome();
                 let status = exchange.final_response().map(|r| r.status);
                 if let Some(row) = b.row_mut(line) {
@@ -320,7 +410,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 b.done += 1;
                 *b.counts.entry(outcome).or_default() += 1;
-                *state.session_counts.entry(outcome).or_default() += 1;
+                state.session.finished(id, outcome);
             }
             BatchEvent::RowFailed { line, error, .. } => {
                 if let Some(row) = b.row_mut(line) {
@@ -332,7 +422,8 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         },
         Msg::BatchFinished(summary) => {
             b.stage = Stage::Done;
-            b.finished_at = Some(now);
+            b.stop_clock(now);
+            b.stopping = false;
             b.waiting_until = None;
             if let Some(crate::domain::Stop::WaitTooLong {
                 asked_secs,
@@ -341,8 +432,9 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 b.error = Some(format!(
                     "stopped sending: the server asked to wait {asked_secs} s, more than \
-                     max_wait_secs {max_wait_secs}; {} row(s) not sent: Ctrl-R resumes later",
-                    summary.not_sent
+                     max_wait_secs {max_wait_secs}; {} row(s) not sent: {} resumes later",
+                    summary.not_sent,
+                    key_name(Mode::BatchDone, Action::BatchResume)
                 ));
             }
             if summary.not_sent > 0 {

@@ -93,9 +93,10 @@ pub fn quit(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let mut effects = Vec::new();
+    let now = state.now;
     let resume_batch = match state.batch.as_mut() {
         Some(b) if b.stage == Stage::Running && !b.paused && !b.stopping => {
-            b.paused = true;
+            b.set_paused(true, now);
             effects.push(Effect::BatchControl(Control::Pause));
             true
         }

@@ -60,8 +60,14 @@ fn handle_key(state: &mut State, key: &KeyEvent, event: &Event) -> Vec<Effect> {
             _ => Vec::new(),
         };
     }
-    if let Some(action) = action_for(mode, key) {
-        return update(state, action);
+    match action_for(mode, key) {
+        // The batch editor's own keys: the key itself goes to the editor.
+        Some(Action::EditorKey) => {
+            batch::editor_key(state, key);
+            return Vec::new();
+        }
+        Some(action) => return update(state, action),
+        None => {}
     }
     match mode {
         Mode::TextField => {
@@ -96,9 +102,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Mode::History | Mode::Filter => history::handle(state, action),
         Mode::Detail => detail::handle(state, action),
         mode @ (Mode::Help | Mode::Confirm | Mode::Picker) => overlays::handle(state, mode, action),
-        Mode::BatchInput | Mode::BatchPreview | Mode::BatchConfirm | Mode::BatchRun => {
-            batch::handle(state, action)
-        }
+        Mode::BatchInput
+        | Mode::BatchPreview
+        | Mode::BatchConfirm
+        | Mode::BatchRun
+        | Mode::BatchDone => batch::handle(state, action),
     }
 }
 
@@ -120,6 +128,7 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::BatchPlanned { .. }
         | Msg::BatchRecorded { .. }
         | Msg::BatchResumed(_)
+        | Msg::BatchResumeLoaded(_)
         | Msg::Batch(_)
         | Msg::BatchFinished(_)
         | Msg::BatchFailed(_)) => batch::message(state, msg),

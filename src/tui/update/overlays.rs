@@ -66,7 +66,7 @@ fn confirm(state: &mut State, action: Action) -> Vec<Effect> {
         }
         (Confirm::Quit { resume_batch, .. }, false) => match state.batch.as_mut() {
             Some(b) if resume_batch && b.paused => {
-                b.paused = false;
+                b.set_paused(false, state.now);
                 vec![Effect::BatchControl(Control::Run)]
             }
             _ => Vec::new(),

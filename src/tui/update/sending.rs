@@ -5,7 +5,7 @@ use tui_input::Input;
 
 use super::common::{detail, open_overlay, reload_history, saw_rate, toast};
 use crate::api::Exchange;
-use crate::domain::{OutcomeKind, UserId};
+use crate::domain::{FormField, OutcomeKind, UserId};
 use crate::history::SubmissionId;
 use crate::production::{Confirmation, SendKind, confirmation};
 use crate::send::{Consent, Question};
@@ -65,6 +65,7 @@ pub fn start_send(state: &mut State, send: PendingSend, consent: Consent) -> Vec
             user_id,
             idempotency_key,
         } => {
+            state.session.retry_started(id);
             vec![Effect::Retry {
                 id,
                 user_id,
@@ -225,7 +226,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn finished(state: &mut State, id: SubmissionId, exchange: Exchange) -> Vec<Effect> {
     let live = state.live.remove(&id);
     let outcome = exchange.outcome();
-    *state.session_counts.entry(outcome).or_default() += 1;
+    state.session.finished(id, outcome);
     // Its last answer's headers came with `AttemptFinished` already: taking them in again
     // would start their reset's countdown over.
     if let Some(r) = exchange.final_response()
@@ -250,9 +251,19 @@ fn finished(state: &mut State, id: SubmissionId, exchange: Exchange) -> Vec<Effe
             }
         }
     } else if form_holds_it && let Some(r) = exchange.final_response() {
+        let mut about_the_id = true;
         for e in r.summary().field_errors {
             if let Some(field) = e.field {
+                about_the_id &= field == FormField::UserId;
                 state.form.server_errors.insert(field, e.message);
+            }
+        }
+        // Rapid entry: a refused id is selected, so the next paste or key replaces it
+        // (unless the platform named another field as the reason).
+        if outcome == OutcomeKind::Rejected && about_the_id {
+            state.form.refused = Some(state.form.user_id.value().to_string());
+            if state.overlay.is_none() {
+                state.focus = Focus::UserId;
             }
         }
     }

@@ -30,10 +30,22 @@ fn text_width(width: u16) -> usize {
 fn messages(state: &State, width: usize) -> Messages {
     let t = state.theme;
     let wrap = |line: Line<'static>| wrap(&line, width, 2);
+    let pasted = state.form.pasted_list();
     let user = match (
         state.form.server_errors.get(&FormField::UserId),
         state.form.check_user_id(),
     ) {
+        (None, _) if state.form.refused_selected() => {
+            Line::styled("✗ refused by the platform: see the last result", t.error())
+        }
+        (None, Ok(_)) if pasted.is_some() => Line::styled(
+            format!(
+                "{} ids pasted · {} opens them all as a batch",
+                pasted.map_or(0, |p| p.ids),
+                key_name(Mode::TextField, Action::OpenBatch)
+            ),
+            t.warn(),
+        ),
         (Some(e), _) => Line::styled(format!("✗ platform: {}", safe_text(e)), t.error()),
         (None, _) if state.form.user_id.value().is_empty() => {
             Line::styled("usr- followed by a v4 UUID (paste it)", t.muted())
@@ -41,8 +53,14 @@ fn messages(state: &State, width: usize) -> Messages {
         (None, Err(e)) => Line::styled(format!("✗ {e}"), t.error()),
         (None, Ok((_, norm))) => {
             let mut spans = vec![Span::styled("✓ valid", t.ok())];
-            if let Some(note) = norm.note() {
-                spans.push(Span::styled(format!(" — {note}"), t.warn()));
+            // The field shows the id as it will be sent; what that changed is said.
+            let shown = state.form.as_sent_note().unwrap_or_default();
+            let changed = (
+                shown.trimmed || norm.trimmed,
+                shown.lowercased || norm.lowercased,
+            );
+            if let Some(note) = as_sent(changed) {
+                spans.push(Span::styled(format!(" — as sent: {note}"), t.warn()));
             } else if state.form.rapid {
                 spans.push(Span::styled(
                     format!(
@@ -181,11 +199,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
         state.focus == Focus::UserId && focused,
         t,
     );
+    let refused = state.form.refused_selected();
+    if refused {
+        // Rapid entry: the refused id is selected, and replaced by what comes next.
+        let hint = " · refused: typing replaces it";
+        let x = user_label.x + u16::try_from("›User id".chars().count()).unwrap_or(0);
+        let width = u16::try_from(hint.chars().count()).unwrap_or(0);
+        let room = user_label.right().saturating_sub(x + 7);
+        frame.render_widget(
+            Paragraph::new(Span::styled(hint, t.warn())),
+            Rect::new(x, user_label.y, width.min(room), 1),
+        );
+    }
     input(
         frame,
         user_input,
         &state.form.user_id,
         state.focus == Focus::UserId && focused,
+        refused,
         t,
     );
     frame.render_widget(Paragraph::new(m.user), indent(user_status));
@@ -255,6 +286,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, full_picker: bool) {
         redirect_input,
         &state.form.redirect_uri,
         redirect_focused,
+        false,
         t,
     );
     frame.render_widget(Paragraph::new(m.redirect), indent(redirect_status));
@@ -325,8 +357,19 @@ fn label(frame: &mut Frame, area: Rect, text: &str, right: Option<Span>, focused
     }
 }
 
+/// What was changed to show the id as it will be sent: (spaces removed, lowered).
+fn as_sent(changed: (bool, bool)) -> Option<&'static str> {
+    match changed {
+        (false, false) => None,
+        (true, false) => Some("spaces removed"),
+        (false, true) => Some("lowercased"),
+        (true, true) => Some("spaces removed, lowercased"),
+    }
+}
+
 /// One line of input, scrolled so the cursor stays visible; places the cursor when focused.
-fn input(frame: &mut Frame, area: Rect, input: &Input, focused: bool, t: Theme) {
+/// A selected value (the id the platform refused) is drawn dimmed and reversed.
+fn input(frame: &mut Frame, area: Rect, input: &Input, focused: bool, selected: bool, t: Theme) {
     let field = indent(area);
     let width = usize::from(field.width.saturating_sub(1)).max(1);
     let scroll = input.visual_scroll(width);
@@ -336,8 +379,16 @@ fn input(frame: &mut Frame, area: Rect, input: &Input, focused: bool, t: Theme) 
     } else {
         Style::new()
     };
-    let padded = format!("{visible:<width$} ");
-    frame.render_widget(Paragraph::new(Line::styled(padded, style)), field);
+    let line = if selected {
+        let pad = width.saturating_sub(visible.chars().count()) + 1;
+        Line::from(vec![
+            Span::styled(visible, t.selected().patch(t.muted())),
+            Span::styled(" ".repeat(pad), style),
+        ])
+    } else {
+        Line::styled(format!("{visible:<width$} "), style)
+    };
+    frame.render_widget(Paragraph::new(line), field);
     if focused {
         let x = field.x + u16::try_from(input.visual_cursor().saturating_sub(scroll)).unwrap_or(0);
         frame.set_cursor_position((x.min(field.right().saturating_sub(1)), field.y));

@@ -40,14 +40,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         None => vec![Span::styled("rate: not seen yet", t.muted())],
     };
 
-    let session = if state.session_counts.is_empty() {
+    // Each submission once, by its latest outcome; sending one again is a retry.
+    let counts = &state.session;
+    let session = if counts.is_empty() {
         vec![Span::styled("session: none sent", t.muted())]
     } else {
-        let mut spans = vec![Span::raw("session")];
-        for (kind, n) in &state.session_counts {
+        let mut head = format!("session {} submitted", counts.submitted());
+        if counts.retried() > 0 {
+            head.push_str(&format!(" · {} retried", counts.retried()));
+        }
+        head.push(':');
+        let mut spans = vec![Span::raw(head)];
+        for (kind, n) in counts.by_outcome() {
             spans.push(Span::styled(
                 format!(" {n} {}", kind.label()),
-                t.outcome(*kind),
+                t.outcome(kind),
             ));
         }
         spans

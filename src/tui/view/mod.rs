@@ -1,6 +1,8 @@
 //! Drawing the console. Every function here reads `&State` and changes nothing.
 
 mod batch;
+mod batch_run;
+mod batch_table;
 mod confirm;
 mod detail;
 mod footer;

@@ -204,6 +204,35 @@ fn to_line(cells: &[Cell]) -> Line<'static> {
     Line::from(spans)
 }
 
+/// The most lines a block of notes under a table or the editor takes.
+pub const NOTES_MAX: u16 = 6;
+
+/// Plain text wrapped as [`wrap`] does, one string a line (at least one).
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let lines: Vec<String> = wrap(&Line::raw(text), width, 0)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    }
+}
+
+/// Messages as lines wrapped to `width`, each in its style.
+pub fn wrapped(messages: &[(String, Style)], width: u16) -> Vec<Line<'static>> {
+    messages
+        .iter()
+        .flat_map(|(text, style)| wrap(&Line::styled(text.clone(), *style), usize::from(width), 0))
+        .collect()
+}
+
+/// The height `lines` take, at most `max`.
+pub fn height(lines: &[Line], max: u16) -> u16 {
+    u16::try_from(lines.len()).unwrap_or(u16::MAX).min(max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +322,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_text_breaks_at_spaces_and_inside_only_words_longer_than_a_line() {
+        assert_eq!(
+            wrap_text("column 24: expected one of full, shipping, rfi, import", 20),
+            [
+                "column 24: expected",
+                "one of full,",
+                "shipping, rfi,",
+                "import"
+            ]
+        );
+        assert_eq!(wrap_text("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap_text("", 4), [""]);
     }
 }

@@ -222,13 +222,15 @@ fn a_paste_is_trimmed_normalised_and_replaces_a_complete_id() {
         &mut s,
         &Event::Paste(format!("  {}\n", GOOD.to_uppercase())),
     );
-    let (id, norm) = s.form.check_user_id().unwrap();
-    assert_eq!(id.as_str(), GOOD);
-    assert!(norm.lowercased);
+    // The field shows the id as it will be sent, and says what that changed.
+    assert_eq!(s.form.user_id.value(), GOOD);
+    let note = s.form.as_sent_note().unwrap();
+    assert!(note.lowercased && note.trimmed, "{note:?}");
     let other = "usr-00000000-0000-4000-8000-000000000503";
     handle_event(&mut s, &Event::Paste(other.into()));
     assert_eq!(s.form.user_id.value(), other);
-    handle_event(&mut s, &Event::Paste(format!("{GOOD}\n{other}\n")));
+    assert_eq!(s.form.as_sent_note(), None, "nothing changed in this one");
+    handle_event(&mut s, &Event::Paste(format!("{GOOD}\nthe next line\n")));
     assert_eq!(s.form.user_id.value(), GOOD);
     assert!(
         s.toast
@@ -259,7 +261,7 @@ fn success_clears_the_id_keeps_the_rest_and_enables_rapid_entry() {
     assert_eq!(s.form.kyc_type(), KycType::Rfi);
     assert_eq!(s.form.redirect_uri.value(), "https://example.com/done");
     assert_eq!(s.focus, Focus::UserId);
-    assert_eq!(s.session_counts.get(&OutcomeKind::Initiated), Some(&1));
+    assert_eq!(s.session.count(OutcomeKind::Initiated), 1);
     assert_eq!(s.last_rate.and_then(|r| r.rate.remaining), Some(299));
     // Paste + Enter sends the next one.
     handle_event(
@@ -326,6 +328,8 @@ fn field_errors_from_the_body_show_at_the_field_until_edited() {
     assert!(s.form.server_errors.is_empty());
 }
 
+/// The batch screen's editor, preview, resume, finished screen and clock.
+mod batch_screen;
 /// What counts down with the clock.
 mod clock;
 /// Moving through history windows, the filter and its counts.
@@ -334,3 +338,5 @@ mod history;
 mod keys;
 /// Questions, cancelling, quitting, overlays returning, profiles and batch resume.
 mod questions;
+/// Rapid entry: refused ids replaced, pasted lists offered to the batch, session counts.
+mod rapid;

@@ -180,7 +180,7 @@ fn the_quit_question_pauses_a_running_batch_and_counts_queued_rows_apart() {
     use crate::batch::Control;
     use crate::tui::batch_state::{BatchRow, BatchScreen, RowState, Stage};
     let mut s = state(false);
-    let mut b = BatchScreen::new();
+    let mut b = BatchScreen::default();
     b.stage = Stage::Running;
     b.to_send = 30;
     b.done = 0;
@@ -223,11 +223,11 @@ fn the_quit_question_pauses_a_running_batch_and_counts_queued_rows_apart() {
 }
 
 #[test]
-fn in_a_preview_ctrl_r_resumes_the_unfinished_batch_holding_its_rows() {
+fn in_a_preview_ctrl_r_previews_resuming_the_unfinished_batch_holding_its_rows() {
     use crate::batch::{Check, Plan, PlannedRow};
     use crate::tui::batch_state::BatchScreen;
     let mut s = state(false);
-    let mut b = BatchScreen::new();
+    let mut b = BatchScreen::default();
     let plan = Plan {
         rows: vec![PlannedRow {
             line: 1,
@@ -243,7 +243,7 @@ fn in_a_preview_ctrl_r_resumes_the_unfinished_batch_holding_its_rows() {
     s.batch = Some(b);
     let effects = key(&mut s, KeyCode::Char('r'), KeyModifiers::CONTROL);
     assert!(
-        matches!(effects.as_slice(), [Effect::BatchResume { batch_id, .. }] if batch_id == "b-held"),
+        matches!(effects.as_slice(), [Effect::BatchLoadResume { batch_id }] if batch_id == "b-held"),
         "{effects:?}"
     );
 }
