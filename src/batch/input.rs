@@ -91,25 +91,51 @@ pub fn read_input(bytes: &[u8]) -> Result<Vec<InputRow>, InputError> {
             "the input is empty: give a CSV with a header line (user_id,type,redirect_uri) or one user id per line",
         );
     };
-    let looks_like_header = first.contains(',') || column(first.trim()) == Some(Column::UserId);
+    // A header names a column somewhere in its first line; rows without one are read in
+    // the order user id, type, redirect URI (a plain list is the first column alone).
+    let looks_like_header = first.split(',').any(|cell| column(cell.trim()).is_some());
     if looks_like_header {
         read_csv(text, u32::try_from(first_index + 1).unwrap_or(1))
     } else {
-        Ok(read_list(text))
+        read_rows(text)
     }
 }
 
-fn read_list(text: &str) -> Vec<InputRow> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(i, l)| InputRow {
-            line: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            user_id: l.trim().to_string(),
-            kyc_type: None,
-            redirect_uri: None,
-        })
-        .collect()
+/// Rows without a header: `user_id[,type][,redirect_uri]`, one a line.
+fn read_rows(text: &str) -> Result<Vec<InputRow>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text);
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&e, 3, text))?;
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() > 3 {
+            return fail(
+                Some(line),
+                format!(
+                    "{} fields: a row without a header line is user_id[,type][,redirect_uri] \
+                     (quote a value that contains a comma, or add a header line)",
+                    record.len()
+                ),
+            );
+        }
+        let cell = |i: usize| record.get(i).filter(|v| !v.is_empty()).map(str::to_string);
+        rows.push(InputRow {
+            line,
+            user_id: cell(0).unwrap_or_default(),
+            kyc_type: cell(1),
+            redirect_uri: cell(2),
+        });
+    }
+    Ok(rows)
 }
 
 fn read_csv(text: &str, header_line: u32) -> Result<Vec<InputRow>, InputError> {
@@ -283,6 +309,35 @@ mod tests {
         assert_eq!(rows[2].line, 5);
         let only_ids = read_input(b"user_id\nusr-a\n").unwrap();
         assert_eq!(only_ids[0].user_id, "usr-a");
+    }
+
+    #[test]
+    fn rows_without_a_header_are_user_id_type_redirect_uri() {
+        let text = "usr-a\nusr-b,rfi\n# a note\nusr-c, shipping ,https://x.example/done\nusr-d,,\n";
+        let rows = read_input(text.as_bytes()).unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.user_id.as_str(),
+                    r.kyc_type.as_deref(),
+                    r.redirect_uri.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "usr-a", None, None),
+                (2, "usr-b", Some("rfi"), None),
+                (4, "usr-c", Some("shipping"), Some("https://x.example/done")),
+                (5, "usr-d", None, None),
+            ]
+        );
+        let err = read_input(b"usr-a,full,https://x,extra\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.message.starts_with("4 fields"), "{err}");
     }
 
     #[test]
