@@ -601,7 +601,7 @@ fn batch_needs_a_file_or_a_known_batch_to_resume() {
 
     let unknown =
         run(sending(data.path(), NOWHERE).args(["batch", "--resume", "b-000000000000", "--yes"]))
-            .expect(2);
+            .expect(1);
     assert!(
         unknown.stderr.contains("no batch b-000000000000"),
         "{}",

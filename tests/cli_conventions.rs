@@ -229,6 +229,28 @@ fn the_exit_statuses_in_help_are_the_ones_the_binary_returns() {
         "no such submission"
     );
     assert_eq!(kyc(dir.path(), &["initiate"]).code, 2, "a usage mistake");
+    assert_eq!(
+        kyc(dir.path(), &["batch", "--resume", "b-000000000000"]).code,
+        1,
+        "no such batch"
+    );
+    // An invalid settings file is a setting to fix, whichever command reads it.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[profiles.prod]\nbase_url = \"ftp://x\"\n").unwrap();
+    let bad = bad.display().to_string();
+    for command in [
+        &["history"][..],
+        &["show", "1"],
+        &["initiate", "--user-id", "usr-1", "--type", "full"],
+    ] {
+        let mut args = vec!["--config", bad.as_str()];
+        args.extend_from_slice(command);
+        assert_eq!(
+            kyc(dir.path(), &args).code,
+            2,
+            "{command:?} with invalid settings"
+        );
+    }
 
     // Every status the code returns is one of the three documented.
     let mut files = Vec::new();

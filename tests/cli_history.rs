@@ -902,6 +902,14 @@ fn a_retry_after_a_stop_mid_request_is_never_not_sent() {
     );
     let rows = kyc(dir.path(), &["history", "--json"]).expect(0).json();
     assert_eq!(rows[0]["outcome"], "unknown (no outcome recorded)");
+    // `show` names the command that settles it, as it is to be run.
+    let shown = kyc(dir.path(), &["show", &id.to_string()]).expect(0);
+    let retry = format!(
+        "`kyc-console retry {id} --data-dir {}` sends it again with its own key",
+        dir.path().display()
+    );
+    assert!(shown.stdout.contains(&retry), "{}", shown.stdout);
+    assert!(!shown.stdout.contains("retry ID"), "{}", shown.stdout);
 
     let (code, again) = send_json(dir.path(), &base_url, &["retry", &id.to_string()]);
     assert_eq!(code, 1, "{again:#}");

@@ -1682,6 +1682,15 @@ fn a_submission_without_an_outcome_reads_whole_in_the_history() {
         c.open();
         let pane = joined(&c.buffer(), layout_of(&c).history);
         assert!(pane.contains("unknown (no outcome)"), "{size:?}: {pane}");
+        // Its detail offers only what never starts it twice: R, with its own key.
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("R sends it again with its") && text.contains("idempotency key, which"),
+            "{size:?}: {text}"
+        );
+        assert!(!text.contains("new key"), "{size:?}: {text}");
     }
 }
 

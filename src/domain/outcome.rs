@@ -227,8 +227,8 @@ pub fn explain_stop(last: Explanation, stop: Stop, attempts: usize) -> Explanati
                  {max_wait_secs}, so retrying stopped after {tries}: nothing more was sent",
                 last.meaning
             ),
-            action: "retry later with `kyc-console retry ID` (R in the console's detail): \
-                     the same idempotency key, so it is never started twice"
+            action: "retry it later with the same idempotency key, so it is never started \
+                     twice: R in the console's detail, or `kyc-console retry` with its number"
                 .to_string(),
             ..last
         },
@@ -452,7 +452,8 @@ mod tests {
             ),
             "{e:?}"
         );
-        assert!(e.action.contains("kyc-console retry ID"), "{e:?}");
+        assert!(e.action.contains("the same idempotency key"), "{e:?}");
+        assert!(!e.action.contains("retry ID"), "{e:?}");
         assert!(!e.action.contains("retried after"), "{e:?}");
         let used = explain_stop(base.clone(), Stop::RetriesUsed { max_retries: 3 }, 4);
         assert!(

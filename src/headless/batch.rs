@@ -141,7 +141,11 @@ async fn start(global: &GlobalArgs, session: &Session, args: &BatchArgs) -> Exit
 async fn resume(global: &GlobalArgs, session: &Session, args: &BatchArgs, id: &str) -> ExitCode {
     let info = match session.store.batch(id) {
         Ok(info) => info,
-        Err(e) => return invalid(e),
+        // No such batch, or a history that cannot be read: 1, as `--help` says.
+        Err(e) => {
+            eprintln!("error: {}\nnothing was sent", shown(&e.to_string()));
+            return ExitCode::from(EXIT_FAILED);
+        }
     };
     let target = info
         .rows

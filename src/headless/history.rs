@@ -32,13 +32,15 @@ pub(super) fn open_store(
     paths: &Paths,
 ) -> Result<Arc<dyn HistoryStore>, ExitCode> {
     let options = global.session_options();
-    crate::config::load(options.config.as_deref(), paths)
-        .map_err(crate::session::SessionError::from)
-        .and_then(|config| crate::session::open_history(&options, &config, paths))
-        .map_err(|e| {
-            eprintln!("error: {}", safe_text(&e.to_string()));
-            ExitCode::from(EXIT_FAILED)
-        })
+    // Invalid settings are a setting to fix (2); a history that cannot be opened, 1.
+    let config = crate::config::load(options.config.as_deref(), paths).map_err(|e| {
+        eprintln!("error: {}", safe_text(&e.to_string()));
+        ExitCode::from(EXIT_INVALID)
+    })?;
+    crate::session::open_history(&options, &config, paths).map_err(|e| {
+        eprintln!("error: {}", safe_text(&e.to_string()));
+        ExitCode::from(EXIT_FAILED)
+    })
 }
 
 /// Parses `--outcome`: an outcome's name (`server_error`), or its label (`server error`,

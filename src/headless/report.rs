@@ -143,8 +143,9 @@ pub fn exchange_json(exchange: &Exchange, profile: &str, notes: &[String]) -> Va
     })
 }
 
-/// A stored submission in full, for `show`: outcome, request, attempts, final response.
-pub fn describe_submission(s: &Submission) -> String {
+/// A stored submission in full, for `show`: outcome, request, attempts, final response;
+/// `retry` is the command that settles one with no outcome, as it is to be run.
+pub fn describe_submission(s: &Submission, retry: &str) -> String {
     let d = present::describe_submission(s);
     let mut out = String::new();
     let when = match d.sent_at {
@@ -168,9 +169,10 @@ pub fn describe_submission(s: &Submission) -> String {
     }
     match &d.outcome {
         None => {
-            out.push_str(
+            let _ = writeln!(
+                out,
                 "? no outcome recorded: the console stopped before the end (or is still waiting)\n  \
-                 kyc-console retry ID sends it again with its own key, which never starts it twice\n",
+                 `{retry}` sends it again with its own key, which never starts it twice"
             );
             row(&mut out, "idempotency", &d.idempotency_key);
         }

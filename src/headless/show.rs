@@ -65,7 +65,8 @@ pub fn show(global: &GlobalArgs, paths: &Paths, args: &ShowArgs) -> ExitCode {
     } else if args.json {
         emit(&format!("{:#}\n", submission_json(&submission)));
     } else {
-        emit_text(&describe_submission(&submission));
+        let retry = hints::history_command(global, &format!("retry {}", submission.id));
+        emit_text(&describe_submission(&submission, &retry));
     }
     ExitCode::SUCCESS
 }

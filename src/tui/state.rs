@@ -114,6 +114,8 @@ pub struct Live {
     /// When the current wait for a retry ends.
     pub retry_at: Option<Instant>,
     pub cancelling: bool,
+    /// Where it was sent (the route when it was recorded).
+    pub route: RouteId,
 }
 
 /// The rate-limit budget the newest response carried, and when it came: the header counts
@@ -287,8 +289,9 @@ pub struct State {
     pub focus: Focus,
     pub history: HistoryPane,
     pub live: BTreeMap<SubmissionId, Live>,
-    /// Submissions asked for but not yet recorded in the store.
+    /// Submissions asked for but not yet recorded in the store, and the route of the last.
     pub starting: usize,
+    pub starting_route: RouteId,
     pub last_result: Option<LastResult>,
     /// The webview link of the newest success, which Ctrl-Y copies from the form.
     pub last_link: Option<String>,
@@ -332,6 +335,7 @@ impl State {
             batch_draft: None,
             target,
             route: RouteId::default(),
+            starting_route: RouteId::default(),
             paths,
             form: Form::default(),
             focus: Focus::UserId,

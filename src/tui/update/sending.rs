@@ -9,12 +9,45 @@ use crate::domain::{FormField, OutcomeKind, UserId};
 use crate::history::SubmissionId;
 use crate::production::{Confirmation, SendKind, confirmation};
 use crate::send::{Consent, Question};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{Confirm, Focus, LastResult, Live, Overlay, PendingSend, State};
 
-/// Sends what the form holds, or points at the first field that is wrong.
+/// Sends what the form holds, or points at the first field that is wrong. A second press
+/// while the form's submission is being recorded or sent sends nothing: it would only ask
+/// whether to start that user's verification twice.
 pub fn submit_form(state: &mut State) -> Vec<Effect> {
+    if state.starting > 0 && state.starting_route == state.route {
+        return toast(
+            state,
+            "already being recorded: its outcome shows here",
+            false,
+        );
+    }
+    let route = state.route;
+    let sending = state
+        .form
+        .request()
+        .ok()
+        .and_then(|request| {
+            state
+                .live
+                .values()
+                .find(|l| l.route == route && l.user_id == request.user_id.as_str())
+        })
+        .map(|l| l.id);
     match state.form.request() {
+        Ok(_) if let Some(id) = sending => {
+            let cancel = key_name(Mode::TextField, Action::CancelPending);
+            toast(
+                state,
+                &format!(
+                    "#{id} for this user is being sent: its outcome shows here ({cancel} cancels it)"
+                ),
+                false,
+            )
+        }
         Ok(request) => start_or_confirm(
             state,
             PendingSend::New {
@@ -51,6 +84,7 @@ pub fn start_or_confirm(state: &mut State, send: PendingSend) -> Vec<Effect> {
 pub fn start_send(state: &mut State, send: PendingSend, consent: Consent) -> Vec<Effect> {
     state.starting += 1;
     let route = state.route;
+    state.starting_route = route;
     match send {
         PendingSend::New { request, resend_of } => {
             vec![Effect::Submit {
@@ -173,6 +207,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                     last: None,
                     retry_at: None,
                     cancelling: false,
+                    route: state.route,
                 },
             );
             vec![reload_history(state)]
@@ -262,6 +297,8 @@ fn finished(state: &mut State, id: SubmissionId, exchange: Exchange) -> Vec<Effe
         // (unless the platform named another field as the reason).
         if outcome == OutcomeKind::Rejected && about_the_id {
             state.form.refused = Some(state.form.user_id.value().to_string());
+            // The next id is sent with Enter, as after a success.
+            state.form.rapid = true;
             if state.overlay.is_none() {
                 state.focus = Focus::UserId;
             }

@@ -117,8 +117,9 @@ fn detail_lines(state: &State, detail: &Detail, d: &SubmissionReport, t: Theme) 
         ]),
         (None, None) => Line::styled(
             format!(
-                "outcome unknown: the console stopped before the end; resend with {} (new key) or retry later",
-                key_name(Mode::Detail, Action::Resend)
+                "outcome unknown: the console stopped before the end; {} sends it again with its own \
+                 idempotency key, which never starts it twice",
+                key_name(Mode::Detail, Action::RetrySameKey)
             ),
             t.warn(),
         ),

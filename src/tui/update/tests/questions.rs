@@ -247,3 +247,44 @@ fn in_a_preview_ctrl_r_previews_resuming_the_unfinished_batch_holding_its_rows()
         "{effects:?}"
     );
 }
+
+/// Enter pressed again on the submit button while the form's submission is being
+/// recorded, then sent, sends nothing more: each extra press once queued a question
+/// whether to start that user's verification twice.
+#[test]
+fn submitting_again_while_the_form_is_being_sent_sends_and_asks_nothing() {
+    let mut s = state(false);
+    type_text(&mut s, GOOD);
+    let first = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(matches!(first.as_slice(), [Effect::Submit { .. }]));
+    for _ in 0..3 {
+        let again = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(
+            !again.iter().any(|e| matches!(e, Effect::Submit { .. })),
+            "{again:?}"
+        );
+    }
+    assert!(s.overlay.is_none());
+    let toast = s.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(toast.contains("already being recorded"), "{toast}");
+    // Recorded and in flight: the same user is not sent again either.
+    created(&mut s, 927, GOOD);
+    let again = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(!again.iter().any(|e| matches!(e, Effect::Submit { .. })));
+    let toast = s.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(
+        toast.contains("#927 for this user is being sent") && toast.contains("Ctrl-X cancels it"),
+        "{toast}"
+    );
+    // Another user goes at once.
+    assert_eq!(s.focus, Focus::UserId);
+    for _ in 0..GOOD.len() {
+        press(&mut s, KeyCode::Backspace);
+    }
+    type_text(&mut s, "usr-9c1d2e3f-4a5b-4c6d-9e7f-8a9b0c1d2e3f");
+    let other = key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(
+        matches!(other.as_slice(), [Effect::Submit { .. }]),
+        "{other:?}"
+    );
+}

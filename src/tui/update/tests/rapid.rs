@@ -225,3 +225,22 @@ fn a_retry_with_the_same_key_is_counted_apart_from_submissions() {
     assert_eq!(s.session.count(OutcomeKind::Initiated), 1);
     assert_eq!(s.session.count(OutcomeKind::Transient), 0, "settled since");
 }
+
+/// A refusal as the first send starts rapid entry as a success does: the pasted id that
+/// replaces the refused one is sent with Enter (it used to move to the type field).
+#[test]
+fn after_a_first_refusal_the_next_pasted_id_is_sent_with_enter() {
+    let mut s = state(false);
+    type_text(&mut s, GOOD);
+    key(&mut s, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    refused_400(&mut s, 1, GOOD);
+    assert!(s.form.refused_selected());
+    handle_event(&mut s, &Event::Paste(OTHER.into()));
+    assert_eq!(s.form.user_id.value(), OTHER);
+    let effects = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Submit { request, .. }] if request.user_id.as_str() == OTHER),
+        "{effects:?}"
+    );
+    assert_eq!(s.focus, Focus::UserId);
+}
