@@ -391,6 +391,35 @@ impl BatchScreen {
         self.rows.get_mut(i)
     }
 
+    /// Rows of a finished run left without a settled outcome: (never sent, unknown).
+    pub fn unsettled(&self) -> (usize, usize) {
+        let unsent = self
+            .rows
+            .iter()
+            .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
+            .count();
+        let unknown = self
+            .rows
+            .iter()
+            .filter(
+                |r| matches!(r.state, RowState::Finished { outcome, .. } if outcome.retryable()),
+            )
+            .count();
+        (unsent, unknown)
+    }
+
+    /// Whether resuming from the finished screen would find rows to send: rows of the run
+    /// just shown without an outcome, or (with no run shown) an interrupted batch.
+    pub fn can_resume_when_done(&self) -> bool {
+        match self.batch_id {
+            Some(_) => {
+                let (unsent, unknown) = self.unsettled();
+                unsent + unknown > 0
+            }
+            None => !self.unfinished.is_empty(),
+        }
+    }
+
     /// Rows finished per second of sending so far (paused time left out).
     pub fn rate(&self, now: Instant) -> f64 {
         let secs = self.active(now).as_secs_f64();

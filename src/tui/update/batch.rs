@@ -422,6 +422,10 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         },
         Msg::BatchFinished(summary) => {
             b.stage = Stage::Done;
+            // What was said while sending (e.g. that closing needs a stop first) no
+            // longer applies to the finished screen.
+            b.error = None;
+            b.note = None;
             b.stop_clock(now);
             b.stopping = false;
             b.waiting_until = None;

@@ -13,7 +13,7 @@ use super::wrap::{NOTES_MAX, height, wrapped};
 use crate::domain::safe_text;
 use crate::present::{format_duration, format_rate};
 use crate::tui::action::Action;
-use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::batch_state::{BatchScreen, Stage};
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::State;
 
@@ -27,27 +27,12 @@ fn format_eta(d: Duration) -> String {
     }
 }
 
-/// Rows of a finished run left without a settled outcome: (never sent, unknown).
-fn unsettled(b: &BatchScreen) -> (usize, usize) {
-    let unsent = b
-        .rows
-        .iter()
-        .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
-        .count();
-    let unknown = b
-        .rows
-        .iter()
-        .filter(|r| matches!(r.state, RowState::Finished { outcome, .. } if outcome.retryable()))
-        .count();
-    (unsent, unknown)
-}
-
 pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let t = state.theme;
     let done = b.stage == Stage::Done;
     let mut notes = Vec::new();
     if done {
-        let (unsent, unknown) = unsettled(b);
+        let (unsent, unknown) = b.unsettled();
         if unsent + unknown > 0 {
             notes.push((
                 format!(

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::wrap::wrap;
 use crate::domain::safe_text;
 use crate::tui::action::Action;
-use crate::tui::keymap::{Mode, footer, key_name};
+use crate::tui::keymap::{Mode, footer_where, key_name};
 use crate::tui::state::State;
 
 /// The most lines the footer takes.
@@ -20,8 +20,12 @@ const KEY_LINES: usize = 2;
 
 /// The footer's items laid out in lines at most `width` wide, whole items only, in at most
 /// `max` lines; the last line names the help key when some did not fit.
-fn arrange(mode: Mode, width: usize, max: usize) -> Vec<Vec<(String, &'static str)>> {
-    let items = footer(mode);
+fn arrange(
+    items: Vec<(String, &'static str)>,
+    mode: Mode,
+    width: usize,
+    max: usize,
+) -> Vec<Vec<(String, &'static str)>> {
     let item_width = |(keys, text): &(String, &str)| {
         Line::raw(keys.as_str()).width() + 1 + Line::raw(*text).width()
     };
@@ -60,9 +64,19 @@ fn more_item(mode: Mode) -> (String, &'static str) {
     (format!("more: {}", key_name(mode, Action::Help)), "")
 }
 
-/// The footer's keys at a width.
-fn key_lines(mode: Mode, width: u16) -> Vec<Line<'static>> {
-    arrange(mode, usize::from(width), KEY_LINES)
+/// The footer's keys at a width: those that act in the state now.
+fn key_lines(state: &State, width: u16) -> Vec<Line<'static>> {
+    let mode = state.mode();
+    let items = footer_where(mode, |a| state.offers(a));
+    mode_key_lines(items, mode, width)
+}
+
+fn mode_key_lines(
+    items: Vec<(String, &'static str)>,
+    mode: Mode,
+    width: u16,
+) -> Vec<Line<'static>> {
+    arrange(items, mode, usize::from(width), KEY_LINES)
         .into_iter()
         .map(|items| {
             let mut spans = vec![Span::raw(" ")];
@@ -94,7 +108,7 @@ fn toast_lines(state: &State, width: u16) -> Vec<Line<'static>> {
 
 /// How many lines the footer takes at this width: what its keys need, or its message.
 pub fn height(state: &State, width: u16) -> u16 {
-    let keys = key_lines(state.mode(), width).len();
+    let keys = key_lines(state, width).len();
     let toast = toast_lines(state, width).len();
     u16::try_from(keys.max(toast).clamp(1, MAX_LINES)).unwrap_or(1)
 }
@@ -104,7 +118,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let lines = if state.toast.is_some() {
         toast_lines(state, area.width)
     } else {
-        key_lines(state.mode(), area.width)
+        key_lines(state, area.width)
             .into_iter()
             .map(|line| {
                 // Keys and their meaning in turn after the leading space.
@@ -129,8 +143,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 mod tests {
     use super::*;
 
+    use crate::tui::keymap::footer;
+
     fn text(mode: Mode, width: u16) -> Vec<String> {
-        key_lines(mode, width)
+        mode_key_lines(footer(mode), mode, width)
             .iter()
             .map(|l| l.to_string().trim_end().to_string())
             .collect()

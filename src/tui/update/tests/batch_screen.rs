@@ -370,3 +370,64 @@ fn on_the_finished_screen_ctrl_r_previews_the_batch_just_run() {
         }]
     );
 }
+
+/// What the footer offers now, as the view asks for it.
+fn offered(s: &State) -> Vec<&'static str> {
+    crate::tui::keymap::footer_where(s.mode(), |a| s.offers(a))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[test]
+fn the_finished_screen_offers_resume_only_with_rows_left() {
+    let mut s = open_batch();
+    let b = s.batch.as_mut().unwrap();
+    b.stage = Stage::Done;
+    b.batch_id = Some("b-1".into());
+    b.show_recorded(&recorded());
+    b.stage = Stage::Done;
+    assert!(offered(&s).contains(&"resume"), "{:?}", offered(&s));
+    // Every row has its outcome: Ctrl-R would only say "nothing to resume".
+    let b = s.batch.as_mut().unwrap();
+    for row in &mut b.rows {
+        row.state = RowState::Finished {
+            outcome: OutcomeKind::Initiated,
+            status: Some(201),
+        };
+    }
+    assert!(!offered(&s).contains(&"resume"), "{:?}", offered(&s));
+}
+
+#[test]
+fn the_sending_screen_does_not_offer_a_close_it_refuses() {
+    let mut s = open_batch();
+    s.batch.as_mut().unwrap().stage = Stage::Running;
+    assert_eq!(s.mode(), Mode::BatchRun);
+    assert!(!offered(&s).contains(&"close"), "{:?}", offered(&s));
+    // q still explains how to stop.
+    press(&mut s, KeyCode::Char('q'));
+    assert!(batch(&s).error.is_some());
+    s.batch.as_mut().unwrap().stage = Stage::Done;
+    assert!(offered(&s).contains(&"close"), "{:?}", offered(&s));
+}
+
+#[test]
+fn a_refusal_said_while_sending_is_gone_from_the_finished_screen() {
+    let mut s = open_batch();
+    s.batch.as_mut().unwrap().stage = Stage::Running;
+    press(&mut s, KeyCode::Char('q'));
+    let said = batch(&s).error.clone().unwrap_or_default();
+    assert!(said.contains("the batch is running"), "{said}");
+    press(&mut s, KeyCode::Char('c'));
+    apply(
+        &mut s,
+        Msg::BatchFinished(crate::batch::RunSummary {
+            dispatched: 0,
+            not_sent: 0,
+            halted: None,
+        }),
+    );
+    assert_eq!(s.mode(), Mode::BatchDone);
+    assert_eq!(batch(&s).error, None);
+}
