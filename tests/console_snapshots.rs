@@ -932,7 +932,10 @@ fn a_message_is_shown_above_the_keys_not_instead_of_them() {
         c.press(KeyCode::Char('R'));
         assert!(c.state.toast.as_ref().is_some_and(|t| t.error));
         let footer = joined(&c.buffer(), layout_of(&c).footer);
-        assert!(footer.contains("it has a final outcome"), "{size:?}: {footer}");
+        assert!(
+            footer.contains("it has a final outcome"),
+            "{size:?}: {footer}"
+        );
         for item in ["r resend", "R retry same key", "l edit", "g/G top/end"] {
             assert!(footer.contains(item), "{item} at {size:?}: {footer}");
         }
@@ -1108,6 +1111,14 @@ fn history_of_every_profile_marks_production_rows() {
 fn history_with_every_outcome() {
     for size in SIZES {
         let c = mixed_history(size);
+        // The session counts stay in the header at 80 columns, in their short form.
+        let header = joined(&c.buffer(), layout_of(&c).header);
+        let counts = if size.0 < 120 {
+            "6 sent: 2✓ 1✗ 1 5xx 1↻ 1?"
+        } else {
+            "session 6 submitted: 2 initiated"
+        };
+        assert!(header.contains(counts), "{size:?}: {header}");
         c.snapshot("history_every_outcome");
     }
 }
