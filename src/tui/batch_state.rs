@@ -84,6 +84,19 @@ pub fn clean_paste(text: &str) -> String {
     out
 }
 
+/// The rate-limit budget as last seen, for the ETA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests a window allows.
+    pub limit: usize,
+    /// Requests left in the current window.
+    pub remaining: usize,
+    /// Until the current window resets.
+    pub reset_in: Duration,
+    /// How long a window lasts.
+    pub window: Duration,
+}
+
 /// Where the batch screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -163,7 +176,13 @@ pub struct BatchScreen {
     paused_since: Option<Instant>,
     paused_for: Duration,
     pub stopping: bool,
+    /// Until when dispatch waits for the rate-limit window. Set through
+    /// [`BatchScreen::set_waiting`], which keeps waits out of the sending rate.
     pub waiting_until: Option<Instant>,
+    waiting_since: Option<Instant>,
+    waited_for: Duration,
+    /// The longest rate-limit reset seen in this run: about one window's length.
+    pub window: Option<Duration>,
     pub unfinished: Vec<UnfinishedBatch>,
     /// The batch a resume would send: its rows are previewed, and Enter sends them.
     pub pending_resume: Option<String>,
@@ -193,6 +212,9 @@ impl BatchScreen {
             paused_for: Duration::ZERO,
             stopping: false,
             waiting_until: None,
+            waiting_since: None,
+            waited_for: Duration::ZERO,
+            window: None,
             unfinished: Vec::new(),
             pending_resume: None,
             by_line: HashMap::new(),
@@ -254,18 +276,51 @@ impl BatchScreen {
         self.paused = paused;
     }
 
+    /// Dispatch waits for the rate-limit window until `until` (or no longer waits),
+    /// keeping count of the time spent waiting.
+    pub fn set_waiting(&mut self, until: Option<Instant>, now: Instant) {
+        match (until, self.waiting_since) {
+            (Some(_), None) => self.waiting_since = Some(now),
+            (None, Some(since)) => {
+                self.waited_for = self
+                    .waited_for
+                    .saturating_add(now.saturating_duration_since(since));
+                self.waiting_since = None;
+            }
+            _ => {}
+        }
+        self.waiting_until = until;
+    }
+
     /// Starts counting a run from `now`.
     pub fn start_clock(&mut self, now: Instant) {
         self.started = Some(now);
         self.finished_at = None;
         self.paused_since = self.paused.then_some(now);
         self.paused_for = Duration::ZERO;
+        self.waiting_until = None;
+        self.waiting_since = None;
+        self.waited_for = Duration::ZERO;
     }
 
     /// Stops the clock at `now`.
     pub fn stop_clock(&mut self, now: Instant) {
         self.set_paused(false, now);
+        self.set_waiting(None, now);
         self.finished_at = Some(now);
+    }
+
+    /// Time spent sending: [`BatchScreen::active`] less the waits for the rate-limit
+    /// window, so the rate does not fall while nothing may be sent.
+    pub fn sending_time(&self, now: Instant) -> Duration {
+        let end = self.finished_at.unwrap_or(now);
+        let waiting_now = self
+            .waiting_since
+            .filter(|_| !self.paused)
+            .map_or(Duration::ZERO, |since| end.saturating_duration_since(since));
+        self.active(now)
+            .saturating_sub(self.waited_for)
+            .saturating_sub(waiting_now)
     }
 
     /// Time spent sending so far: since the start, less the time paused.
@@ -420,9 +475,10 @@ impl BatchScreen {
         }
     }
 
-    /// Rows finished per second of sending so far (paused time left out).
+    /// Rows finished per second of sending so far (paused time and rate-limit waits left
+    /// out).
     pub fn rate(&self, now: Instant) -> f64 {
-        let secs = self.active(now).as_secs_f64();
+        let secs = self.sending_time(now).as_secs_f64();
         if secs > 0.0 {
             self.done as f64 / secs
         } else {
@@ -430,14 +486,47 @@ impl BatchScreen {
         }
     }
 
-    /// Time left at the current rate; none while paused (nothing is being sent).
-    pub fn eta(&self, now: Instant) -> Option<Duration> {
+    /// Time left: a known wait for the window, the further windows the rows left need
+    /// when the limit is known, and the sending at the current rate; none while paused
+    /// (nothing is being sent).
+    pub fn eta(&self, now: Instant, budget: Option<Budget>) -> Option<Duration> {
         if self.paused {
             return None;
         }
         let rate = self.rate(now);
         let left = self.to_send.saturating_sub(self.done);
-        (rate > 0.0 && left > 0).then(|| Duration::from_secs_f64(left as f64 / rate))
+        if left == 0 {
+            return None;
+        }
+        let send = |rows: usize| (rate > 0.0).then(|| Duration::from_secs_f64(rows as f64 / rate));
+        let wait = self
+            .waiting_until
+            .map_or(Duration::ZERO, |u| u.saturating_duration_since(now));
+        let Some(b) = budget.filter(|b| b.limit > 0) else {
+            return send(left).map(|s| wait.saturating_add(s));
+        };
+        // Rows the current window still lets through (none while waiting for the next).
+        let open = if self.waiting_until.is_some() {
+            0
+        } else {
+            b.remaining
+        };
+        if left <= open {
+            return send(left);
+        }
+        let after = left - open;
+        let first = if self.waiting_until.is_some() {
+            wait
+        } else {
+            b.reset_in
+        };
+        let windows = after.div_ceil(b.limit);
+        let last_rows = after - (windows - 1) * b.limit;
+        let further = b
+            .window
+            .saturating_mul(u32::try_from(windows - 1).unwrap_or(u32::MAX));
+        let waits = first.saturating_add(further);
+        Some(waits.saturating_add(send(last_rows).unwrap_or(Duration::ZERO)))
     }
 }
 

@@ -13,7 +13,7 @@ use super::wrap::{NOTES_MAX, height, wrapped};
 use crate::domain::safe_text;
 use crate::present::{format_duration, format_rate};
 use crate::tui::action::Action;
-use crate::tui::batch_state::{BatchScreen, Stage};
+use crate::tui::batch_state::{BatchScreen, Budget, Stage};
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::State;
 
@@ -25,6 +25,17 @@ fn format_eta(d: Duration) -> String {
         60..3600 => format!("{} min {:02} s", secs / 60, secs % 60),
         _ => format!("{} h {:02} min", secs / 3600, secs % 3600 / 60),
     }
+}
+
+/// The rate-limit budget as last seen, when the limit and a window's length are known.
+fn budget(state: &State, b: &BatchScreen) -> Option<Budget> {
+    let seen = state.last_rate?;
+    Some(Budget {
+        limit: usize::try_from(seen.rate.limit?).ok()?,
+        remaining: usize::try_from(seen.rate.remaining?).ok()?,
+        reset_in: Duration::from_secs(seen.reset_in(state.now)?),
+        window: b.window?,
+    })
 }
 
 pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
@@ -112,7 +123,7 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         label.push_str(&format!(" · sent in {}", format_eta(b.active(state.now))));
     } else if b.paused {
         label.push_str(" · paused");
-    } else if let Some(eta) = b.eta(state.now) {
+    } else if let Some(eta) = b.eta(state.now, budget(state, b)) {
         label.push_str(&format!(" · ETA {}", format_eta(eta)));
     }
     frame.render_widget(
