@@ -97,7 +97,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     // The widest form that fits: the URL goes first, then the operator, then the rate and
     // the session counts take their short forms; the counts stay to the last.
     let width = usize::from(area.width);
-    let used: usize = target.iter().map(|s| s.width()).sum();
+    let used: usize = target.iter().map(Span::width).sum();
     let forms: [Vec<Vec<Span<'static>>>; 6] = [
         vec![rate(false), session(false), operator(), url()],
         vec![rate(false), session(false), operator()],
@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         vec![rate(true), session(true)],
         vec![session(true), rate(true)],
     ];
-    let part_width = |p: &Vec<Span<'static>>| 3 + p.iter().map(|s| s.width()).sum::<usize>();
+    let part_width = |p: &Vec<Span<'static>>| 3 + p.iter().map(Span::width).sum::<usize>();
     let chosen = forms
         .iter()
         .find(|parts| used + parts.iter().map(part_width).sum::<usize>() <= width)
