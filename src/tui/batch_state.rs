@@ -2,87 +2,15 @@
 //! as it happens.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use ratatui_textarea::TextArea;
 use tui_input::Input;
 
+pub use super::batch_editor::{BatchDraft, clean_paste, new_editor};
 use super::theme::Theme;
 use crate::batch::{Check, Plan};
-use crate::domain::{OutcomeKind, needs_escape, safe_text};
+use crate::domain::OutcomeKind;
 use crate::history::{BatchInfo, SubmissionId, UnfinishedBatch};
-
-/// The batch editor: a multi-line text area (cursor, arrows, Home/End, Delete, scrolling
-/// back, undo), kept across closing the screen while nothing was sent from it.
-///
-/// The text area keeps where it last scrolled to in cells it updates as it is drawn; the
-/// lock only keeps the state shareable between threads (tests watch it from another
-/// task). One task uses it, so the lock is never contended.
-#[derive(Default)]
-pub struct BatchDraft(Mutex<TextArea<'static>>);
-
-impl BatchDraft {
-    /// The text area, to change.
-    pub fn get_mut(&mut self) -> &mut TextArea<'static> {
-        self.0.get_mut().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The text area, to read or draw.
-    pub fn lock(&self) -> MutexGuard<'_, TextArea<'static>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Clone for BatchDraft {
-    fn clone(&self) -> Self {
-        BatchDraft(Mutex::new(self.lock().clone()))
-    }
-}
-
-impl std::fmt::Debug for BatchDraft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("BatchDraft")
-            .field(&self.lock().lines())
-            .finish()
-    }
-}
-
-/// A new, empty batch editor styled for the theme.
-pub fn new_editor(theme: Theme) -> BatchDraft {
-    let mut editor = TextArea::default();
-    editor.set_style(theme.input_focused());
-    editor.set_cursor_line_style(ratatui::style::Style::default());
-    editor.set_line_number_style(theme.muted());
-    editor.set_placeholder_text(
-        "paste user ids, one per line, or a CSV with a header; or type a file's path",
-    );
-    editor.set_placeholder_style(theme.muted());
-    BatchDraft(Mutex::new(editor))
-}
-
-/// Text pasted into the editor as it is kept and shown: line breaks as `\n`, and every
-/// control character or bidi override (tabs aside) written as a visible escape, so what
-/// is on screen is what is checked.
-pub fn clean_paste(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    if !text
-        .chars()
-        .any(|c| c != '\n' && c != '\t' && needs_escape(c))
-    {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        if c == '\n' || c == '\t' || !needs_escape(c) {
-            out.push(c);
-        } else {
-            out.push_str(&safe_text(c.encode_utf8(&mut buf)));
-        }
-    }
-    out
-}
 
 /// The rate-limit budget as last seen, for the ETA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
