@@ -921,6 +921,29 @@ fn detail_of_a_finished_submission() {
 }
 
 #[test]
+fn a_message_is_shown_above_the_keys_not_instead_of_them() {
+    for size in SIZES {
+        let (mut c, id) = sent(size);
+        c.complete(id, vec![attempt(1, at(47), 38, created_201(1), None)]);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Enter);
+        assert!(matches!(c.state.overlay, Some(Overlay::Detail(_))));
+        // R on a final outcome is refused with a message.
+        c.press(KeyCode::Char('R'));
+        assert!(c.state.toast.as_ref().is_some_and(|t| t.error));
+        let footer = joined(&c.buffer(), layout_of(&c).footer);
+        assert!(
+            footer.contains("it has a final outcome"),
+            "{size:?}: {footer}"
+        );
+        for item in ["r resend", "R retry same key", "l edit", "g/G top/end"] {
+            assert!(footer.contains(item), "{item} at {size:?}: {footer}");
+        }
+        c.snapshot("detail_message");
+    }
+}
+
+#[test]
 fn detail_masks_a_key_the_record_holds_unmasked() {
     // A record written before masking, or by hand, can hold the key itself.
     const CANARY_KEY: &str = "sk_live_canary_4b1e9d07";
@@ -1088,6 +1111,14 @@ fn history_of_every_profile_marks_production_rows() {
 fn history_with_every_outcome() {
     for size in SIZES {
         let c = mixed_history(size);
+        // The session counts stay in the header at 80 columns, in their short form.
+        let header = joined(&c.buffer(), layout_of(&c).header);
+        let counts = if size.0 < 120 {
+            "6 sent: 2✓ 1✗ 1 5xx 1↻ 1?"
+        } else {
+            "session 6 submitted: 2 initiated"
+        };
+        assert!(header.contains(counts), "{size:?}: {header}");
         c.snapshot("history_every_outcome");
     }
 }

@@ -47,6 +47,18 @@ impl Normalisation {
     }
 }
 
+/// A character as a message quotes it: `'\'` for a backslash (not doubled, as `{:?}`
+/// writes it); a control character or bidi override written as its escape, never raw.
+struct Shown(char);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 4];
+        let c = self.0.encode_utf8(&mut buf);
+        write!(f, "'{}'", super::safe_text(c))
+    }
+}
+
 /// Why an input is not a user id. Positions are 1-based columns in the trimmed input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserIdError {
@@ -57,10 +69,10 @@ pub enum UserIdError {
     #[error("must start with \"usr-\"")]
     MissingPrefix,
     /// A character that is not a hexadecimal digit stands where one is expected.
-    #[error("column {position}: {found:?} is not a hex digit (0-9, a-f)")]
+    #[error("column {position}: {} is not a hex digit (0-9, a-f)", Shown(*found))]
     NotHex { position: usize, found: char },
     /// A hyphen is missing or stands where a hex digit is expected.
-    #[error("column {position}: expected {expected}, found {found:?}")]
+    #[error("column {position}: expected {expected}, found {}", Shown(*found))]
     MisplacedHyphen {
         position: usize,
         found: char,
@@ -70,10 +82,10 @@ pub enum UserIdError {
     #[error("{found}/40 characters: {}", if *found < USER_ID_LEN { "too short" } else { "too long" })]
     Length { found: usize },
     /// The UUID's version nibble is not `4`.
-    #[error("column {position}: UUID version must be 4, found {found:?}")]
+    #[error("column {position}: UUID version must be 4, found {}", Shown(*found))]
     Version { position: usize, found: char },
     /// The UUID's variant nibble is not one of `8`, `9`, `a`, `b`.
-    #[error("column {position}: UUID variant must be 8, 9, a or b, found {found:?}")]
+    #[error("column {position}: UUID variant must be 8, 9, a or b, found {}", Shown(*found))]
     Variant { position: usize, found: char },
 }
 
@@ -183,6 +195,23 @@ impl std::str::FromStr for UserId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_backslash_is_quoted_once_and_a_control_character_escaped() {
+        let e = super::UserIdError::NotHex {
+            position: 40,
+            found: '\\',
+        };
+        assert_eq!(
+            e.to_string(),
+            "column 40: '\\' is not a hex digit (0-9, a-f)"
+        );
+        let e = super::UserIdError::NotHex {
+            position: 5,
+            found: '\u{1b}',
+        };
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

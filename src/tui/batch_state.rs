@@ -2,86 +2,27 @@
 //! as it happens.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use ratatui_textarea::TextArea;
 use tui_input::Input;
 
+pub use super::batch_editor::{BatchDraft, clean_paste, new_editor};
 use super::theme::Theme;
 use crate::batch::{Check, Plan};
-use crate::domain::{OutcomeKind, needs_escape, safe_text};
+use crate::domain::OutcomeKind;
 use crate::history::{BatchInfo, SubmissionId, UnfinishedBatch};
 
-/// The batch editor: a multi-line text area (cursor, arrows, Home/End, Delete, scrolling
-/// back, undo), kept across closing the screen while nothing was sent from it.
-///
-/// The text area keeps where it last scrolled to in cells it updates as it is drawn; the
-/// lock only keeps the state shareable between threads (tests watch it from another
-/// task). One task uses it, so the lock is never contended.
-#[derive(Default)]
-pub struct BatchDraft(Mutex<TextArea<'static>>);
-
-impl BatchDraft {
-    /// The text area, to change.
-    pub fn get_mut(&mut self) -> &mut TextArea<'static> {
-        self.0.get_mut().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The text area, to read or draw.
-    pub fn lock(&self) -> MutexGuard<'_, TextArea<'static>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Clone for BatchDraft {
-    fn clone(&self) -> Self {
-        BatchDraft(Mutex::new(self.lock().clone()))
-    }
-}
-
-impl std::fmt::Debug for BatchDraft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("BatchDraft")
-            .field(&self.lock().lines())
-            .finish()
-    }
-}
-
-/// A new, empty batch editor styled for the theme.
-pub fn new_editor(theme: Theme) -> BatchDraft {
-    let mut editor = TextArea::default();
-    editor.set_style(theme.input_focused());
-    editor.set_cursor_line_style(ratatui::style::Style::default());
-    editor.set_line_number_style(theme.muted());
-    editor.set_placeholder_text(
-        "paste user ids, one per line, or a CSV with a header; or type a file's path",
-    );
-    editor.set_placeholder_style(theme.muted());
-    BatchDraft(Mutex::new(editor))
-}
-
-/// Text pasted into the editor as it is kept and shown: line breaks as `\n`, and every
-/// control character or bidi override (tabs aside) written as a visible escape, so what
-/// is on screen is what is checked.
-pub fn clean_paste(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    if !text
-        .chars()
-        .any(|c| c != '\n' && c != '\t' && needs_escape(c))
-    {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        if c == '\n' || c == '\t' || !needs_escape(c) {
-            out.push(c);
-        } else {
-            out.push_str(&safe_text(c.encode_utf8(&mut buf)));
-        }
-    }
-    out
+/// The rate-limit budget as last seen, for the ETA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests a window allows.
+    pub limit: usize,
+    /// Requests left in the current window.
+    pub remaining: usize,
+    /// Until the current window resets.
+    pub reset_in: Duration,
+    /// How long a window lasts.
+    pub window: Duration,
 }
 
 /// Where the batch screen is.
@@ -163,7 +104,13 @@ pub struct BatchScreen {
     paused_since: Option<Instant>,
     paused_for: Duration,
     pub stopping: bool,
+    /// Until when dispatch waits for the rate-limit window. Set through
+    /// [`BatchScreen::set_waiting`], which keeps waits out of the sending rate.
     pub waiting_until: Option<Instant>,
+    waiting_since: Option<Instant>,
+    waited_for: Duration,
+    /// The longest rate-limit reset seen in this run: about one window's length.
+    pub window: Option<Duration>,
     pub unfinished: Vec<UnfinishedBatch>,
     /// The batch a resume would send: its rows are previewed, and Enter sends them.
     pub pending_resume: Option<String>,
@@ -193,6 +140,9 @@ impl BatchScreen {
             paused_for: Duration::ZERO,
             stopping: false,
             waiting_until: None,
+            waiting_since: None,
+            waited_for: Duration::ZERO,
+            window: None,
             unfinished: Vec::new(),
             pending_resume: None,
             by_line: HashMap::new(),
@@ -254,18 +204,51 @@ impl BatchScreen {
         self.paused = paused;
     }
 
+    /// Dispatch waits for the rate-limit window until `until` (or no longer waits),
+    /// keeping count of the time spent waiting.
+    pub fn set_waiting(&mut self, until: Option<Instant>, now: Instant) {
+        match (until, self.waiting_since) {
+            (Some(_), None) => self.waiting_since = Some(now),
+            (None, Some(since)) => {
+                self.waited_for = self
+                    .waited_for
+                    .saturating_add(now.saturating_duration_since(since));
+                self.waiting_since = None;
+            }
+            _ => {}
+        }
+        self.waiting_until = until;
+    }
+
     /// Starts counting a run from `now`.
     pub fn start_clock(&mut self, now: Instant) {
         self.started = Some(now);
         self.finished_at = None;
         self.paused_since = self.paused.then_some(now);
         self.paused_for = Duration::ZERO;
+        self.waiting_until = None;
+        self.waiting_since = None;
+        self.waited_for = Duration::ZERO;
     }
 
     /// Stops the clock at `now`.
     pub fn stop_clock(&mut self, now: Instant) {
         self.set_paused(false, now);
+        self.set_waiting(None, now);
         self.finished_at = Some(now);
+    }
+
+    /// Time spent sending: [`BatchScreen::active`] less the waits for the rate-limit
+    /// window, so the rate does not fall while nothing may be sent.
+    pub fn sending_time(&self, now: Instant) -> Duration {
+        let end = self.finished_at.unwrap_or(now);
+        let waiting_now = self
+            .waiting_since
+            .filter(|_| !self.paused)
+            .map_or(Duration::ZERO, |since| end.saturating_duration_since(since));
+        self.active(now)
+            .saturating_sub(self.waited_for)
+            .saturating_sub(waiting_now)
     }
 
     /// Time spent sending so far: since the start, less the time paused.
@@ -391,9 +374,39 @@ impl BatchScreen {
         self.rows.get_mut(i)
     }
 
-    /// Rows finished per second of sending so far (paused time left out).
+    /// Rows of a finished run left without a settled outcome: (never sent, unknown).
+    pub fn unsettled(&self) -> (usize, usize) {
+        let unsent = self
+            .rows
+            .iter()
+            .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
+            .count();
+        let unknown = self
+            .rows
+            .iter()
+            .filter(
+                |r| matches!(r.state, RowState::Finished { outcome, .. } if outcome.retryable()),
+            )
+            .count();
+        (unsent, unknown)
+    }
+
+    /// Whether resuming from the finished screen would find rows to send: rows of the run
+    /// just shown without an outcome, or (with no run shown) an interrupted batch.
+    pub fn can_resume_when_done(&self) -> bool {
+        match self.batch_id {
+            Some(_) => {
+                let (unsent, unknown) = self.unsettled();
+                unsent + unknown > 0
+            }
+            None => !self.unfinished.is_empty(),
+        }
+    }
+
+    /// Rows finished per second of sending so far (paused time and rate-limit waits left
+    /// out).
     pub fn rate(&self, now: Instant) -> f64 {
-        let secs = self.active(now).as_secs_f64();
+        let secs = self.sending_time(now).as_secs_f64();
         if secs > 0.0 {
             self.done as f64 / secs
         } else {
@@ -401,14 +414,47 @@ impl BatchScreen {
         }
     }
 
-    /// Time left at the current rate; none while paused (nothing is being sent).
-    pub fn eta(&self, now: Instant) -> Option<Duration> {
+    /// Time left: a known wait for the window, the further windows the rows left need
+    /// when the limit is known, and the sending at the current rate; none while paused
+    /// (nothing is being sent).
+    pub fn eta(&self, now: Instant, budget: Option<Budget>) -> Option<Duration> {
         if self.paused {
             return None;
         }
         let rate = self.rate(now);
         let left = self.to_send.saturating_sub(self.done);
-        (rate > 0.0 && left > 0).then(|| Duration::from_secs_f64(left as f64 / rate))
+        if left == 0 {
+            return None;
+        }
+        let send = |rows: usize| (rate > 0.0).then(|| Duration::from_secs_f64(rows as f64 / rate));
+        let wait = self
+            .waiting_until
+            .map_or(Duration::ZERO, |u| u.saturating_duration_since(now));
+        let Some(b) = budget.filter(|b| b.limit > 0) else {
+            return send(left).map(|s| wait.saturating_add(s));
+        };
+        // Rows the current window still lets through (none while waiting for the next).
+        let open = if self.waiting_until.is_some() {
+            0
+        } else {
+            b.remaining
+        };
+        if left <= open {
+            return send(left);
+        }
+        let after = left - open;
+        let first = if self.waiting_until.is_some() {
+            wait
+        } else {
+            b.reset_in
+        };
+        let windows = after.div_ceil(b.limit);
+        let last_rows = after - (windows - 1) * b.limit;
+        let further = b
+            .window
+            .saturating_mul(u32::try_from(windows - 1).unwrap_or(u32::MAX));
+        let waits = first.saturating_add(further);
+        Some(waits.saturating_add(send(last_rows).unwrap_or(Duration::ZERO)))
     }
 }
 

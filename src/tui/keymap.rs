@@ -300,7 +300,9 @@ pub static BINDINGS: &[Binding] = &[
     b(&[BatchPreview, BatchRun, BatchDone], &[PGDN], Action::PageDown, "", "page down"),
     b(&[BatchPreview, BatchRun, BatchDone], &[PGUP], Action::PageUp, "", "page up"),
     b(&[BatchInput], &[ESC], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
-    b(&[BatchRun, BatchDone], &[ESC, ch('q')], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
+    b(&[BatchDone], &[ESC, ch('q')], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
+    // Refused while sending (it says how to stop), so the footer does not offer it there.
+    b(&[BatchRun], &[ESC, ch('q')], Action::Close, "", "close the batch screen (the text is kept; a running batch must be stopped first)"),
     b(&[BatchPreview], &[ESC, ch('q')], Action::Close, "back", "back (to the text, as it was)"),
     b(&[BatchConfirm], &[ESC], Action::Close, "back", "back (to the text, as it was)"),
     b(&[Filter], &[ENTER], Action::FilterDone, "keep filter", "keep the filter and go back to the rows"),
@@ -335,6 +337,12 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
 /// `(keys, text)` pairs for the footer in a mode: each row with footer text, named by its
 /// shown keys; rows that say the same thing are one item (`Ctrl-C/q quit`).
 pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
+    footer_where(mode, |_| true)
+}
+
+/// [`footer`] with only the rows whose action `offered` says acts now: a key refused in a
+/// state is not offered in it (e.g. resume on a finished batch with nothing left).
+pub fn footer_where(mode: Mode, offered: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     // Help comes first so it survives a narrow terminal; in text fields `?` is a character.
     let mut items: Vec<(Vec<Key>, &'static str)> = if mode == Mode::Help {
         Vec::new()
@@ -346,10 +354,12 @@ pub fn footer(mode: Mode) -> Vec<(String, &'static str)> {
             .unwrap_or_default();
         vec![(help, "help")]
     };
-    for b in BINDINGS
-        .iter()
-        .filter(|b| b.modes.contains(&mode) && !b.footer.is_empty() && b.action != Action::Help)
-    {
+    for b in BINDINGS.iter().filter(|b| {
+        b.modes.contains(&mode)
+            && !b.footer.is_empty()
+            && b.action != Action::Help
+            && offered(b.action)
+    }) {
         let keys = if b.shown.is_empty() { b.keys } else { b.shown };
         match items.iter_mut().find(|(_, text)| *text == b.footer) {
             Some((known, _)) => {

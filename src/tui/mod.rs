@@ -5,6 +5,8 @@
 pub mod action;
 /// The loop: input, effect results and ticks in, one draw per batch.
 pub mod app;
+/// The batch editor (a multi-line text area) and pasting into it.
+pub mod batch_editor;
 /// The batch screen's state.
 pub mod batch_state;
 /// Copying through the terminal (OSC 52).

@@ -10,6 +10,7 @@ use crate::domain::{FormField, InitiateRequest};
 use crate::history::{Earlier, HistoryFilter, HistoryRow, Submission, SubmissionId};
 use crate::send::Consent;
 
+use super::action::Action;
 use super::batch_state::{BatchDraft, BatchScreen, RowState, Stage};
 use super::counts::SessionCounts;
 use super::keymap::Mode;
@@ -380,6 +381,18 @@ impl State {
                 Focus::History if self.history.editing_filter => Mode::Filter,
                 Focus::History => Mode::History,
             },
+        }
+    }
+
+    /// Whether `action` acts now, in the current mode: the footer offers only those. Most
+    /// keys always act where they are bound; a few depend on what the screen holds.
+    pub fn offers(&self, action: Action) -> bool {
+        match (self.mode(), action) {
+            (Mode::BatchDone, Action::BatchResume) => self
+                .batch
+                .as_ref()
+                .is_some_and(BatchScreen::can_resume_when_done),
+            _ => true,
         }
     }
 

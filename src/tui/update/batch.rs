@@ -1,6 +1,8 @@
 //! The batch screen: editing the list, previewing, confirming, and steering a running
 //! batch; resuming one previews what it will send first.
 
+use std::time::Duration;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
@@ -385,7 +387,7 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Batch(event) => match event {
             BatchEvent::RowStarted { line, id } => {
-                b.waiting_until = None;
+                b.set_waiting(None, now);
                 if let Some(row) = b.row_mut(line) {
                     row.state = RowState::Sending;
                     row.submission = Some(id);
@@ -396,6 +398,13 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if let Some(r) = attempt.response()
                     && r.rate_limit.is_known()
                 {
+                    // The longest reset seen is about one window: what the ETA counts
+                    // for each further window the rows left need.
+                    if let Some(reset) = r.rate_limit.reset_secs.map(Duration::from_secs)
+                        && b.window.is_none_or(|w| w < reset)
+                    {
+                        b.window = Some(reset);
+                    }
                     state.last_rate = Some(SeenRate {
                         rate: r.rate_limit,
                         at: now,
@@ -418,13 +427,16 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 b.done += 1;
             }
-            BatchEvent::Waiting { until, .. } => b.waiting_until = Some(until),
+            BatchEvent::Waiting { until, .. } => b.set_waiting(Some(until), now),
         },
         Msg::BatchFinished(summary) => {
             b.stage = Stage::Done;
+            // What was said while sending (e.g. that closing needs a stop first) no
+            // longer applies to the finished screen.
+            b.error = None;
+            b.note = None;
             b.stop_clock(now);
             b.stopping = false;
-            b.waiting_until = None;
             if let Some(crate::domain::Stop::WaitTooLong {
                 asked_secs,
                 max_wait_secs,

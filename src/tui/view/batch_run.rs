@@ -13,7 +13,7 @@ use super::wrap::{NOTES_MAX, height, wrapped};
 use crate::domain::safe_text;
 use crate::present::{format_duration, format_rate};
 use crate::tui::action::Action;
-use crate::tui::batch_state::{BatchScreen, RowState, Stage};
+use crate::tui::batch_state::{BatchScreen, Budget, Stage};
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::state::State;
 
@@ -27,19 +27,15 @@ fn format_eta(d: Duration) -> String {
     }
 }
 
-/// Rows of a finished run left without a settled outcome: (never sent, unknown).
-fn unsettled(b: &BatchScreen) -> (usize, usize) {
-    let unsent = b
-        .rows
-        .iter()
-        .filter(|r| matches!(r.state, RowState::NotSent | RowState::Unknown))
-        .count();
-    let unknown = b
-        .rows
-        .iter()
-        .filter(|r| matches!(r.state, RowState::Finished { outcome, .. } if outcome.retryable()))
-        .count();
-    (unsent, unknown)
+/// The rate-limit budget as last seen, when the limit and a window's length are known.
+fn budget(state: &State, b: &BatchScreen) -> Option<Budget> {
+    let seen = state.last_rate?;
+    Some(Budget {
+        limit: usize::try_from(seen.rate.limit?).ok()?,
+        remaining: usize::try_from(seen.rate.remaining?).ok()?,
+        reset_in: Duration::from_secs(seen.reset_in(state.now)?),
+        window: b.window?,
+    })
 }
 
 pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
@@ -47,7 +43,7 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let done = b.stage == Stage::Done;
     let mut notes = Vec::new();
     if done {
-        let (unsent, unknown) = unsettled(b);
+        let (unsent, unknown) = b.unsettled();
         if unsent + unknown > 0 {
             notes.push((
                 format!(
@@ -127,7 +123,7 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         label.push_str(&format!(" · sent in {}", format_eta(b.active(state.now))));
     } else if b.paused {
         label.push_str(" · paused");
-    } else if let Some(eta) = b.eta(state.now) {
+    } else if let Some(eta) = b.eta(state.now, budget(state, b)) {
         label.push_str(&format!(" · ETA {}", format_eta(eta)));
     }
     frame.render_widget(

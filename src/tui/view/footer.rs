@@ -1,6 +1,7 @@
-//! The bottom lines: the keys that work where the focus is, or a short message. Keys take
-//! a second line when one is not enough; when even two are not, the last says which key
-//! lists the rest (`more: ?`). A message wraps rather than being cut.
+//! The bottom lines: the keys that work where the focus is, and above them a short message
+//! when there is one (it never hides the keys). Keys take a second line when one is not
+//! enough; when even two are not, the last says which key lists the rest (`more: ?`). A
+//! message wraps rather than being cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,18 +11,22 @@ use ratatui::widgets::Paragraph;
 use super::wrap::wrap;
 use crate::domain::safe_text;
 use crate::tui::action::Action;
-use crate::tui::keymap::{Mode, footer, key_name};
+use crate::tui::keymap::{Mode, footer_where, key_name};
 use crate::tui::state::State;
 
-/// The most lines the footer takes.
-const MAX_LINES: usize = 3;
+/// The most lines the footer takes: a message of up to two lines above two lines of keys.
+const MAX_LINES: usize = 4;
 /// Lines the keys may take before the rest is left to the help.
 const KEY_LINES: usize = 2;
 
 /// The footer's items laid out in lines at most `width` wide, whole items only, in at most
 /// `max` lines; the last line names the help key when some did not fit.
-fn arrange(mode: Mode, width: usize, max: usize) -> Vec<Vec<(String, &'static str)>> {
-    let items = footer(mode);
+fn arrange(
+    items: Vec<(String, &'static str)>,
+    mode: Mode,
+    width: usize,
+    max: usize,
+) -> Vec<Vec<(String, &'static str)>> {
     let item_width = |(keys, text): &(String, &str)| {
         Line::raw(keys.as_str()).width() + 1 + Line::raw(*text).width()
     };
@@ -60,9 +65,19 @@ fn more_item(mode: Mode) -> (String, &'static str) {
     (format!("more: {}", key_name(mode, Action::Help)), "")
 }
 
-/// The footer's keys at a width.
-fn key_lines(mode: Mode, width: u16) -> Vec<Line<'static>> {
-    arrange(mode, usize::from(width), KEY_LINES)
+/// The footer's keys at a width: those that act in the state now.
+fn key_lines(state: &State, width: u16) -> Vec<Line<'static>> {
+    let mode = state.mode();
+    let items = footer_where(mode, |a| state.offers(a));
+    mode_key_lines(items, mode, width)
+}
+
+fn mode_key_lines(
+    items: Vec<(String, &'static str)>,
+    mode: Mode,
+    width: u16,
+) -> Vec<Line<'static>> {
+    arrange(items, mode, usize::from(width), KEY_LINES)
         .into_iter()
         .map(|items| {
             let mut spans = vec![Span::raw(" ")];
@@ -79,7 +94,7 @@ fn key_lines(mode: Mode, width: u16) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The message shown instead of the keys, wrapped to the width.
+/// The message shown above the keys, wrapped to the width.
 fn toast_lines(state: &State, width: u16) -> Vec<Line<'static>> {
     let t = state.theme;
     match &state.toast {
@@ -92,36 +107,39 @@ fn toast_lines(state: &State, width: u16) -> Vec<Line<'static>> {
     }
 }
 
-/// How many lines the footer takes at this width: what its keys need, or its message.
+/// How many lines the footer takes at this width: its message and its keys.
 pub fn height(state: &State, width: u16) -> u16 {
-    let keys = key_lines(state.mode(), width).len();
+    let keys = key_lines(state, width).len();
     let toast = toast_lines(state, width).len();
-    u16::try_from(keys.max(toast).clamp(1, MAX_LINES)).unwrap_or(1)
+    u16::try_from((keys + toast).clamp(1, MAX_LINES)).unwrap_or(1)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let t = state.theme;
-    let lines = if state.toast.is_some() {
-        toast_lines(state, area.width)
-    } else {
-        key_lines(state.mode(), area.width)
-            .into_iter()
-            .map(|line| {
-                // Keys and their meaning in turn after the leading space.
-                let spans = line
-                    .spans
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, s)| match i {
-                        0 => s,
-                        i if i % 2 == 1 => s.style(t.key()),
-                        _ => s.style(t.muted()),
-                    })
-                    .collect::<Vec<_>>();
-                Line::from(spans)
-            })
-            .collect()
-    };
+    let keys: Vec<Line<'static>> = key_lines(state, area.width)
+        .into_iter()
+        .map(|line| {
+            // Keys and their meaning in turn after the leading space.
+            let spans = line
+                .spans
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| match i {
+                    0 => s,
+                    i if i % 2 == 1 => s.style(t.key()),
+                    _ => s.style(t.muted()),
+                })
+                .collect::<Vec<_>>();
+            Line::from(spans)
+        })
+        .collect();
+    // The keys keep their lines; the message takes what is left above them.
+    let room = usize::from(area.height).saturating_sub(keys.len()).max(1);
+    let mut lines: Vec<Line<'static>> = toast_lines(state, area.width)
+        .into_iter()
+        .take(room)
+        .collect();
+    lines.extend(keys);
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -129,8 +147,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 mod tests {
     use super::*;
 
+    use crate::tui::keymap::footer;
+
     fn text(mode: Mode, width: u16) -> Vec<String> {
-        key_lines(mode, width)
+        mode_key_lines(footer(mode), mode, width)
             .iter()
             .map(|l| l.to_string().trim_end().to_string())
             .collect()

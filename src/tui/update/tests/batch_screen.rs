@@ -303,16 +303,16 @@ fn the_eta_runs_only_while_sending() {
     b.to_send = 40;
     b.start_clock(t0);
     b.done = 10;
-    assert_eq!(b.eta(t0 + secs(10)), Some(secs(30)));
+    assert_eq!(b.eta(t0 + secs(10), None), Some(secs(30)));
     b.set_paused(true, t0 + secs(10));
-    assert_eq!(b.eta(t0 + secs(70)), None, "no ETA while paused");
+    assert_eq!(b.eta(t0 + secs(70), None), None, "no ETA while paused");
     assert!(
         (b.rate(t0 + secs(70)) - 1.0).abs() < 1e-9,
         "paused time not counted"
     );
     b.set_paused(false, t0 + secs(70));
     b.done = 20;
-    assert_eq!(b.eta(t0 + secs(80)), Some(secs(20)));
+    assert_eq!(b.eta(t0 + secs(80), None), Some(secs(20)));
     assert_eq!(b.active(t0 + secs(80)), secs(20));
     b.stop_clock(t0 + secs(80));
     assert_eq!(b.active(t0 + secs(500)), secs(20), "stopped");
@@ -369,4 +369,114 @@ fn on_the_finished_screen_ctrl_r_previews_the_batch_just_run() {
             batch_id: "b-just-run".into()
         }]
     );
+}
+
+/// What the footer offers now, as the view asks for it.
+fn offered(s: &State) -> Vec<&'static str> {
+    crate::tui::keymap::footer_where(s.mode(), |a| s.offers(a))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[test]
+fn the_finished_screen_offers_resume_only_with_rows_left() {
+    let mut s = open_batch();
+    let b = s.batch.as_mut().unwrap();
+    b.stage = Stage::Done;
+    b.batch_id = Some("b-1".into());
+    b.show_recorded(&recorded());
+    b.stage = Stage::Done;
+    assert!(offered(&s).contains(&"resume"), "{:?}", offered(&s));
+    // Every row has its outcome: Ctrl-R would only say "nothing to resume".
+    let b = s.batch.as_mut().unwrap();
+    for row in &mut b.rows {
+        row.state = RowState::Finished {
+            outcome: OutcomeKind::Initiated,
+            status: Some(201),
+        };
+    }
+    assert!(!offered(&s).contains(&"resume"), "{:?}", offered(&s));
+}
+
+#[test]
+fn the_sending_screen_does_not_offer_a_close_it_refuses() {
+    let mut s = open_batch();
+    s.batch.as_mut().unwrap().stage = Stage::Running;
+    assert_eq!(s.mode(), Mode::BatchRun);
+    assert!(!offered(&s).contains(&"close"), "{:?}", offered(&s));
+    // q still explains how to stop.
+    press(&mut s, KeyCode::Char('q'));
+    assert!(batch(&s).error.is_some());
+    s.batch.as_mut().unwrap().stage = Stage::Done;
+    assert!(offered(&s).contains(&"close"), "{:?}", offered(&s));
+}
+
+#[test]
+fn a_refusal_said_while_sending_is_gone_from_the_finished_screen() {
+    let mut s = open_batch();
+    s.batch.as_mut().unwrap().stage = Stage::Running;
+    press(&mut s, KeyCode::Char('q'));
+    let said = batch(&s).error.clone().unwrap_or_default();
+    assert!(said.contains("the batch is running"), "{said}");
+    press(&mut s, KeyCode::Char('c'));
+    apply(
+        &mut s,
+        Msg::BatchFinished(crate::batch::RunSummary {
+            dispatched: 0,
+            not_sent: 0,
+            halted: None,
+        }),
+    );
+    assert_eq!(s.mode(), Mode::BatchDone);
+    assert_eq!(batch(&s).error, None);
+}
+
+#[test]
+fn the_eta_counts_a_known_wait_and_the_rate_excludes_it() {
+    use crate::tui::batch_state::Budget;
+    let t0 = Instant::now();
+    let ms = Duration::from_millis;
+    let mut b = BatchScreen::default();
+    b.to_send = 500;
+    b.start_clock(t0);
+    // 299 rows in 2.2 s, then the window is used up: 58.5 s to wait.
+    b.done = 299;
+    let now = t0 + ms(2_200);
+    b.set_waiting(Some(now + ms(58_500)), now);
+    let rate = b.rate(now);
+    assert!((rate - 135.9).abs() < 0.1, "{rate}");
+    // It used to say `ETA 1 s` here: the wait is in it now.
+    let eta = b.eta(now, None).unwrap();
+    assert!(eta > ms(59_000) && eta < ms(60_500), "{eta:?}");
+    // Thirty seconds into the wait the rate has not fallen.
+    let later = now + ms(30_000);
+    assert!((b.rate(later) - rate).abs() < 1e-9, "{}", b.rate(later));
+    let eta = b.eta(later, None).unwrap();
+    assert!(eta > ms(29_000) && eta < ms(30_500), "{eta:?}");
+    // With the limit known, the rows left past the next window need further windows.
+    b.to_send = 1_000;
+    let budget = Budget {
+        limit: 300,
+        remaining: 0,
+        reset_in: ms(28_500),
+        window: Duration::from_secs(60),
+    };
+    // 701 rows left: this wait, then windows of 300, 300 and 101 rows.
+    let eta = b.eta(later, Some(budget)).unwrap();
+    assert!(eta > ms(148_000) && eta < ms(150_000), "{eta:?}");
+    // Sending again: the wait is over and no longer counted.
+    b.set_waiting(None, now + ms(58_500));
+    let eta = b
+        .eta(
+            now + ms(58_500),
+            Some(Budget {
+                remaining: 300,
+                reset_in: Duration::from_secs(60),
+                ..budget
+            }),
+        )
+        .unwrap();
+    // 300 now, 300 after this window's reset, the last 101 after the next one.
+    assert!(eta > ms(120_000) && eta < ms(122_000), "{eta:?}");
 }

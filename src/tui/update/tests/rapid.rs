@@ -244,3 +244,58 @@ fn after_a_first_refusal_the_next_pasted_id_is_sent_with_enter() {
     );
     assert_eq!(s.focus, Focus::UserId);
 }
+
+#[test]
+fn r_on_a_submission_from_an_earlier_run_counts_as_a_retry() {
+    let mut s = state(false);
+    let mut earlier = crate::history::Submission {
+        id: 926,
+        new: crate::history::NewSubmission {
+            created_at: chrono::Utc::now(),
+            operator: "op".into(),
+            profile: "sandbox".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            target: "embedded sandbox".into(),
+            key_env: None,
+            user_id: GOOD.into(),
+            kyc_type: KycType::Full,
+            redirect_uri: None,
+            idempotency_key: "k926".into(),
+            request: exchange(503, "busy", "text/plain").request,
+            resend_of: None,
+            batch_id: None,
+            batch_line: None,
+        },
+        attempts: Vec::new(),
+        outcome: None,
+        dispatched_at: Some(chrono::Utc::now()),
+    };
+    earlier.outcome = Some(OutcomeKind::Unknown);
+    s.focus = Focus::History;
+    s.overlay = Some(Overlay::LoadingDetail(926));
+    apply(&mut s, Msg::DetailLoaded(Box::new(earlier)));
+    let effects = press(&mut s, KeyCode::Char('R'));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Retry { id: 926, .. })),
+        "{effects:?}"
+    );
+    apply(
+        &mut s,
+        Msg::Created {
+            id: 926,
+            user_id: GOOD.into(),
+            idempotency_key: "k926".into(),
+        },
+    );
+    apply(
+        &mut s,
+        Msg::Finished {
+            id: 926,
+            exchange: Box::new(exchange(201, "{}", "application/json")),
+        },
+    );
+    assert!(!s.session.is_empty(), "the retry is in the session counter");
+    assert_eq!((s.session.submitted(), s.session.retried()), (0, 1));
+}
