@@ -4,7 +4,7 @@ use tui_input::{Input, InputRequest};
 
 use super::common::{cycle, toast};
 use super::sending::{cancel_pending, copy_link, submit_form};
-use crate::domain::{FormField, KycType, Normalisation};
+use crate::domain::{FormField, KycType, Normalisation, needs_escape, safe_text_within};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::Effect;
@@ -176,9 +176,23 @@ pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
     } else {
         pasted.first_line
     };
-    for c in value.chars() {
+    // No field value holds a control character: each is left out, and said.
+    let hidden = value.chars().filter(|c| needs_escape(*c)).count();
+    for c in value.chars().filter(|c| !needs_escape(*c)) {
         edit(state, InputRequest::InsertChar(c));
     }
+    // What came beside the one id taken from a line, so nothing is dropped unsaid.
+    let beside = pasted
+        .first_id
+        .filter(|_| user_id && pasted.ids.len() == 1)
+        .map(|id| {
+            pasted
+                .first_line
+                .replacen(id, " ", 1)
+                .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == ';')
+                .to_string()
+        })
+        .filter(|rest| !rest.is_empty());
     if user_id && pasted.spaced {
         let trimmed = Normalisation {
             trimmed: true,
@@ -195,14 +209,24 @@ pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
         });
         return Vec::new();
     }
+    let mut left_out = Vec::new();
     if pasted.more {
-        return toast(
-            state,
-            "pasted the first line only: this field takes one value",
-            true,
-        );
+        left_out.push("the lines after its first line (this field takes one value)".to_string());
     }
-    Vec::new()
+    if let Some(rest) = beside {
+        left_out.push(format!("\"{}\" beside the id", safe_text_within(&rest, 40)));
+    }
+    if hidden > 0 {
+        left_out.push(format!("{hidden} control character(s)"));
+    }
+    if left_out.is_empty() {
+        return Vec::new();
+    }
+    toast(
+        state,
+        &format!("pasted, leaving out {}", left_out.join(", ")),
+        true,
+    )
 }
 
 /// What a paste into a one-line field holds.

@@ -299,3 +299,26 @@ fn r_on_a_submission_from_an_earlier_run_counts_as_a_retry() {
     assert!(!s.session.is_empty(), "the retry is in the session counter");
     assert_eq!((s.session.submitted(), s.session.retried()), (0, 1));
 }
+
+/// A paste into the user id field takes the id and says what it left out: text beside it
+/// on its line, control characters (which used to vanish unseen), later lines.
+#[test]
+fn a_paste_says_what_it_left_out_beside_the_id() {
+    let toast_of = |s: &State| s.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+    let mut s = state(false);
+    handle_event(&mut s, &Event::Paste(format!("{GOOD} hello")));
+    assert_eq!(s.form.user_id.value(), GOOD);
+    assert_eq!(toast_of(&s), "pasted, leaving out \"hello\" beside the id");
+
+    let mut s = state(false);
+    handle_event(
+        &mut s,
+        &Event::Paste("usr-\u{202e}3f0e8d4a\u{1b}[2J-5b6c\u{7}".into()),
+    );
+    assert_eq!(s.form.user_id.value(), "usr-3f0e8d4a[2j-5b6c");
+    assert_eq!(toast_of(&s), "pasted, leaving out 3 control character(s)");
+
+    let mut s = state(false);
+    handle_event(&mut s, &Event::Paste(GOOD.into()));
+    assert!(s.toast.is_none(), "a clean paste says nothing");
+}
