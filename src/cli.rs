@@ -129,6 +129,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "FILE",
         env = CONFIG_ENV,
+        hide_env_values = true,
         // Empty is allowed here: an empty variable means unset (see `parse`).
         value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
     )]
@@ -152,6 +153,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "LEVEL",
         env = LOG_ENV,
+        hide_env_values = true,
         value_enum,
         ignore_case = true
     )]
@@ -162,6 +164,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "DAYS",
         env = LOG_KEEP_DAYS_ENV,
+        hide_env_values = true,
         default_value_t = DEFAULT_LOG_KEEP_DAYS,
         value_parser = clap::value_parser!(u32).range(1..)
     )]
