@@ -158,7 +158,7 @@ fn batch_results_carry_redirect_uri_operator_and_what_failed() {
     let dir = data_dir();
     let work = tempfile::tempdir().unwrap();
     let good = random_user();
-    let input = format!("{good}\n{SERVER_ERROR_USER}\nnot-an-id\n");
+    let input = format!("{good}\n{SERVER_ERROR_USER}\nnot-an-id,shipping\n");
     let file = write_file(work.path(), "ids.txt", input.as_bytes());
     let out = work.path().join("results.csv");
     let done = kyc(
@@ -215,6 +215,12 @@ fn batch_results_carry_redirect_uri_operator_and_what_failed() {
     assert_eq!(&server[column("redirect_uri")], REDIRECT);
     let invalid = row("not-an-id");
     assert_eq!(&invalid[column("operator")], OPERATOR, "{text}");
+    // An invalid row keeps the type it was written with, and says what was wrong.
+    assert_eq!(&invalid[column("type")], "shipping", "{text}");
+    assert!(
+        invalid[column("failure")].starts_with("user id: "),
+        "{text}"
+    );
 }
 
 /// A stored 422 whose body holds escape sequences, a newline and an over-long message.

@@ -58,6 +58,9 @@ pub struct PlannedRow {
     pub line: u32,
     /// The id as written (trimmed), for rows that are not valid.
     pub written: String,
+    /// The type and redirect URI as written, if any, for rows that are not valid.
+    pub written_type: Option<String>,
+    pub written_redirect_uri: Option<String>,
     pub request: Option<InitiateRequest>,
     pub check: Check,
 }
@@ -165,6 +168,8 @@ pub fn plan(
         planned.push(PlannedRow {
             line: row.line,
             written,
+            written_type: row.kyc_type.clone(),
+            written_redirect_uri: row.redirect_uri.clone(),
             request,
             check,
         });

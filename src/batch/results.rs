@@ -72,10 +72,10 @@ pub fn result_lines(
                     .request
                     .as_ref()
                     .map_or_else(|| row.written.clone(), |r| r.user_id.to_string()),
-                kyc_type: row
-                    .request
-                    .as_ref()
-                    .map_or_else(String::new, |r| r.kyc_type.as_str().to_string()),
+                kyc_type: row.request.as_ref().map_or_else(
+                    || row.written_type.clone().unwrap_or_default(),
+                    |r| r.kyc_type.as_str().to_string(),
+                ),
                 status: None,
                 outcome: row.check.describe(),
                 sent_at: None,
@@ -85,13 +85,16 @@ pub fn result_lines(
                     Check::AlreadyInitiated { submission } => Some(submission),
                     _ => None,
                 },
-                redirect_uri: row
-                    .request
-                    .as_ref()
-                    .and_then(|r| r.redirect_uri.as_ref())
-                    .map(|u| u.as_str().to_string()),
+                redirect_uri: row.request.as_ref().map_or_else(
+                    || row.written_redirect_uri.clone(),
+                    |r| r.redirect_uri.as_ref().map(|u| u.as_str().to_string()),
+                ),
                 operator: info.batch.operator.clone(),
-                failure: None,
+                // Why a row was not valid is what failed; the other rows did not fail.
+                failure: match &row.check {
+                    Check::Invalid { reason } => Some(reason.clone()),
+                    _ => None,
+                },
                 error_code: None,
                 error_message: None,
             });

@@ -232,6 +232,8 @@ fn in_a_preview_ctrl_r_previews_resuming_the_unfinished_batch_holding_its_rows()
         rows: vec![PlannedRow {
             line: 1,
             written: GOOD.into(),
+            written_type: None,
+            written_redirect_uri: None,
             request: None,
             check: Check::Held {
                 submission: 4,
