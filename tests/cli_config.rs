@@ -286,6 +286,10 @@ api_key_env = "{UNSET_VAR}"
 base_url = "https://staging.partner.example/api"
 api_key_env = "{UNSET_VAR}"
 production = true
+
+[profiles.a-rather-long-profile-name]
+base_url = "https://staging.partner.example/api"
+api_key_env = "{UNSET_VAR}"
 "#
     ));
     let run = kyc_env(
@@ -298,6 +302,12 @@ production = true
     let out = &run.stdout;
     run.assert_no_key(KEY);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
+    // Every profile's lines align on the longest name.
+    let long = "  a-rather-long-profile-name POST https://staging.partner.example/api";
+    assert!(out.contains(long), "{out}");
+    let indent = " ".repeat(2 + "a-rather-long-profile-name".len() + 1);
+    assert!(out.contains(&format!("\n{indent}key: ")), "{out}");
+    assert!(out.contains(&format!("\n  envset{}", " ".repeat(21))), "{out}");
     assert!(
         out.contains(&format!("settings  {} is valid", s.arg())),
         "{out}"

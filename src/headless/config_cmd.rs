@@ -115,15 +115,26 @@ fn check(global: &GlobalArgs, paths: &Paths, as_json: bool) -> ExitCode {
         config.default_type
     );
     let _ = writeln!(out, "profiles");
-    for p in &config.profiles {
+    // Every profile's lines align on the longest name.
+    let names: Vec<String> = config
+        .profiles
+        .iter()
+        .map(|p| safe_text(&p.name).into_owned())
+        .collect();
+    let w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    for (p, name) in config.profiles.iter().zip(&names) {
         let badge = if p.production { "  PRODUCTION" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<12} {}{badge}",
-            safe_text(&p.name),
+            "  {name:<w$} {}{badge}",
             safe_text(&p.describe_target())
         );
-        let _ = writeln!(out, "  {:<12} key: {}", "", safe_text(&key_status(&p.key)));
+        let _ = writeln!(out, "  {:<w$} key: {}", "", safe_text(&key_status(&p.key)));
         let mut tuning = vec![
             format!("timeout {}", format_duration(p.timeout)),
             format!("up to {} retries", p.retry.max_retries),
@@ -138,7 +149,7 @@ fn check(global: &GlobalArgs, paths: &Paths, as_json: bool) -> ExitCode {
         if matches!(p.endpoint, Endpoint::Sandbox) {
             tuning.push("built in".into());
         }
-        let _ = writeln!(out, "  {:<12} {}", "", tuning.join(" · "));
+        let _ = writeln!(out, "  {:<w$} {}", "", tuning.join(" · "));
     }
     emit_text(&out);
     ExitCode::SUCCESS
