@@ -11,6 +11,8 @@ mod curl;
 mod exchange;
 /// The top-level fields of a JSON body, read as it comes.
 mod fields;
+/// Rate-limit policies and budgets from headers, in every form servers send.
+mod ratelimit;
 /// When to try again, and how long to wait.
 mod retry;
 /// API keys kept out of every print.
@@ -27,5 +29,6 @@ pub use exchange::{
     Attempt, AttemptResult, CapturedResponse, Exchange, RateLimit, RequestRecord, RetryPlan, millis,
 };
 pub use fields::{FieldScanner, LOOKUP_FIELDS};
+pub use ratelimit::{Quota, RateHeaders, read_rate_headers, seconds_from_now};
 pub use retry::{DEFAULT_MAX_WAIT, RetryPolicy, ceil_secs, parse_count, parse_retry_after};
 pub use secret::{ApiKey, KEY_HEADER, KEY_MASK, is_key_header, mask_header};
