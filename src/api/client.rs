@@ -132,7 +132,7 @@ impl ApiClient {
             http,
             target,
             options,
-            pace: Arc::new(Pace::new(options.rate_limit_per_minute)),
+            pace: Arc::new(Pace::new(options.rate_limit_per_minute, options.timeout)),
         })
     }
 

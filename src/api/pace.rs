@@ -42,10 +42,11 @@ impl Permit<'_> {
 }
 
 impl Pace {
-    /// A pace for a profile allowing itself `per_minute` requests a minute, if it says.
-    pub fn new(per_minute: Option<u32>) -> Pace {
+    /// A pace for a profile allowing itself `per_minute` requests a minute, if it says,
+    /// whose requests are given up after `timeout`.
+    pub fn new(per_minute: Option<u32>, timeout: Duration) -> Pace {
         Pace {
-            pacer: Mutex::new(Pacer::new(per_minute)),
+            pacer: Mutex::new(Pacer::new(per_minute).with_timeout(timeout)),
             turn: tokio::sync::Mutex::new(()),
             learned: watch::Sender::new(0),
         }
@@ -133,7 +134,7 @@ impl Pace {
                 };
                 self.lock().answered(sent, answer, now);
             }
-            AttemptResult::Failed { .. } => self.lock().failed(),
+            AttemptResult::Failed { .. } => self.lock().failed(sent, now),
         }
         self.learned.send_modify(|n| *n = n.wrapping_add(1));
     }

@@ -6,9 +6,10 @@
 //! window, at least [`MIN_MARGIN`]) so that however the server counts (a fixed window, a
 //! sliding one, a token bucket) the next window's first request lands after the last
 //! one's end. Sends are kept on an even grid, so small delays in sending (a timer's tick,
-//! a history write) never add up; and no request goes sooner than a window (and half the
-//! margin) after the one a limit's worth before it, so a late send never lets the next
-//! window's catch up with it.
+//! a history write) never add up. And no request goes sooner than a window after the
+//! answer to the one a limit's worth before it: that one was counted before it was
+//! answered, so however late it went or long it took to arrive, the server's window has
+//! moved past it (a request still out counts as answered when the client would give up).
 //!
 //! While nothing is known (no profile limit, no answer yet), one request goes alone and its
 //! answer teaches the policy before the rest go. The server's budget corrects the pace: a
@@ -49,11 +50,8 @@ pub fn spacing(quota: &Quota) -> Duration {
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
-/// How much later than a window after the send a limit's worth before it a request may
-/// go: half the margin.
-fn slack(quota: &Quota) -> Duration {
-    (quota.window / MARGIN_DIVISOR).max(MIN_MARGIN) / 2
-}
+/// Added to a window after an answer, for the ticks of two clocks.
+const TICK: Duration = Duration::from_millis(1);
 
 /// Whether a request may go now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +104,13 @@ pub struct Sent {
     pub at: Instant,
 }
 
+/// A request sent, and when its answer (or failure) came.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    sent: Sent,
+    answered: Option<Instant>,
+}
+
 /// An answer to a request sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
@@ -132,8 +137,10 @@ pub struct Pacer {
     probing: bool,
     /// The next point of the grid.
     next_at: Option<Instant>,
-    /// When the last requests went, newest last.
-    log: VecDeque<Instant>,
+    /// The last requests sent, newest last.
+    log: VecDeque<Mark>,
+    /// The longest a request may be out before the client gives up on it.
+    timeout: Duration,
     hold: Option<Hold>,
     /// Requests sent so far.
     sent: u64,
@@ -159,6 +166,7 @@ impl Pacer {
             probing: false,
             next_at: None,
             log: VecDeque::new(),
+            timeout: super::client::DEFAULT_TIMEOUT,
             hold: None,
             sent: 0,
             newest: None,
@@ -166,6 +174,12 @@ impl Pacer {
             slow: 1.0,
             calm: 0,
         }
+    }
+
+    /// A pace for a client that gives up on a request after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Pacer {
+        self.timeout = timeout;
+        self
     }
 
     /// The quota that binds: the one whose spacing is the longest.
@@ -208,8 +222,8 @@ impl Pacer {
         }
     }
 
-    /// The earliest the next request keeps a window's distance (and half the margin) from
-    /// the one a limit's worth before it; a bucket with no burst, its spacing from the last.
+    /// The earliest the next request goes a window after the answer to the one a limit's
+    /// worth before it; for a bucket with no burst, its spacing after the last answer.
     fn apart(&self) -> Option<Instant> {
         let quota = self.binding()?;
         let mut spans = vec![(quota.limit, quota.window)];
@@ -225,8 +239,11 @@ impl Pacer {
                 let back = usize::try_from(limit)
                     .ok()
                     .filter(|n| *n <= self.log.len())?;
-                let then = self.log.get(self.log.len() - back)?;
-                Some(later(*then, window.saturating_add(slack(&quota))))
+                let mark = self.log.get(self.log.len() - back)?;
+                let counted_by = mark
+                    .answered
+                    .unwrap_or_else(|| later(mark.sent.at, self.timeout));
+                Some(later(counted_by, window.saturating_add(TICK)))
             })
             .max()
     }
@@ -282,22 +299,43 @@ impl Pacer {
             .and_then(|q| usize::try_from(q.limit).ok())
             .unwrap_or(1)
             .clamp(1, MAX_LOG);
-        self.log.push_back(now);
+        let sent = Sent { seq, at: now };
+        self.log.push_back(Mark {
+            sent,
+            answered: None,
+        });
         while self.log.len() > keep {
             self.log.pop_front();
         }
-        Sent { seq, at: now }
+        sent
     }
 
-    /// A request sent got no answer (a failure on the way, or cancelled).
-    pub fn failed(&mut self) {
+    /// A request sent as `sent` got no answer by `now` (a failure on the way, or
+    /// cancelled): it may have been counted until then.
+    pub fn failed(&mut self, sent: Sent, now: Instant) {
+        self.mark(sent, now);
         if !self.answered {
             self.probing = false;
         }
     }
 
+    /// Notes when the request sent as `sent` ended.
+    fn mark(&mut self, sent: Sent, now: Instant) {
+        let first = self.log.front().map_or(0, |m| m.sent.seq);
+        let index = sent
+            .seq
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok());
+        if let Some(mark) = index.and_then(|i| self.log.get_mut(i))
+            && mark.sent == sent
+        {
+            mark.answered = Some(now);
+        }
+    }
+
     /// A request sent as `sent` was answered at `now`.
     pub fn answered(&mut self, sent: Sent, answer: Answer<'_>, now: Instant) {
+        self.mark(sent, now);
         self.answered = true;
         self.probing = false;
         let rate = answer.rate;
@@ -310,7 +348,7 @@ impl Pacer {
         }
         if self.next_at.is_none() {
             // A pace just learnt spaces the next request from the last one.
-            let last = self.log.back().copied();
+            let last = self.log.back().map(|m| m.sent.at);
             self.next_at = last.zip(self.interval()).map(|(at, i)| later(at, i));
         }
         if answer.status == 429 {
@@ -438,8 +476,8 @@ mod tests {
         }
     }
 
-    /// Sends `n` requests, each as soon as the gate lets it (late by `late` each time);
-    /// returns when each went.
+    /// Sends `n` requests, each as soon as the gate lets it (late by `late` each time) and
+    /// answered at once; returns when each went.
     fn send_all(p: &mut Pacer, start: Instant, n: usize, late: Duration) -> Vec<Instant> {
         let mut now = start;
         let mut times = Vec::with_capacity(n);
@@ -448,7 +486,8 @@ mod tests {
                 now = at + late;
             }
             assert_eq!(p.gate(now), Gate::Go);
-            p.sent(now);
+            let sent = p.sent(now);
+            p.answered(sent, ok(&RateHeaders::default()), now);
             times.push(now);
         }
         times
@@ -521,7 +560,8 @@ mod tests {
             panic!("paced")
         };
         let late = at + Duration::from_millis(50);
-        p.sent(late);
+        let sent = p.sent(late);
+        p.answered(sent, ok(&RateHeaders::default()), late);
         let grid = spacing(&quota(20, window));
         assert_eq!(p.gate(late), Gate::Until(at + grid));
         let mut now = late;
@@ -529,14 +569,38 @@ mod tests {
             if let Gate::Until(next) = p.gate(now) {
                 now = next;
             }
-            p.sent(now);
+            let sent = p.sent(now);
+            p.answered(sent, ok(&RateHeaders::default()), now);
         }
         assert_eq!(now, at + grid * 19, "on the grid");
-        // ...but the one a limit's worth later keeps a window and half the margin from it.
+        // ...but the one a limit's worth later goes a window after it was answered.
+        assert_eq!(p.gate(now), Gate::Until(late + window + TICK));
+    }
+
+    #[test]
+    fn a_window_after_the_answer_to_the_request_a_limit_before_not_its_send() {
+        let window = Duration::from_secs(2);
+        let start = Instant::now();
+        let timeout = Duration::from_secs(30);
+        let mut p = Pacer::new(None).with_timeout(timeout);
+        let first = p.sent(start);
+        // It took 40 ms to be answered: it may have been counted as late as that.
+        let answered = start + Duration::from_millis(40);
+        p.answered(first, ok(&policy(3, window)), answered);
+        let second = p.sent(start + Duration::from_millis(700));
+        let third = p.sent(start + Duration::from_millis(1400));
+        assert_eq!(p.gate(third.at), Gate::Until(answered + window + TICK));
+        // One still out counts as answered when the client gives up on it.
+        p.answered(third, ok(&RateHeaders::default()), third.at);
+        let fourth = p.sent(answered + window + TICK);
         assert_eq!(
-            p.gate(now),
-            Gate::Until(late + window + Duration::from_millis(5))
+            p.gate(fourth.at),
+            Gate::Until(second.at + timeout + window + TICK)
         );
+        // Its failure tells when it could have been counted at the latest.
+        let failed_at = start + Duration::from_millis(800);
+        p.failed(second, failed_at);
+        assert_eq!(p.gate(fourth.at), Gate::Until(failed_at + window + TICK));
     }
 
     #[test]
@@ -561,8 +625,8 @@ mod tests {
         // A probe that got no answer lets another go; a server that names no limit is
         // not paced once it answered.
         let mut p = Pacer::new(None);
-        p.sent(start);
-        p.failed();
+        let lost = p.sent(start);
+        p.failed(lost, start);
         assert_eq!(p.gate(start), Gate::Go);
         let probe = p.sent(start);
         p.answered(probe, ok(&RateHeaders::default()), start);
