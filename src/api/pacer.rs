@@ -50,6 +50,8 @@ pub fn spacing(quota: &Quota) -> Duration {
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
+/// How long a request may be out unless told (see [`Pacer::with_timeout`]).
+const UNANSWERED: Duration = Duration::from_secs(30);
 /// Added to a window after an answer, for the ticks of two clocks.
 const TICK: Duration = Duration::from_millis(1);
 
@@ -166,7 +168,7 @@ impl Pacer {
             probing: false,
             next_at: None,
             log: VecDeque::new(),
-            timeout: super::client::DEFAULT_TIMEOUT,
+            timeout: UNANSWERED,
             hold: None,
             sent: 0,
             newest: None,
