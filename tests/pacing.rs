@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use common::{
     KEY_VAR, Run, TestSandbox, bare, column, count, id_list, path_arg, sending, write_file,
 };
+use kyc_console::domain::error_on_demand_id;
 use kyc_console::sandbox::{LimiterKind, SANDBOX_API_KEY, SandboxConfig};
 
 const LIMIT: u32 = 20;
@@ -173,4 +174,124 @@ fn a_token_bucket_with_the_limit_known() {
 #[test]
 fn a_token_bucket_with_the_limit_learnt() {
     assert_paced(LimiterKind::Bucket, false);
+}
+
+/// Another client on the same key spent most of the window: the batch learns it from the
+/// budget (left: none, long before the pace explains) and holds until the reset instead
+/// of being refused.
+#[test]
+fn a_budget_spent_by_another_client_holds_the_batch_until_the_reset() {
+    let sb = sandbox(LimiterKind::Fixed);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("{}/kycs", sb.base_url().trim_end_matches('/'));
+    runtime.block_on(async {
+        for _ in 0..LIMIT - 4 {
+            let body = format!(
+                "{{\"userId\":\"{}\",\"type\":\"full\"}}",
+                common::random_user()
+            );
+            let reply = client
+                .post(&url)
+                .header("x-api-key", SANDBOX_API_KEY)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status().as_u16(), 201);
+        }
+    });
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (file, _) = id_list(work.path(), 10);
+    let run = Run::lossy_of(sending(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+    ]));
+    let timeline = column(
+        data.path(),
+        "SELECT started_at || ' ' || coalesce(status, 0) FROM attempts ORDER BY started_at",
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr.contains("waiting for the window to reset"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        count(
+            data.path(),
+            "SELECT count(*) FROM attempts WHERE status = 429"
+        ),
+        0,
+        "held, never refused:\n{timeline:#?}"
+    );
+    assert_eq!(count(data.path(), "SELECT count(*) FROM attempts"), 10);
+}
+
+/// A 429 holds every row for its `Retry-After`, not only the row it answered.
+#[test]
+fn a_429_holds_every_row_for_its_retry_after() {
+    let sb = TestSandbox::start(SandboxConfig {
+        rate_limit: 1_000,
+        rate_window: WINDOW,
+        unavailable_retry_after: 1,
+        ..SandboxConfig::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The sandbox answers 429 (Retry-After: 1) to the third row, every time.
+    let refused = error_on_demand_id(429).to_string();
+    let mut users: Vec<String> = (0..12).map(|_| common::random_user()).collect();
+    users[2] = refused.clone();
+    let file = write_file(work.path(), "ids.txt", (users.join("\n") + "\n").as_bytes());
+    let run = Run::lossy_of(sending(data.path(), &sb.base_url()).args([
+        "batch",
+        path_arg(&file),
+        "--yes",
+        "--concurrency",
+        "4",
+    ]));
+    assert_eq!(run.code, 1, "the refused row is not initiated: {run:#?}");
+    let rows = column(
+        data.path(),
+        "SELECT a.started_at || ' ' || a.ended_at || ' ' || coalesce(a.status, 0) || ' ' || s.user_id \
+         FROM attempts a JOIN submissions s ON s.id = a.submission_id ORDER BY a.started_at",
+    );
+    let attempts: Vec<(DateTime<Utc>, DateTime<Utc>, u16, String)> = rows
+        .iter()
+        .map(|r| {
+            let f: Vec<&str> = r.split(' ').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].to_string(),
+            )
+        })
+        .collect();
+    let refusals: Vec<_> = attempts.iter().filter(|r| r.2 == 429).collect();
+    assert_eq!(
+        refusals.len(),
+        4,
+        "the row and its three retries: {rows:#?}"
+    );
+    let others_after = attempts
+        .iter()
+        .filter(|a| a.3 != refused && a.0 > refusals[0].1)
+        .count();
+    assert!(others_after > 0, "rows went after the first 429: {rows:#?}");
+    // Nothing else went within the second each 429 asked for.
+    let asked = chrono::Duration::milliseconds(990);
+    for refusal in &refusals {
+        let early = attempts
+            .iter()
+            .find(|a| a.3 != refused && a.0 > refusal.1 && a.0 < refusal.1 + asked);
+        assert!(early.is_none(), "{early:?} went while held: {rows:#?}");
+    }
 }
