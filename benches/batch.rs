@@ -1,18 +1,27 @@
-//! Batch throughput against a standalone sandbox with no practical rate limit: the built
-//! binary's `batch` (history written ahead of every row, every attempt recorded) beside a
-//! plain `xargs -P 4 curl` loop sending the same rows with nothing recorded.
+//! Two tables, each against a standalone `kyc-console sandbox`:
 //!
-//! Run with `cargo bench --bench batch`. Not a test: it prints a small table.
+//! - **throughput**, with no practical rate limit: the built binary's `batch` (history
+//!   written ahead of every row, every attempt recorded) beside a plain `xargs -P 4 curl`
+//!   loop sending the same rows with nothing recorded;
+//! - **pacing**, against each limiter the sandbox offers (fixed window, sliding window,
+//!   token bucket) with a short window, the limit known to the profile or learnt from the
+//!   headers (`--base-url`): the 429s the batch got, and the rate it reached between its
+//!   first and last request, over two windows, as a share of the limit.
+//!
+//! Run with `cargo bench --bench batch` (both), or `-- throughput` / `-- pacing` for one.
+//! Not a test: it prints small tables.
 
 // A benchmark stops at the first broken fixture.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kyc_console::sandbox::SANDBOX_API_KEY;
+use chrono::{DateTime, Utc};
+use kyc_console::sandbox::{LimiterKind, SANDBOX_API_KEY};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
 const ROWS: usize = 2000;
@@ -26,11 +35,12 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    fn start(data: &Path) -> Sandbox {
+    fn start(data: &Path, args: &[&str]) -> Sandbox {
         let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(data)
-            .args(["sandbox", "--port", "0", "--rate-limit", "1000000"])
+            .args(["sandbox", "--port", "0"])
+            .args(args)
             .env_remove("KYC_CONSOLE_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -130,12 +140,136 @@ fn curl_loop(dir: &Path, base_url: &str, users: &[String]) -> Option<(Duration, 
     Some((took, created))
 }
 
-fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::start(&dir.path().join("sandbox"));
-    let users: Vec<String> = (0..ROWS)
-        .map(|_| format!("usr-{}", uuid::Uuid::new_v4()))
+/// The pacing runs' limit: 50 requests every 5 s.
+const PACED_LIMIT: u32 = 50;
+const PACED_WINDOW_SECS: u64 = 5;
+/// Two windows' worth and the first request of a third: the span of two windows.
+const PACED_ROWS: usize = 2 * PACED_LIMIT as usize + 1;
+/// The token bucket's size in the pacing runs.
+const PACED_BURST: u32 = 5;
+
+/// What one pacing run got: 429s, rows initiated, and the share of the limit reached.
+struct Paced {
+    refused: i64,
+    initiated: i64,
+    share: f64,
+}
+
+/// A batch of [`PACED_ROWS`] against `sandbox`, the limit known to a profile or not.
+fn paced_batch(dir: &Path, base_url: &str, known: bool) -> Paced {
+    let users = ids(PACED_ROWS);
+    let file = dir.join("paced-ids.txt");
+    std::fs::write(&file, users.join("\n") + "\n").expect("the ids are written");
+    let data = dir.join("paced-data");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir")
+        .arg(&data)
+        .env(KEY_VAR, SANDBOX_API_KEY)
+        .env_remove("KYC_CONSOLE_CONFIG");
+    if known {
+        let per_minute = u64::from(PACED_LIMIT) * 60 / PACED_WINDOW_SECS;
+        let settings = dir.join("config.toml");
+        std::fs::write(
+            &settings,
+            format!(
+                "[profiles.paced]\nbase_url = \"{base_url}\"\napi_key_env = \"{KEY_VAR}\"\n\
+                 rate_limit_per_minute = {per_minute}\n"
+            ),
+        )
+        .expect("the settings are written");
+        std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o600))
+            .expect("the settings are private");
+        cmd.arg("--config")
+            .arg(&settings)
+            .args(["--profile", "paced"]);
+    } else {
+        cmd.args(["--base-url", base_url, "--api-key-env", KEY_VAR]);
+    }
+    let output = cmd
+        .arg("batch")
+        .arg(&file)
+        .args(["--yes", "--concurrency", &CONCURRENCY.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the batch runs");
+    let history = rusqlite::Connection::open(data.join("history.sqlite3")).expect("the history");
+    let count = |sql: &str| -> i64 { history.query_row(sql, [], |r| r.get(0)).expect("a count") };
+    let refused = count("SELECT count(*) FROM attempts WHERE status = 429");
+    let initiated = count("SELECT count(*) FROM submissions WHERE outcome = 'initiated'");
+    assert!(
+        output.status.success() || refused > 0,
+        "the batch failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut statement = history
+        .prepare("SELECT started_at FROM attempts ORDER BY started_at")
+        .expect("a query");
+    let sent: Vec<DateTime<Utc>> = statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect("the attempts")
+        .map(|t| t.expect("a time").parse().expect("an RFC 3339 time"))
         .collect();
+    let took = (sent[sent.len() - 1] - sent[0]).to_std().expect("in order");
+    let limit_rate = f64::from(PACED_LIMIT) / PACED_WINDOW_SECS as f64;
+    let share = (sent.len() - 1) as f64 / took.as_secs_f64() / limit_rate;
+    Paced {
+        refused,
+        initiated,
+        share,
+    }
+}
+
+/// `n` fresh user ids.
+fn ids(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| format!("usr-{}", uuid::Uuid::new_v4()))
+        .collect()
+}
+
+fn pacing() {
+    println!(
+        "pacing: {PACED_ROWS} rows (two windows), concurrency {CONCURRENCY}, limit {PACED_LIMIT} \
+         every {PACED_WINDOW_SECS} s (token bucket: burst {PACED_BURST})"
+    );
+    println!(
+        "{:<16} {:<9} {:>6} {:>10} {:>14}",
+        "limiter", "limit", "429s", "initiated", "% of limit"
+    );
+    for kind in LimiterKind::ALL {
+        for known in [true, false] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let limit = PACED_LIMIT.to_string();
+            let window = PACED_WINDOW_SECS.to_string();
+            let burst = PACED_BURST.to_string();
+            let mut args = vec![
+                "--limiter",
+                kind.name(),
+                "--rate-limit",
+                limit.as_str(),
+                "--rate-window-secs",
+                window.as_str(),
+            ];
+            if kind == LimiterKind::Bucket {
+                args.extend(["--burst", burst.as_str()]);
+            }
+            let sandbox = Sandbox::start(&dir.path().join("sandbox"), &args);
+            let run = paced_batch(dir.path(), &sandbox.base_url, known);
+            println!(
+                "{:<16} {:<9} {:>6} {:>10} {:>13.2}%",
+                kind.describe(),
+                if known { "known" } else { "learnt" },
+                run.refused,
+                format!("{}/{PACED_ROWS}", run.initiated),
+                run.share * 100.0
+            );
+        }
+    }
+}
+
+fn throughput() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::start(&dir.path().join("sandbox"), &["--rate-limit", "1000000"]);
+    let users = ids(ROWS);
 
     let batch = console_batch(dir.path(), &sandbox.base_url, &users);
     let curl = curl_loop(dir.path(), &sandbox.base_url, &users);
@@ -162,5 +296,20 @@ fn main() {
             );
         }
         None => println!("curl not found: the xargs/curl half is skipped"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = |name: &str| args.iter().any(|a| a == name);
+    let (throughput_only, pacing_only) = (only("throughput"), only("pacing"));
+    if !pacing_only {
+        throughput();
+    }
+    if !throughput_only {
+        if !pacing_only {
+            println!();
+        }
+        pacing();
     }
 }

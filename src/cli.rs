@@ -12,7 +12,7 @@ use crate::help_text::{EXIT_STATUS_HELP, TOP_AFTER_HELP};
 use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_ENV, LOG_KEEP_DAYS_ENV, LogLevel};
 use crate::sandbox::{
     DEFAULT_IDEMPOTENCY_TTL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDEMPOTENCY_KEYS,
-    DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT,
+    DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT, LimiterKind,
 };
 use crate::session::SessionOptions;
 use crate::target::TargetChoice;
@@ -405,6 +405,15 @@ pub struct SandboxArgs {
         value_parser = rate_window_secs
     )]
     pub rate_window_secs: u64,
+    /// How requests are counted against the limit: a fixed window from its first request,
+    /// a sliding window (the limit in any span of the window), or a token bucket (refilled
+    /// at the limit per window, holding --burst).
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = LimiterArg::Fixed)]
+    pub limiter: LimiterArg,
+    /// The token bucket's size: requests allowed at once beyond the steady rate (default:
+    /// a tenth of the limit, at least 1). With --limiter bucket only.
+    #[arg(long, value_name = "N", value_parser = positive_u32)]
+    pub burst: Option<u32>,
     /// The API key to accept (default: the built-in sandbox key).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
@@ -448,6 +457,33 @@ pub struct SandboxArgs {
         value_parser = positive_count
     )]
     pub max_idempotency_keys: usize,
+}
+
+/// `--limiter`: how the sandbox counts requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LimiterArg {
+    Fixed,
+    Sliding,
+    Bucket,
+}
+
+impl From<LimiterArg> for LimiterKind {
+    fn from(arg: LimiterArg) -> Self {
+        match arg {
+            LimiterArg::Fixed => LimiterKind::Fixed,
+            LimiterArg::Sliding => LimiterKind::Sliding,
+            LimiterArg::Bucket => LimiterKind::Bucket,
+        }
+    }
+}
+
+/// A count up to 4,294,967,295 that must not be zero.
+fn positive_u32(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// A count that must not be zero.

@@ -307,7 +307,10 @@ api_key_env = "{UNSET_VAR}"
     assert!(out.contains(long), "{out}");
     let indent = " ".repeat(2 + "a-rather-long-profile-name".len() + 1);
     assert!(out.contains(&format!("\n{indent}key: ")), "{out}");
-    assert!(out.contains(&format!("\n  envset{}", " ".repeat(21))), "{out}");
+    assert!(
+        out.contains(&format!("\n  envset{}", " ".repeat(21))),
+        "{out}"
+    );
     assert!(
         out.contains(&format!("settings  {} is valid", s.arg())),
         "{out}"

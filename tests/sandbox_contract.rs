@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::{SandboxProcess, bare, kyc};
 
+use kyc_console::api::{Quota, read_rate_headers};
 use kyc_console::domain::{DOCUMENTED_ERRORS, error_on_demand_id};
-use kyc_console::sandbox::{KeyStats, SANDBOX_API_KEY, Sandbox, SandboxConfig};
+use kyc_console::sandbox::{KeyStats, LimiterKind, SANDBOX_API_KEY, Sandbox, SandboxConfig};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -697,6 +698,156 @@ async fn the_sandbox_command_takes_a_rate_window_in_seconds() {
     assert_eq!(refused.status, 429);
     let retry_after = refused.number("retry-after");
     assert!((1..=3).contains(&retry_after), "retry-after {retry_after}");
+}
+
+/// Every limiter tells what it allows in both header forms, the same numbers in each, and
+/// the client reads back its policy.
+#[tokio::test]
+async fn every_limiter_tells_its_policy_and_budget_in_both_header_forms() {
+    for kind in LimiterKind::ALL {
+        let sandbox = start(SandboxConfig {
+            rate_limit: 3,
+            rate_window: Duration::from_secs(30),
+            limiter: kind,
+            burst: Some(2),
+            ..config()
+        })
+        .await;
+        let mut accepted = 0;
+        for _ in 0..4 {
+            let reply = post(&sandbox, None, &body_for(VALID_USER)).await;
+            let headers: Vec<(String, String)> = reply
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+                .collect();
+            let policy = reply.header("ratelimit-policy").expect("a policy");
+            let expected = match kind {
+                LimiterKind::Bucket => format!("\"{kind}\";q=3;w=30;burst=2"),
+                _ => format!("\"{kind}\";q=3;w=30"),
+            };
+            assert_eq!(policy, expected);
+            let remaining = reply.number("x-ratelimit-remaining");
+            let reset = reply.number("x-ratelimit-reset");
+            assert_eq!(
+                reply.header("ratelimit"),
+                Some(format!("\"{kind}\";r={remaining};t={reset}").as_str()),
+                "{kind}"
+            );
+            assert_eq!(reply.number("x-ratelimit-limit"), 3);
+            let read = read_rate_headers(&headers, 0);
+            assert_eq!(
+                read.quotas,
+                [Quota::new(
+                    3,
+                    Duration::from_secs(30),
+                    (kind == LimiterKind::Bucket).then_some(2)
+                )
+                .unwrap()],
+                "{kind}"
+            );
+            assert_eq!(
+                (read.remaining, read.reset_secs),
+                (Some(remaining), Some(reset))
+            );
+            if reply.status == 201 {
+                accepted += 1;
+                assert!(reset >= 1, "{kind}: more comes later, not now");
+            } else {
+                assert_eq!(reply.status, 429, "{kind}");
+                assert_eq!(remaining, 0, "{kind}");
+                let retry_after = reply.number("retry-after");
+                let until_more = match kind {
+                    // A bucket gives a token every 10 s; the windows free a slot at 30 s.
+                    LimiterKind::Bucket => 1..=10,
+                    _ => 29..=30,
+                };
+                assert!(
+                    until_more.contains(&retry_after),
+                    "{kind}: retry-after {retry_after}"
+                );
+            }
+        }
+        // The fixed and sliding windows allow the limit; the bucket its burst.
+        let allowed = if kind == LimiterKind::Bucket { 2 } else { 3 };
+        assert_eq!(accepted, allowed, "{kind}");
+        assert_eq!(sandbox.stats().verifications, allowed, "{kind}");
+    }
+}
+
+/// The sandbox command takes the limiter and the bucket's burst, says them, and refuses a
+/// burst for a limiter that has none, naming the flags.
+#[tokio::test]
+async fn the_sandbox_command_takes_a_limiter_and_a_burst() {
+    let sliding = SandboxProcess::start_with(&["--limiter", "sliding", "--rate-limit", "2"]);
+    assert!(
+        sliding
+            .banner
+            .contains("rate limit 2 a minute per key, sliding window"),
+        "{}",
+        sliding.banner
+    );
+    let url = format!("{}/kycs", sliding.base_url);
+    let body = body_for(VALID_USER).to_string();
+    let first = send(&url, Some(SANDBOX_API_KEY), None, body.as_bytes()).await;
+    assert_eq!(
+        first.header("ratelimit-policy"),
+        Some("\"sliding\";q=2;w=60")
+    );
+
+    let bucket = SandboxProcess::start_with(&["--limiter", "bucket", "--burst", "3"]);
+    assert!(
+        bucket.banner.contains("token bucket (burst 3)"),
+        "{}",
+        bucket.banner
+    );
+    let url = format!("{}/kycs", bucket.base_url);
+    let first = send(&url, Some(SANDBOX_API_KEY), None, body.as_bytes()).await;
+    assert_eq!(
+        first.header("ratelimit-policy"),
+        Some("\"bucket\";q=300;w=60;burst=3")
+    );
+    let standard = SandboxProcess::start(0, None);
+    assert!(
+        standard.banner.contains("per key, fixed window"),
+        "{}",
+        standard.banner
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let run = kyc(dir.path(), &["sandbox", "--port", "0", "--burst", "3"]).expect(2);
+    assert!(
+        run.stderr
+            .contains("--burst sizes a token bucket: add --limiter bucket"),
+        "{}",
+        run.stderr
+    );
+    let run = kyc(
+        dir.path(),
+        &["sandbox", "--port", "0", "--limiter", "leaky"],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("--limiter"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fixed, sliding, bucket"),
+        "{}",
+        run.stderr
+    );
+    let run = kyc(
+        dir.path(),
+        &[
+            "sandbox",
+            "--port",
+            "0",
+            "--limiter",
+            "bucket",
+            "--burst",
+            "0",
+        ],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("--burst"), "{}", run.stderr);
+    assert!(run.stderr.contains("at least 1"), "{}", run.stderr);
 }
 
 #[test]

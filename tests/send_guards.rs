@@ -179,7 +179,15 @@ fn a_sandbox_killed_mid_batch_and_restarted_is_settled_by_the_printed_resume() {
     let port = free_port();
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("sandbox.json");
-    let args = ["--latency-ms", "40", "--state-file", path_arg(&state_file)];
+    // A limit far above what the rows need: this is about the restart, not the pace.
+    let args = [
+        "--latency-ms",
+        "40",
+        "--rate-limit",
+        "100000",
+        "--state-file",
+        path_arg(&state_file),
+    ];
     let mut sb = Standalone::on_port(port, &args);
     let data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();

@@ -7,7 +7,8 @@ use tokio::time::{Instant, timeout_at};
 
 use super::exchange::{CapturedResponse, RateLimit};
 use super::fields::FieldScanner;
-use super::retry::{parse_count, parse_retry_after};
+use super::ratelimit::read_rate_headers;
+use super::retry::parse_retry_after;
 
 /// How much of a success's body is read past the cap, looking for its id: a body longer
 /// than this, with its id further on, is reported without one.
@@ -88,13 +89,18 @@ pub async fn capture(
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim().to_string())
     };
-    let number = |name: &str| find(name).as_deref().and_then(parse_count);
+    let now = SystemTime::now();
+    let unix = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // The contract's headers, or the IETF draft's in either form.
+    let rate = read_rate_headers(&headers, unix);
     let rate_limit = RateLimit {
-        limit: number("x-ratelimit-limit"),
-        remaining: number("x-ratelimit-remaining"),
-        reset_secs: number("x-ratelimit-reset"),
+        limit: rate.limit,
+        remaining: rate.remaining,
+        reset_secs: rate.reset_secs,
         retry_after_secs: find("retry-after")
-            .and_then(|v| parse_retry_after(&v, SystemTime::now()))
+            .and_then(|v| parse_retry_after(&v, now))
             .map(|d| d.as_secs()),
     };
     Ok(CapturedResponse {

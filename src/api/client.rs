@@ -10,6 +10,7 @@ use url::Url;
 
 use super::capture::{CaptureError, capture};
 use super::exchange::{Attempt, AttemptResult, Exchange, RequestRecord, RetryPlan};
+use super::pace::Pace;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::secret::{ApiKey, KEY_HEADER, KEY_MASK};
 use crate::domain::{FailureKind, InitiateRequest, Stop, status_title};
@@ -72,15 +73,6 @@ impl Default for ClientOptions {
     }
 }
 
-type Limiter = governor::DefaultDirectRateLimiter;
-
-/// A steady pace of `per_minute` attempts, no bursts beyond one.
-fn limiter(per_minute: u32) -> Option<Arc<Limiter>> {
-    let per_minute = std::num::NonZeroU32::new(per_minute)?;
-    let quota = governor::Quota::per_minute(per_minute).allow_burst(std::num::NonZeroU32::MIN);
-    Some(Arc::new(governor::RateLimiter::direct(quota)))
-}
-
 /// Progress of a submission, reported as it happens.
 #[derive(Debug, Clone)]
 pub enum AttemptEvent {
@@ -106,7 +98,7 @@ pub struct ApiClient {
     target: Target,
     options: ClientOptions,
     /// Shared by every clone, so the whole console keeps one pace.
-    limiter: Option<Arc<Limiter>>,
+    pace: Arc<Pace>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -139,7 +131,7 @@ impl ApiClient {
             http,
             target,
             options,
-            limiter: options.rate_limit_per_minute.and_then(limiter),
+            pace: Arc::new(Pace::new(options.rate_limit_per_minute, options.timeout)),
         })
     }
 
@@ -149,6 +141,11 @@ impl ApiClient {
 
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// The pace this client and its clones keep.
+    pub fn pace(&self) -> &Pace {
+        &self.pace
     }
 
     /// The request as it will be sent, key masked.
@@ -197,15 +194,10 @@ impl ApiClient {
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut number = first_number.max(1);
         loop {
-            if let Some(limiter) = &self.limiter {
-                // Keep the client-side pace; cancelling while waiting is handled below.
-                tokio::select! {
-                    biased;
-                    () = cancel.cancelled() => {}
-                    () = limiter.until_ready() => {}
-                }
-            }
+            // Keep the pace; cancelling while waiting is handled below.
+            let turn = self.pace.acquire(self.options.retry.max_wait, cancel).await;
             on_event(AttemptEvent::Started { number });
+            let sent = turn.send();
             let started_at = Utc::now();
             let clock = Instant::now();
             let result = tokio::select! {
@@ -216,6 +208,7 @@ impl ApiClient {
                 },
                 r = self.attempt(&body, idempotency_key) => r,
             };
+            self.pace.settle(sent, &result);
             let mut attempt = Attempt {
                 number,
                 started_at,

@@ -1,17 +1,19 @@
-//! Sending a recorded batch: bounded concurrency, paced by the API's rate-limit headers
-//! (and the profile's own limit, kept by the client), every row with its own idempotency
-//! key. Pausing stops dispatching; stopping lets rows in flight finish and leaves the rest
-//! not sent, to be resumed later. A server that asks for a longer wait than the profile's
-//! `max_wait_secs` stops dispatching the same way.
+//! Sending a recorded batch: bounded concurrency, every row with its own idempotency key,
+//! paced by the client (see [`crate::api::Pacer`]: evenly spaced at the rate the profile
+//! and the server's policy allow, learnt from the first answer when unknown). Dispatch
+//! holds while the server's budget is used up or it asked to wait (a 429). Pausing stops
+//! dispatching; stopping lets rows in flight finish and leaves the rest not sent, to be
+//! resumed later. A server that asks for a longer wait than the profile's `max_wait_secs`
+//! stops dispatching the same way.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{Attempt, Exchange, RateLimit, ceil_secs};
+use crate::api::{Attempt, Exchange, HoldReason, Outlook, ceil_secs};
 use crate::domain::Stop;
 use crate::history::{HistoryStore, SubmissionId};
 use crate::send::{self, Consent, Destination, Progress};
@@ -77,86 +79,6 @@ pub struct RunSummary {
     pub halted: Option<Stop>,
 }
 
-/// The longest rate-limit reset kept as an instant; anything longer is beyond every
-/// `max_wait_secs` anyway.
-const MAX_RESET: Duration = Duration::from_secs(366 * 86_400);
-/// Slack after a window's reset before sending again.
-const AFTER_RESET: Duration = Duration::from_millis(250);
-
-/// The API's rate-limit budget as last seen, shared by the rows in flight.
-#[derive(Debug, Default)]
-struct Budget {
-    remaining: Option<u64>,
-    /// When the window resets (at most [`MAX_RESET`] after it was seen).
-    reset_at: Option<Instant>,
-    /// The reset as the server said it, in seconds, and when it said so.
-    said: Option<(u64, Instant)>,
-}
-
-/// What the budget says about sending one more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pace {
-    Go,
-    /// Wait for the window to reset.
-    Until(Instant),
-    /// The window resets later than `max_wait` from now: `asked_secs` from now.
-    TooLong {
-        asked_secs: u64,
-    },
-}
-
-impl Budget {
-    /// Takes in an answer's rate-limit headers, whatever numbers they hold.
-    fn observe(&mut self, rate: &RateLimit, now: Instant) {
-        let (Some(remaining), Some(reset)) = (rate.remaining, rate.reset_secs) else {
-            return;
-        };
-        let Some(reset_at) = now.checked_add(Duration::from_secs(reset).min(MAX_RESET)) else {
-            return;
-        };
-        let same_window = self.reset_at.is_some_and(|at| {
-            at.max(reset_at).saturating_duration_since(at.min(reset_at)) <= Duration::from_secs(2)
-        });
-        // Answers arrive out of order: within one window the lowest count is the newest.
-        self.remaining = Some(match (same_window, self.remaining) {
-            (true, Some(before)) => before.min(remaining),
-            _ => remaining,
-        });
-        self.reset_at = Some(reset_at);
-        self.said = Some((reset, now));
-    }
-
-    /// Whether one more may be sent while `in_flight` are out, and if not, until when to
-    /// wait: never longer than `max_wait` from `now`.
-    fn pace(&mut self, in_flight: usize, now: Instant, max_wait: Duration) -> Pace {
-        let (Some(remaining), Some(reset_at)) = (self.remaining, self.reset_at) else {
-            return Pace::Go;
-        };
-        if now >= reset_at {
-            // A new window: the next answer will tell its budget.
-            self.remaining = None;
-            return Pace::Go;
-        }
-        if remaining > u64::try_from(in_flight).unwrap_or(u64::MAX) {
-            return Pace::Go;
-        }
-        let left = reset_at.saturating_duration_since(now);
-        if left > max_wait {
-            // In the server's own number, less the time since it said it.
-            let asked_secs = self.said.map_or(ceil_secs(left), |(secs, seen)| {
-                secs.saturating_sub(now.saturating_duration_since(seen).as_secs())
-            });
-            return Pace::TooLong { asked_secs };
-        }
-        // A little after the reset, but never past `max_wait` from now.
-        let slack = reset_at.checked_add(AFTER_RESET).unwrap_or(reset_at);
-        Pace::Until(
-            now.checked_add(max_wait)
-                .map_or(slack, |cap| slack.min(cap)),
-        )
-    }
-}
-
 /// Passes an event on, halting dispatch when it tells of a row the server stopped.
 fn deliver(event: BatchEvent, halted: &mut Option<Stop>, on: &mut impl FnMut(BatchEvent)) {
     if halted.is_none() {
@@ -188,7 +110,6 @@ pub async fn run(
 ) -> RunSummary {
     let concurrency = concurrency.max(1);
     let max_wait = to.client.options().retry.max_wait;
-    let budget = Arc::new(Mutex::new(Budget::default()));
     let (tx, mut rx) = mpsc::unbounded_channel::<BatchEvent>();
     let mut queue = jobs.into_iter();
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -215,21 +136,23 @@ pub async fn run(
             && tasks.len() < concurrency
             && waiting_until.is_none()
         {
-            let now = Instant::now();
-            let pace = budget
-                .lock()
-                .map_or(Pace::Go, |mut b| b.pace(tasks.len(), now, max_wait));
-            match pace {
-                Pace::Go => {}
-                Pace::Until(until) => {
+            match to.client.pace().outlook(max_wait) {
+                Outlook::Go => {}
+                Outlook::Hold { until, why } => {
                     waiting_until = Some(until);
+                    let reason = match why {
+                        HoldReason::Budget => {
+                            "rate-limit budget used: waiting for the window to reset"
+                        }
+                        HoldReason::TooMany => "the API answered 429: waiting as it asked",
+                    };
                     on(BatchEvent::Waiting {
                         until,
-                        reason: "rate-limit budget used: waiting for the window to reset".into(),
+                        reason: reason.into(),
                     });
                     break;
                 }
-                Pace::TooLong { asked_secs } => {
+                Outlook::TooLong { asked_secs } => {
                     summary.halted = Some(Stop::WaitTooLong {
                         asked_secs,
                         max_wait_secs: ceil_secs(max_wait),
@@ -250,7 +173,6 @@ pub async fn run(
                 to.clone(),
                 store.clone(),
                 job,
-                budget.clone(),
                 tx.clone(),
                 cut_off.clone(),
             ));
@@ -287,16 +209,12 @@ async fn send_row(
     to: Destination,
     store: Arc<dyn HistoryStore>,
     job: Job,
-    budget: Arc<Mutex<Budget>>,
     tx: mpsc::UnboundedSender<BatchEvent>,
     cut_off: CancellationToken,
 ) {
     let line = job.line;
     let progress = |p: Progress| {
         if let Progress::Finished { id, attempt } = p {
-            if let (Some(r), Ok(mut b)) = (attempt.response(), budget.lock()) {
-                b.observe(&r.rate_limit, Instant::now());
-            }
             let _ = tx.send(BatchEvent::Attempt { line, id, attempt });
         }
     };
@@ -318,118 +236,4 @@ async fn send_row(
         },
     };
     let _ = tx.send(event);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn the_budget_holds_dispatch_when_what_is_left_is_in_flight() {
-        let now = Instant::now();
-        let mut b = Budget::default();
-        assert_eq!(
-            b.pace(4, now, Duration::from_secs(120)),
-            Pace::Go,
-            "nothing seen yet"
-        );
-        let rate = |remaining| RateLimit {
-            limit: Some(120),
-            remaining: Some(remaining),
-            reset_secs: Some(30),
-            retry_after_secs: None,
-        };
-        let cap = Duration::from_secs(120);
-        b.observe(&rate(10), now);
-        assert_eq!(b.pace(4, now, cap), Pace::Go);
-        b.observe(&rate(3), now);
-        b.observe(&rate(7), now); // an older answer arriving late
-        assert_eq!(b.remaining, Some(3));
-        let Pace::Until(until) = b.pace(3, now, cap) else {
-            panic!("waits")
-        };
-        assert!(until >= now + Duration::from_secs(30));
-        assert_eq!(b.pace(2, now, cap), Pace::Go);
-        assert_eq!(
-            b.pace(3, now + Duration::from_secs(31), cap),
-            Pace::Go,
-            "a new window"
-        );
-        assert_eq!(b.remaining, None);
-    }
-
-    fn extreme() -> impl Strategy<Value = u64> {
-        prop_oneof![
-            Just(0),
-            Just(1),
-            Just(u64::MAX),
-            Just(i64::MAX as u64),
-            Just(i64::MAX as u64 + 1),
-            0u64..200,
-            any::<u64>(),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn the_budget_never_panics_and_never_waits_past_the_cap(
-            answers in prop::collection::vec(
-                (prop::option::of(extreme()), prop::option::of(extreme())),
-                0..8,
-            ),
-            in_flight in prop_oneof![Just(usize::MAX), 0usize..8],
-            cap_secs in 1u64..=86_400,
-            later in extreme(),
-        ) {
-            let now = Instant::now();
-            let cap = Duration::from_secs(cap_secs);
-            let mut b = Budget::default();
-            for (remaining, reset_secs) in answers {
-                let rate = RateLimit { limit: remaining, remaining, reset_secs, retry_after_secs: reset_secs };
-                b.observe(&rate, now);
-            }
-            for at in [now, now.checked_add(Duration::from_millis(later % 1_000_000_000)).unwrap_or(now)] {
-                match b.pace(in_flight, at, cap) {
-                    Pace::Go => {}
-                    Pace::Until(until) => {
-                        prop_assert!(until.saturating_duration_since(at) <= cap);
-                    }
-                    Pace::TooLong { asked_secs } => {
-                        prop_assert!(u128::from(asked_secs) * 1000 + 1000 > cap.as_millis());
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_reset_beyond_the_cap_is_too_long_and_never_overflows() {
-        let now = Instant::now();
-        let cap = Duration::from_secs(2);
-        for reset in [u64::MAX, i64::MAX as u64, 999_999, 3] {
-            let mut b = Budget::default();
-            b.observe(
-                &RateLimit {
-                    limit: None,
-                    remaining: Some(0),
-                    reset_secs: Some(reset),
-                    retry_after_secs: None,
-                },
-                now,
-            );
-            let Pace::TooLong { asked_secs } = b.pace(0, now, cap) else {
-                panic!("too long for {reset}")
-            };
-            assert_eq!(asked_secs, reset, "the server's own number");
-        }
-        let mut b = Budget::default();
-        let rate = RateLimit {
-            remaining: Some(0),
-            reset_secs: Some(0),
-            ..RateLimit::default()
-        };
-        b.observe(&rate, now);
-        assert_eq!(b.pace(0, now, cap), Pace::Go, "a window that reset already");
-    }
 }

@@ -83,6 +83,7 @@ async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> R
     let accepted = headers.get("x-api-key").map(HeaderValue::as_bytes)
         == Some(state.config.api_key.as_bytes());
     let rate = state.count_request(accepted);
+    let counted = rate.clone();
     // In a task of its own: a client that hangs up does not cut the request short between
     // saving its outcome and counting it.
     let task = tokio::spawn(async move {
@@ -92,7 +93,7 @@ async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> R
             &method,
             &headers,
             accepted,
-            &rate,
+            &counted,
             body,
             &mut change,
         )
@@ -114,6 +115,8 @@ async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> R
         .with_header("x-ratelimit-limit", rate.limit)
         .with_header("x-ratelimit-remaining", rate.remaining)
         .with_header("x-ratelimit-reset", rate.reset_secs)
+        .with_header("ratelimit-policy", rate.policy)
+        .with_header("ratelimit", rate.budget)
         .into_response()
 }
 
@@ -144,7 +147,7 @@ async fn respond(
         return Answer::Ready(responses::unauthenticated());
     }
     if rate.exceeded {
-        return Answer::Ready(responses::rate_limited(rate.reset_secs.max(1)));
+        return Answer::Ready(responses::rate_limited(rate.retry_after_secs));
     }
     if *method != Method::POST && *method != Method::PUT {
         return Answer::Ready(

@@ -3,7 +3,9 @@
 //!
 //! Rules: one fixed API key (401 otherwise); body validation (400 naming the field);
 //! error on demand for user ids ending `000000000SSS`; idempotent replay (422 when a key is
-//! reused with another body); a per-key rate-limit window; a fresh `x-request-id` always.
+//! reused with another body); a per-key rate limiter (a fixed window, a sliding window or a
+//! token bucket) told in `x-ratelimit-*` and the IETF draft's `RateLimit` and
+//! `RateLimit-Policy` headers; a fresh `x-request-id` always.
 //!
 //! As a server it holds nothing for long: a connection must send its request within the
 //! read timeout and is closed after the idle timeout; a wrong API key keeps nothing; an
@@ -17,13 +19,15 @@
 mod handlers;
 /// The state file.
 mod journal;
+/// Fixed window, sliding window, token bucket.
+mod limiter;
 /// What the sandbox remembers, as plain data.
 mod records;
 /// Bodies and headers shaped like the platform's.
 mod responses;
 /// Connections with deadlines.
 mod server;
-/// Rate-limit windows, idempotency memory, counters.
+/// Rate limiters, idempotency memory, counters.
 mod state;
 
 use std::net::SocketAddr;
@@ -35,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use limiter::{LimiterKind, default_burst};
 pub use records::{Footprint, KeyStats, SandboxStats};
 
 /// The API key the sandbox accepts unless told otherwise; the default profile uses it.
@@ -60,10 +65,18 @@ pub struct SandboxConfig {
     pub api_key: String,
     /// Requests per API key in each rate-limit window before 429.
     pub rate_limit: u32,
-    /// How long a key's rate-limit window lasts, from its first request; the
-    /// `x-ratelimit-reset` and `Retry-After` headers count down to its end. Not zero (a zero
-    /// window would never refuse); shorter than a minute lets tests see a reset quickly.
+    /// How long a key's rate-limit window lasts (a fixed window from its first request, a
+    /// sliding window back from each request, the time a bucket takes to refill
+    /// `rate_limit` tokens); the `x-ratelimit-reset` and `Retry-After` headers count down
+    /// by it. Not zero (a zero window would never refuse); shorter than a minute lets
+    /// tests see a reset quickly.
     pub rate_window: Duration,
+    /// How requests are counted: a fixed window (the default), a sliding window, or a
+    /// token bucket.
+    pub limiter: LimiterKind,
+    /// The token bucket's size: how many requests may come at once beyond the steady rate
+    /// (`None`: a tenth of `rate_limit`, at least one). Only the bucket has one.
+    pub burst: Option<u32>,
     /// How long a 504 on demand takes to answer, like a gateway giving up.
     pub gateway_timeout_delay: Duration,
     /// The `Retry-After` (seconds) sent with 503 and 429 on demand.
@@ -93,6 +106,8 @@ impl Default for SandboxConfig {
             api_key: SANDBOX_API_KEY.to_string(),
             rate_limit: 300,
             rate_window: DEFAULT_RATE_WINDOW,
+            limiter: LimiterKind::Fixed,
+            burst: None,
             gateway_timeout_delay: Duration::from_secs(2),
             unavailable_retry_after: 1,
             latency: Duration::ZERO,

@@ -1,11 +1,12 @@
-//! The sandbox's memory: rate-limit windows, stored responses for idempotency, counters.
-//! With a state file, every change but the rate-limit windows is written there before the
-//! response that reflects it goes out.
+//! The sandbox's memory: rate limiters, stored responses for idempotency, counters. With a
+//! state file, every change but the rate limiters is written there before the response
+//! that reflects it goes out.
 //!
-//! Nothing a caller sends makes it grow without bound: the accepted API key has one
-//! rate-limit window and every other caller shares one (a wrong key keeps nothing of its
-//! own); idempotency keys are held at most `max_idempotency_keys` at once and each is
-//! forgotten `idempotency_ttl` after it was first seen.
+//! Nothing a caller sends makes it grow without bound: the accepted API key has one rate
+//! limiter and every other caller shares one (a wrong key keeps nothing of its own; a
+//! sliding window holds at most its limit of accepted requests); idempotency keys are held
+//! at most `max_idempotency_keys` at once and each is forgotten `idempotency_ttl` after it
+//! was first seen.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,25 +14,30 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::journal::Journal;
+use super::limiter::{Limiter, ceil_secs, default_burst};
 use super::records::{
     Change, Footprint, KeyStats, SandboxStats, Snapshot, StoredResponse, expired, now_ms,
 };
 use super::{SANDBOX_BASE_PATH, SandboxConfig};
 
-/// The outcome of counting a request against its key's window.
-#[derive(Debug, Clone, Copy)]
+/// The outcome of counting a request against its key's limiter, with the headers that
+/// tell it.
+#[derive(Debug, Clone)]
 pub struct RateDecision {
     pub limit: u32,
     pub remaining: u32,
+    /// Seconds until more are allowed, rounded up.
     pub reset_secs: u64,
     pub exceeded: bool,
+    /// For a refused request: seconds until one would be accepted, rounded up, at least 1.
+    pub retry_after_secs: u64,
+    /// `RateLimit-Policy` and `RateLimit`, the IETF draft's fields.
+    pub policy: String,
+    pub budget: String,
 }
 
 /// One idempotency slot; its async lock makes a retry wait for the first request.
 pub type Slot = Arc<tokio::sync::Mutex<Option<StoredResponse>>>;
-
-/// A rate-limit window: when it started, and the requests counted in it.
-type Window = Option<(Instant, u32)>;
 
 /// What is remembered for one idempotency key.
 struct Entry {
@@ -41,12 +47,11 @@ struct Entry {
     slot: Slot,
 }
 
-#[derive(Default)]
 struct Inner {
-    /// The accepted key's window.
-    accepted: Window,
-    /// The window every other caller shares.
-    others: Window,
+    /// The accepted key's limiter.
+    accepted: Limiter,
+    /// The limiter every other caller shares.
+    others: Limiter,
     entries: HashMap<String, Entry>,
     /// When expired entries are next swept (Unix milliseconds).
     next_sweep: u64,
@@ -76,9 +81,18 @@ impl SandboxState {
     ) -> Self {
         let now = now_ms();
         memory.expire(now, millis(config.idempotency_ttl));
+        let limiter = || {
+            let burst = config
+                .burst
+                .unwrap_or_else(|| default_burst(config.rate_limit));
+            Limiter::new(config.limiter, config.rate_limit, config.rate_window, burst)
+        };
         let mut inner = Inner {
+            accepted: limiter(),
+            others: limiter(),
+            entries: HashMap::new(),
+            next_sweep: 0,
             stats: memory.stats,
-            ..Inner::default()
         };
         for (key, remembered) in memory.keys {
             let entry = Entry {
@@ -149,29 +163,26 @@ impl SandboxState {
         format!("http://{}/webview/{verification_id}", self.addr)
     }
 
-    /// Counts a request against the accepted key's window, or the one every other caller
+    /// Counts a request against the accepted key's limiter, or the one every other caller
     /// shares.
     pub fn count_request(&self, accepted: bool) -> RateDecision {
-        let (limit, span) = (self.config.rate_limit, self.config.rate_window);
         let now = Instant::now();
         let mut inner = self.lock();
         inner.stats.requests = inner.stats.requests.saturating_add(1);
-        let slot = if accepted {
+        let limiter = if accepted {
             &mut inner.accepted
         } else {
             &mut inner.others
         };
-        if !matches!(slot, Some((start, _)) if now.duration_since(*start) < span) {
-            *slot = Some((now, 0));
-        }
-        let window = slot.get_or_insert((now, 0));
-        window.1 = window.1.saturating_add(1);
-        let left = span.saturating_sub(now.duration_since(window.0));
+        let decision = limiter.admit(now);
         RateDecision {
-            limit,
-            remaining: limit.saturating_sub(window.1),
-            reset_secs: left.as_secs() + u64::from(left.subsec_nanos() > 0),
-            exceeded: window.1 > limit,
+            limit: limiter.limit,
+            remaining: decision.remaining,
+            reset_secs: ceil_secs(decision.reset),
+            exceeded: decision.exceeded,
+            retry_after_secs: ceil_secs(decision.retry_after).max(1),
+            policy: limiter.policy_header(),
+            budget: limiter.budget_header(&decision),
         }
     }
 
@@ -228,8 +239,8 @@ impl SandboxState {
     pub fn footprint(&self) -> Footprint {
         let inner = self.lock();
         Footprint {
-            rate_windows: usize::from(inner.accepted.is_some())
-                + usize::from(inner.others.is_some()),
+            rate_windows: usize::from(inner.accepted.is_active())
+                + usize::from(inner.others.is_active()),
             idempotency_keys: inner.entries.len(),
         }
     }
