@@ -402,7 +402,7 @@ pub struct SandboxArgs {
         long,
         value_name = "SECS",
         default_value_t = DEFAULT_RATE_WINDOW.as_secs(),
-        value_parser = rate_window_secs
+        value_parser = |t: &str| at_least_one::<u64>(t, " second")
     )]
     pub rate_window_secs: u64,
     /// How requests are counted against the limit: a fixed window from its first request,
@@ -412,7 +412,7 @@ pub struct SandboxArgs {
     pub limiter: LimiterArg,
     /// The token bucket's size: requests allowed at once beyond the steady rate (default:
     /// a tenth of the limit, at least 1). With --limiter bucket only.
-    #[arg(long, value_name = "N", value_parser = positive_u32)]
+    #[arg(long, value_name = "N", value_parser = |t: &str| at_least_one::<u32>(t, ""))]
     pub burst: Option<u32>,
     /// The API key to accept (default: the built-in sandbox key).
     #[arg(long, value_name = "KEY")]
@@ -430,7 +430,7 @@ pub struct SandboxArgs {
         long,
         value_name = "SECS",
         default_value_t = DEFAULT_READ_TIMEOUT.as_secs(),
-        value_parser = positive_secs
+        value_parser = |t: &str| at_least_one::<u64>(t, " second")
     )]
     pub read_timeout_secs: u64,
     /// How long a connection may sit with no request before it is closed.
@@ -438,7 +438,7 @@ pub struct SandboxArgs {
         long,
         value_name = "SECS",
         default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
-        value_parser = positive_secs
+        value_parser = |t: &str| at_least_one::<u64>(t, " second")
     )]
     pub idle_timeout_secs: u64,
     /// How long an idempotency key is remembered from its first request.
@@ -446,7 +446,7 @@ pub struct SandboxArgs {
         long,
         value_name = "SECS",
         default_value_t = DEFAULT_IDEMPOTENCY_TTL.as_secs(),
-        value_parser = positive_secs
+        value_parser = |t: &str| at_least_one::<u64>(t, " second")
     )]
     pub idempotency_ttl_secs: u64,
     /// Idempotency keys remembered at once; past that a new key gets 503 until some expire.
@@ -454,7 +454,7 @@ pub struct SandboxArgs {
         long,
         value_name = "N",
         default_value_t = DEFAULT_MAX_IDEMPOTENCY_KEYS,
-        value_parser = positive_count
+        value_parser = |t: &str| at_least_one::<usize>(t, "")
     )]
     pub max_idempotency_keys: usize,
 }
@@ -477,38 +477,16 @@ impl From<LimiterArg> for LimiterKind {
     }
 }
 
-/// A count up to 4,294,967,295 that must not be zero.
-fn positive_u32(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(0) => Err("must be at least 1".into()),
+/// A number that must not be zero (`unit` follows the 1 in the message). A zero
+/// `--rate-window-secs` would restart its window on every request and never refuse.
+fn at_least_one<T>(text: &str, unit: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: std::fmt::Display,
+{
+    match text.parse::<T>() {
+        Ok(n) if n == T::from(0) => Err(format!("must be at least 1{unit}")),
         Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A count that must not be zero.
-fn positive_count(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A number of seconds that must not be zero.
-fn positive_secs(text: &str) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(0) => Err("must be at least 1 second".into()),
-        Ok(secs) => Ok(secs),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// `--rate-window-secs`: a window of zero would restart on every request and never refuse.
-fn rate_window_secs(text: &str) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(0) => Err("must be at least 1 second".into()),
-        Ok(secs) => Ok(secs),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -125,8 +125,11 @@ fn assert_paced(kind: LimiterKind, known: bool) {
         "{case}: {ROWS} requests in {took:?}: {:.2}% of the limit; gaps (µs): {gaps:?}",
         share * 100.0
     );
+    // Near the limit (waiting for each reset, as the client once did, lost over a second
+    // of every window). How near is the bench's figure (99.5% at 5 s windows): here each
+    // answer's round trip costs its share of a 2 s window, more on a loaded machine.
     assert!(
-        share >= 0.99,
+        share >= 0.97,
         "{case}: {:.2}% of the limit over two windows",
         share * 100.0
     );
