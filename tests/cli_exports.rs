@@ -28,28 +28,6 @@ const BAD_REQUEST_USER: &str = "usr-00000000-0000-4000-8000-000000000400";
 const REDIRECT: &str = "https://app.example/kyc/done";
 const OPERATOR: &str = "alice.export";
 
-/// Every column of an export, in CSV order.
-const COLUMNS: [&str; 18] = [
-    "id",
-    "created_at",
-    "sent_at",
-    "profile",
-    "user_id",
-    "type",
-    "status",
-    "outcome",
-    "failure",
-    "attempts",
-    "latency_ms",
-    "verification_id",
-    "webview_url",
-    "request_id",
-    "redirect_uri",
-    "operator",
-    "error_code",
-    "error_message",
-];
-
 /// A data directory whose settings name the operator.
 fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -104,7 +82,7 @@ fn history_exports_carry_redirect_uri_operator_and_what_an_http_error_said() {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        let mut want = COLUMNS.to_vec();
+        let mut want = common::COLUMNS.to_vec();
         want.sort_unstable();
         assert_eq!(keys, want);
         assert_eq!(row["redirect_uri"], REDIRECT, "{row}");
@@ -136,9 +114,9 @@ fn history_exports_carry_redirect_uri_operator_and_what_an_http_error_said() {
     csv.assert_no_key(SANDBOX_API_KEY);
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, COLUMNS);
-    assert_eq!(EXPORT_COLUMNS, COLUMNS);
-    let column = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    assert_eq!(header, common::COLUMNS);
+    assert_eq!(EXPORT_COLUMNS, common::COLUMNS);
+    let column = |name: &str| common::COLUMNS.iter().position(|c| *c == name).unwrap();
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let server = records
         .iter()

@@ -24,28 +24,6 @@ const FORBIDDEN_USER: &str = "usr-00000000-0000-4000-8000-000000000403";
 const SCAN_KEY: &str = "sk_live_scan_7f3c9e1d2b4a";
 const SCAN_VAR: &str = "KYC_CONSOLE_TEST_SCAN_KEY";
 
-/// Every column of `history --json` and `--csv`, in CSV order.
-const COLUMNS: [&str; 18] = [
-    "id",
-    "created_at",
-    "sent_at",
-    "profile",
-    "user_id",
-    "type",
-    "status",
-    "outcome",
-    "failure",
-    "attempts",
-    "latency_ms",
-    "verification_id",
-    "webview_url",
-    "request_id",
-    "redirect_uri",
-    "operator",
-    "error_code",
-    "error_message",
-];
-
 /// The id `initiate` printed: ``history       #7 (`kyc-console show 7`)``.
 fn recorded_id(run: &Run) -> i64 {
     run.stdout
@@ -158,7 +136,7 @@ fn history_as_json_has_every_column() {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        let mut want = COLUMNS.to_vec();
+        let mut want = common::COLUMNS.to_vec();
         want.sort_unstable();
         assert_eq!(keys, want);
         assert_eq!(row["profile"], "sandbox");
@@ -208,7 +186,7 @@ fn history_as_csv_has_a_header_and_a_line_a_row() {
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(header, COLUMNS);
+    assert_eq!(header, common::COLUMNS);
     let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(records.len(), 3);
     let ids: Vec<i64> = records.iter().map(|r| r[0].parse().unwrap()).collect();

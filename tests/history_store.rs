@@ -6,6 +6,8 @@
 // Helpers outside `#[test]` functions fail loudly too: a broken fixture should say where.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -25,28 +27,6 @@ use serde_json::Value;
 
 /// Rows in the large history.
 const ROWS: usize = 1000;
-
-/// The columns every export has, in order.
-const EXPORT_COLUMNS: [&str; 18] = [
-    "id",
-    "created_at",
-    "sent_at",
-    "profile",
-    "user_id",
-    "type",
-    "status",
-    "outcome",
-    "failure",
-    "attempts",
-    "latency_ms",
-    "verification_id",
-    "webview_url",
-    "request_id",
-    "redirect_uri",
-    "operator",
-    "error_code",
-    "error_message",
-];
 
 fn base_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
@@ -1444,7 +1424,7 @@ fn exports_a_filter_to_csv_and_json() {
         n
     );
     let (header, records) = read_csv(&csv_path);
-    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(header, common::COLUMNS);
     assert_eq!(records.len(), n);
     let csv_ids: Vec<SubmissionId> = records.iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(csv_ids, want);
@@ -1463,7 +1443,7 @@ fn exports_a_filter_to_csv_and_json() {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut want_keys = EXPORT_COLUMNS.to_vec();
+        let mut want_keys = common::COLUMNS.to_vec();
         want_keys.sort_unstable();
         let mut keys = keys;
         keys.sort_unstable();
@@ -1478,7 +1458,7 @@ fn exports_a_filter_to_csv_and_json() {
         .iter()
         .find(|r| r[0] == seeded.id.to_string())
         .unwrap();
-    let field = |name: &str| &record[EXPORT_COLUMNS.iter().position(|c| *c == name).unwrap()];
+    let field = |name: &str| &record[common::COLUMNS.iter().position(|c| *c == name).unwrap()];
     assert_eq!(field("created_at"), "2026-01-01T16:34:00.000Z");
     assert_eq!(
         field("sent_at"),
@@ -1559,7 +1539,7 @@ fn exports_every_row_across_pages() {
         ROWS + 1
     );
     let (header, records) = read_csv(&csv_path);
-    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(header, common::COLUMNS);
     let got: Vec<SubmissionId> = records.iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(got, want);
 
@@ -1592,7 +1572,7 @@ fn an_empty_export_is_a_header_or_an_empty_array() {
         0
     );
     let (header, records) = read_csv(&csv_path);
-    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(header, common::COLUMNS);
     assert!(records.is_empty());
     let text = std::fs::read_to_string(&csv_path).unwrap();
     assert_eq!(text.lines().count(), 1, "{text:?}");
@@ -2314,8 +2294,7 @@ fn a_row_deleted_by_hand_leaves_no_trace_in_search_or_counts() {
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
 }
 
-#[path = "common/postgres.rs"]
-mod pg;
+use common::postgres as pg;
 
 /// The same table of filters against PostgreSQL: the SQL there is written a third time.
 #[test]

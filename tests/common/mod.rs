@@ -8,6 +8,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
+/// Every column of an export (`history --csv`/`--json`, the console's x/X), in CSV order:
+/// written out here, once, so a test fails when the format changes unannounced.
+pub const COLUMNS: [&str; 18] = [
+    "id",
+    "created_at",
+    "sent_at",
+    "profile",
+    "user_id",
+    "type",
+    "status",
+    "outcome",
+    "failure",
+    "attempts",
+    "latency_ms",
+    "verification_id",
+    "webview_url",
+    "request_id",
+    "redirect_uri",
+    "operator",
+    "error_code",
+    "error_message",
+];
+
 /// A fresh PostgreSQL database for a test, when the test server is there.
 pub mod postgres;
 
