@@ -11,27 +11,15 @@ mod common;
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, CLEARED_VARS, DEADLINE, history, holds, path_arg, try_count, wait_for_exit};
+use common::pty::{ENTER_ALT, LEAVE_ALT, script_available};
+use common::{BIN, DEADLINE, history, holds, path_arg, try_count, wait_for_exit};
 
-/// Enters the alternate screen.
-const ENTER_ALT: &[u8] = b"\x1b[?1049h";
-/// Leaves it.
-const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
 /// The sandbox answers this user 504 after a delay, and the client retries: seconds in flight.
 const SLOW_USER: &str = "usr-00000000-0000-4000-8000-000000000504";
-
-fn script_available() -> bool {
-    Command::new("script")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// Everything the pseudo-terminal showed so far.
 #[derive(Clone, Default)]
@@ -84,19 +72,7 @@ fn stopped_by(signal: &str) {
         path_arg(&code_file),
         path_arg(&stty_file)
     );
-    let mut cmd = Command::new("script");
-    for var in CLEARED_VARS {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
-        .args(["-q", "-f", "-c", &outer, "/dev/null"])
-        .env("SHELL", "/bin/sh")
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script runs");
+    let mut child = common::pty::spawn_in_script(&outer);
     let mut keys = child.stdin.take().unwrap();
     let mut out = child.stdout.take().unwrap();
     let screen = Screen::default();

@@ -13,11 +13,12 @@ mod common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{CLEARED_VARS, DEADLINE, holds, path_arg, wait_for_exit};
+use common::pty::{ENTER_ALT, LEAVE_ALT, script_available};
+use common::{DEADLINE, holds, path_arg, wait_for_exit};
 use kyc_console::paths::Paths;
 use kyc_console::session::SessionOptions;
 use kyc_console::{logging, tui};
@@ -28,17 +29,6 @@ const CHILD_VAR: &str = "KYC_CONSOLE_TEST_PANIC_DATA";
 const TRIGGER: &str = "panic-now";
 /// What the child panics with.
 const PANIC_TEXT: &str = "deliberate panic for the crash report test";
-const ENTER_ALT: &[u8] = b"\x1b[?1049h";
-const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
-
-fn script_available() -> bool {
-    Command::new("script")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// The console that panics: run by the test below, inside the pseudo-terminal.
 #[test]
@@ -91,19 +81,7 @@ fn a_panic_restores_the_terminal_and_logs_a_backtrace() {
         "stty cols 120 rows 40; sh -c '{inner}'; stty -a > '{}'",
         path_arg(&stty_file)
     );
-    let mut cmd = Command::new("script");
-    for var in CLEARED_VARS {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
-        .args(["-q", "-f", "-c", &outer, "/dev/null"])
-        .env("SHELL", "/bin/sh")
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script runs");
+    let mut child = common::pty::spawn_in_script(&outer);
     let keys = child.stdin.take().unwrap();
     let mut out = child.stdout.take().unwrap();
     let screen = Arc::new(Mutex::new(Vec::new()));

@@ -33,6 +33,8 @@ pub const COLUMNS: [&str; 18] = [
 
 /// A fresh PostgreSQL database for a test, when the test server is there.
 pub mod postgres;
+/// The console in a pseudo-terminal.
+pub mod pty;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
