@@ -1603,6 +1603,8 @@ const AGREE_ROWS: usize = 2400;
 /// What happens to row `i` after it is created, by `i % 12`, sending from `at`.
 fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>) {
     let c = code(i);
+    // Times sending took vary, so latency percentiles have something to tell apart.
+    let l = 10 + u64::try_from(i % 37).unwrap();
     let req = |n: u32| format!("req-{c}-{n}");
     let retry = |mut a: Attempt| {
         a.retry = Some(RetryPlan {
@@ -1622,33 +1624,33 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
     }
     match i % 12 {
         0 => {
-            record(answered(1, at, 10, response(201, &req(1), &ok)));
+            record(answered(1, at, l, response(201, &req(1), &ok)));
             finish(OutcomeKind::Initiated);
         }
         1 => {
-            record(answered(1, at, 10, response(400, &req(1), no)));
+            record(answered(1, at, l, response(400, &req(1), no)));
             finish(OutcomeKind::Rejected);
         }
         2 => {
-            record(answered(1, at, 10, response(422, &req(1), no)));
+            record(answered(1, at, l, response(422, &req(1), no)));
             finish(OutcomeKind::Rejected);
         }
         3 => {
-            record(answered(1, at, 10, response(500, &req(1), no)));
+            record(answered(1, at, l, response(500, &req(1), no)));
             finish(OutcomeKind::ServerError);
         }
         4 => {
-            record(retry(answered(1, at, 10, response(503, &req(1), no))));
-            record(answered(2, at + ms(600), 10, response(201, &req(2), &ok)));
+            record(retry(answered(1, at, l, response(503, &req(1), no))));
+            record(answered(2, at + ms(600), l, response(201, &req(2), &ok)));
             finish(OutcomeKind::Initiated);
         }
         5 => {
-            record(retry(answered(1, at, 10, response(429, &req(1), no))));
-            record(answered(2, at + ms(600), 10, response(429, &req(2), no)));
+            record(retry(answered(1, at, l, response(429, &req(1), no))));
+            record(answered(2, at + ms(600), l, response(429, &req(2), no)));
             finish(OutcomeKind::Transient);
         }
         6 => {
-            record(failed(1, at, 10, FailureKind::Network, "connection reset"));
+            record(failed(1, at, l, FailureKind::Network, "connection reset"));
             finish(OutcomeKind::Unknown);
         }
         // Never sent.
@@ -1657,7 +1659,7 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
         // already above: only the first time counts.)
         8 => store.mark_dispatched(id, at).unwrap(),
         9 => {
-            record(retry(answered(1, at, 10, response(503, &req(1), no))));
+            record(retry(answered(1, at, l, response(503, &req(1), no))));
             record(failed(
                 2,
                 at + ms(600),
@@ -1669,7 +1671,7 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
         }
         // An answer, then a lost one, then the console stopped before the outcome.
         10 => {
-            record(retry(answered(1, at, 10, response(503, &req(1), no))));
+            record(retry(answered(1, at, l, response(503, &req(1), no))));
             record(retry(failed(
                 2,
                 at + ms(600),
@@ -1681,7 +1683,7 @@ fn play(store: &dyn HistoryStore, id: SubmissionId, i: usize, at: DateTime<Utc>)
         // Still retrying after a 502 or a 503.
         _ => {
             let status = [502, 503][i / 12 % 2];
-            record(retry(answered(1, at, 10, response(status, &req(1), no))));
+            record(retry(answered(1, at, l, response(status, &req(1), no))));
         }
     }
 }
@@ -1709,6 +1711,10 @@ fn fill_alike(stores: &[&dyn HistoryStore]) -> (Vec<String>, Vec<DateTime<Utc>>)
         // "ö", the rule does not.
         n.operator = ["ana", "bo", "Öla"][i / 5 % 3].into();
         n.kyc_type = [KycType::Full, KycType::Rfi][i / 3 % 2];
+        // Two targets, so figures per target have two to tell apart.
+        if i % 5 == 4 {
+            n.target = "POST https://api.example/v1/kycs".into();
+        }
         if let Some((id, line)) = batch {
             n.batch_id = Some(id.into());
             n.batch_line = Some(line);
@@ -1975,6 +1981,9 @@ fn agree_on_every_filter(
     for filter in &filters {
         let total = memory_store.count(filter).unwrap();
         assert_eq!(store.count(filter).unwrap(), total, "count of {filter:?}");
+        let stats = memory_store.stats(filter).unwrap();
+        assert_eq!(stats.rows, total, "stats rows of {filter:?}");
+        assert_eq!(store.stats(filter).unwrap(), stats, "stats of {filter:?}");
         matched_some += usize::from(total > 0);
         // A count that stops early says so, and never says more than there is.
         for cap in [1, total.saturating_sub(1), total] {
@@ -2026,6 +2035,13 @@ fn agree_on_every_filter(
         }
     }
     assert!(stopped_early > 20, "searches stop counting at the cap");
+    // The figures over every row tell both targets, every kind of answer, and minutes
+    // apart.
+    let stats = store.stats(&f()).unwrap();
+    assert_eq!(stats.latency.len(), 2, "{:?}", stats.latency);
+    assert!(stats.latency.iter().all(|t| t.p50_ms < t.p95_ms && t.p95_ms <= t.p99_ms));
+    assert!(stats.by_answer.len() >= 10, "{:?}", stats.by_answer);
+    assert!(stats.minutes.len() > 1000, "{}", stats.minutes.len());
     // The table is only worth something if most of its filters keep some rows.
     assert!(
         matched_some * 4 > filters.len() * 3,

@@ -88,7 +88,9 @@ impl fmt::Display for OutcomeKind {
 }
 
 /// Why no response arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The connection failed or broke once the request may have been on its way.

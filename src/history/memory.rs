@@ -4,6 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
+use super::stats::{HistoryStats, StatsBuilder};
 use super::{
     BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
     NewSubmission, Submission, SubmissionId, UnfinishedBatch,
@@ -249,6 +250,14 @@ impl HistoryStore for MemoryStore {
             .take(limit)
             .map(|(_, r)| r.clone())
             .collect())
+    }
+
+    fn stats(&self, filter: &HistoryFilter) -> Result<HistoryStats, HistoryError> {
+        let mut stats = StatsBuilder::default();
+        for (submission, row) in self.lock().iter().filter(|(_, r)| filter.matches(r)) {
+            stats.row(row, &submission.new.target);
+        }
+        Ok(stats.finish())
     }
 
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {

@@ -5,6 +5,7 @@ pub mod export;
 mod memory;
 mod postgres;
 mod sqlite;
+pub mod stats;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -427,6 +428,9 @@ pub trait HistoryStore: Send + Sync {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<HistoryRow>, HistoryError>;
+    /// The figures over every row passing the filter: how they ended, when, and how
+    /// long sending took per target (see [`stats`]).
+    fn stats(&self, filter: &HistoryFilter) -> Result<stats::HistoryStats, HistoryError>;
     /// One submission with its attempts.
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError>;
     /// The submissions `identifier` names exactly (a request id of any attempt, a

@@ -12,6 +12,8 @@ mod read;
 mod rows;
 /// Schema and migrations.
 mod schema;
+/// The figures over a filter's rows.
+mod stats;
 /// Writes, the duplicate guard and the audit trail.
 mod write;
 
@@ -27,6 +29,7 @@ use self::connect::Ctx;
 pub use self::connect::mask_url;
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
+use crate::history::stats::HistoryStats;
 use crate::history::{
     BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
     NewSubmission, RowCount, Submission, SubmissionId, UnfinishedBatch,
@@ -298,6 +301,11 @@ impl HistoryStore for PostgresStore {
 
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
         self.read(move |c, ctx| Box::pin(async move { read::get(c, ctx, id).await }))
+    }
+
+    fn stats(&self, filter: &HistoryFilter) -> Result<HistoryStats, HistoryError> {
+        let filter = filter.clone();
+        self.read(move |c, ctx| Box::pin(async move { stats::stats(c, ctx, &filter).await }))
     }
 
     fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {

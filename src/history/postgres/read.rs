@@ -104,7 +104,7 @@ pub(super) async fn earlier<C: GenericClient>(
 }
 
 /// A filter's conditions and their arguments (all text, cast in the SQL).
-fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
+pub(super) fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
     let mut parts = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let mut arg = |value: String| {
@@ -165,7 +165,7 @@ fn where_clause(filter: &HistoryFilter) -> (String, Vec<String>) {
     (clause, args)
 }
 
-fn params(args: &[String]) -> Vec<&(dyn ToSql + Sync)> {
+pub(super) fn params(args: &[String]) -> Vec<&(dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 

@@ -14,6 +14,8 @@ mod query;
 mod rows;
 /// Schema and migrations.
 mod schema;
+/// The figures over a filter's rows.
+mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +32,7 @@ use self::rows::{
 };
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
+use crate::history::stats::HistoryStats;
 use crate::history::{
     BatchInfo, Claim, Earlier, HistoryError, HistoryFilter, HistoryRow, HistoryStore, NewBatch,
     NewSubmission, RowCount, Submission, SubmissionId, UnfinishedBatch,
@@ -356,6 +359,10 @@ impl HistoryStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<HistoryRow>, HistoryError> {
         query::window(&self.conn(), filter, offset, limit).map_err(storage)
+    }
+
+    fn stats(&self, filter: &HistoryFilter) -> Result<HistoryStats, HistoryError> {
+        stats::stats(&self.conn(), filter).map_err(storage)
     }
 
     fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {

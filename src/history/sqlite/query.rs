@@ -248,16 +248,16 @@ fn indexed_chars(text: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// One query's rows: where from, the id to order them by, and the conditions.
-struct Source {
-    from: &'static str,
+pub(super) struct Source {
+    pub(super) from: &'static str,
     id: &'static str,
-    clause: String,
+    pub(super) clause: String,
 }
 
 /// The queries a filter's rows come from, sharing `args`.
-struct Sources {
-    queries: Vec<Source>,
-    args: Vec<String>,
+pub(super) struct Sources {
+    pub(super) queries: Vec<Source>,
+    pub(super) args: Vec<String>,
 }
 
 /// The index query for `text` (of [`SEARCH_MIN_CHARS`] indexed characters or more): every
@@ -285,7 +285,7 @@ fn trigram_query(text: &str) -> String {
 /// they are (see the schema); each is then checked against the rule itself: the index
 /// finds every indexed row the rule matches and perhaps more (any row holding the same
 /// trigrams, and case folded beyond ASCII).
-fn sources(filter: &HistoryFilter) -> Sources {
+pub(super) fn sources(filter: &HistoryFilter) -> Sources {
     let (clause, mut args) = where_clause(filter, Vec::new(), Vec::new());
     if !uses_index(filter) {
         return Sources {

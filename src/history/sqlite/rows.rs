@@ -349,7 +349,7 @@ pub(super) fn outcome_name(kind: OutcomeKind) -> String {
         .unwrap_or_default()
 }
 
-fn failure_from(s: &str) -> Option<FailureKind> {
+pub(super) fn failure_from(s: &str) -> Option<FailureKind> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
