@@ -2039,7 +2039,12 @@ fn agree_on_every_filter(
     // apart.
     let stats = store.stats(&f()).unwrap();
     assert_eq!(stats.latency.len(), 2, "{:?}", stats.latency);
-    assert!(stats.latency.iter().all(|t| t.p50_ms < t.p95_ms && t.p95_ms <= t.p99_ms));
+    assert!(
+        stats
+            .latency
+            .iter()
+            .all(|t| t.p50_ms < t.p95_ms && t.p95_ms <= t.p99_ms)
+    );
     assert!(stats.by_answer.len() >= 10, "{:?}", stats.by_answer);
     assert!(stats.minutes.len() > 1000, "{}", stats.minutes.len());
     // The table is only worth something if most of its filters keep some rows.

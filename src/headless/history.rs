@@ -10,6 +10,7 @@ use super::{EXIT_FAILED, EXIT_INVALID, emit, emit_text};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::domain::{KycType, OutcomeKind, UserId, safe_text};
 use crate::history::export::{EXPORT_COLUMNS, ExportRow, export_row};
+use crate::history::stats::Per;
 use crate::history::{HistoryFilter, HistoryStore, Submission};
 use crate::paths::Paths;
 use crate::present::format_duration;
@@ -106,6 +107,9 @@ pub fn history(global: &GlobalArgs, paths: &Paths, args: &HistoryArgs) -> ExitCo
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.stats {
+        return super::stats::print(store.as_ref(), &filter, args.per.map(Per::from), args.json);
+    }
     let read = store.window(&filter, 0, args.limit).and_then(|rows| {
         // A full window may hide older rows: count them, to say so.
         let total = if rows.len() >= args.limit {

@@ -23,6 +23,8 @@ mod sandbox;
 mod shell;
 /// `show`: one submission by any of its identifiers.
 mod show;
+/// `history --stats`.
+mod stats;
 
 use tokio_util::sync::CancellationToken;
 

@@ -350,7 +350,12 @@ mod tests {
         let mut all = vec![
             Answer::new(None, None, None, false),
             Answer::new(None, None, None, true),
-            Answer::new(None, Some(FailureKind::Timeout), Some(OutcomeKind::Unknown), true),
+            Answer::new(
+                None,
+                Some(FailureKind::Timeout),
+                Some(OutcomeKind::Unknown),
+                true,
+            ),
             answer(503, OutcomeKind::Transient),
             answer(201, OutcomeKind::Initiated),
         ];
@@ -430,8 +435,16 @@ mod tests {
             b.latency("b", ms);
         }
         b.latency("a", 5);
-        b.count(at("2026-11-28T10:00:00Z"), answer(201, OutcomeKind::Initiated), usize::MAX);
-        b.count(at("2026-11-28T10:00:00Z"), answer(503, OutcomeKind::Transient), 5);
+        b.count(
+            at("2026-11-28T10:00:00Z"),
+            answer(201, OutcomeKind::Initiated),
+            usize::MAX,
+        );
+        b.count(
+            at("2026-11-28T10:00:00Z"),
+            answer(503, OutcomeKind::Transient),
+            5,
+        );
         let stats = b.finish();
         assert_eq!(stats.rows, usize::MAX);
         let names: Vec<&str> = stats.latency.iter().map(|t| t.target.as_str()).collect();

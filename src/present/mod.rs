@@ -4,12 +4,18 @@
 /// Naming an earlier submission that holds a user and type.
 mod earlier;
 mod format;
+/// Figures over many rows.
+mod stats;
 mod submission;
 
 pub use earlier::describe_earlier;
 pub use format::{
     format_duration, format_rate, local_clock, local_clock_millis, local_datetime, plural, timing,
     utc_millis,
+};
+pub use stats::{
+    AnswerLine, LATENCY_HEADING, LatencyLine, StatsReport, TimeLine, Zone, describe_stats,
+    parts_text, stats_text, timeline_heading,
 };
 pub use submission::{
     AttemptLine, ExchangeSummary, FieldProblem, NO_RESPONSE, RequestView, ResponseView,

@@ -1,21 +1,26 @@
 //! Command-line definitions: every command and the global flags they share.
 
+/// The values flags take.
+mod values;
+
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser as _;
 use clap::parser::ValueSource;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::CONFIG_ENV;
-use crate::domain::KycType;
 use crate::help_text::{EXIT_STATUS_HELP, TOP_AFTER_HELP};
-use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_ENV, LOG_KEEP_DAYS_ENV, LogLevel};
+use crate::logging::{DEFAULT_LOG_KEEP_DAYS, LOG_ENV, LOG_KEEP_DAYS_ENV};
 use crate::sandbox::{
     DEFAULT_IDEMPOTENCY_TTL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDEMPOTENCY_KEYS,
-    DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT, LimiterKind,
+    DEFAULT_RATE_WINDOW, DEFAULT_READ_TIMEOUT,
 };
 use crate::session::SessionOptions;
 use crate::target::TargetChoice;
+
+use values::at_least_one;
+pub use values::{KycTypeArg, LimiterArg, LogLevelArg, PerArg};
 
 /// A terminal console for starting KYC verifications, with an embedded sandbox.
 #[derive(Debug, Parser)]
@@ -62,48 +67,6 @@ pub fn parse() -> Cli {
 /// The command tree, for completions and the man page.
 pub fn command() -> clap::Command {
     Cli::command()
-}
-
-/// A KYC type, as `--type` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KycTypeArg {
-    Full,
-    Shipping,
-    Rfi,
-    Import,
-}
-
-impl From<KycTypeArg> for KycType {
-    fn from(t: KycTypeArg) -> KycType {
-        match t {
-            KycTypeArg::Full => KycType::Full,
-            KycTypeArg::Shipping => KycType::Shipping,
-            KycTypeArg::Rfi => KycType::Rfi,
-            KycTypeArg::Import => KycType::Import,
-        }
-    }
-}
-
-/// A log level, as `--log-level` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogLevelArg {
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
-}
-
-impl From<LogLevelArg> for LogLevel {
-    fn from(l: LogLevelArg) -> LogLevel {
-        match l {
-            LogLevelArg::Error => LogLevel::Error,
-            LogLevelArg::Warn => LogLevel::Warn,
-            LogLevelArg::Info => LogLevel::Info,
-            LogLevelArg::Debug => LogLevel::Debug,
-            LogLevelArg::Trace => LogLevel::Trace,
-        }
-    }
 }
 
 /// Flags every command takes, under their own heading in every command's help.
@@ -272,6 +235,20 @@ pub struct HistoryArgs {
     /// unknown, not_sent.
     #[arg(long, value_name = "OUTCOME")]
     pub outcome: Option<String>,
+    /// Print figures over every matching submission instead of rows: how they ended, by
+    /// status; how many ended each way per minute or hour (UTC); and time sending per
+    /// target (p50, p95, p99, max). With --json, one object.
+    #[arg(long, conflicts_with = "csv")]
+    pub stats: bool,
+    /// The step of the --stats timeline [default: minute over up to 3 hours, else hour].
+    #[arg(
+        long,
+        value_name = "STEP",
+        value_enum,
+        ignore_case = true,
+        requires = "stats"
+    )]
+    pub per: Option<PerArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -457,36 +434,4 @@ pub struct SandboxArgs {
         value_parser = |t: &str| at_least_one::<usize>(t, "")
     )]
     pub max_idempotency_keys: usize,
-}
-
-/// `--limiter`: how the sandbox counts requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LimiterArg {
-    Fixed,
-    Sliding,
-    Bucket,
-}
-
-impl From<LimiterArg> for LimiterKind {
-    fn from(arg: LimiterArg) -> Self {
-        match arg {
-            LimiterArg::Fixed => LimiterKind::Fixed,
-            LimiterArg::Sliding => LimiterKind::Sliding,
-            LimiterArg::Bucket => LimiterKind::Bucket,
-        }
-    }
-}
-
-/// A number that must not be zero (`unit` follows the 1 in the message). A zero
-/// `--rate-window-secs` would restart its window on every request and never refuse.
-fn at_least_one<T>(text: &str, unit: &str) -> Result<T, String>
-where
-    T: std::str::FromStr + PartialEq + From<u8>,
-    T::Err: std::fmt::Display,
-{
-    match text.parse::<T>() {
-        Ok(n) if n == T::from(0) => Err(format!("must be at least 1{unit}")),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
 }
