@@ -814,3 +814,56 @@ async fn a_retry_with_the_same_key_is_counted_apart_from_submissions() {
     c.ctrl('q');
     c.task.await.unwrap().unwrap();
 }
+
+/// Support staff's question, "what came back and how long did it take": after a success
+/// and a refusal, `s` on the history pane counts both by status from the real store, and
+/// `r` counts again once another row is in.
+#[tokio::test]
+async fn the_stats_view_counts_what_was_sent_and_counts_again_on_r() {
+    let mut c = Console::start(120, 40).await;
+    c.paste(&UserId::random().to_string());
+    c.ctrl('s');
+    c.wait("the success", |o| count(o, OutcomeKind::Initiated) == 1)
+        .await;
+    c.paste(error_on_demand_id(400).as_str());
+    c.ctrl('s');
+    c.wait("the refusal", |o| count(o, OutcomeKind::Rejected) == 1)
+        .await;
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('s'));
+    let seen = c
+        .wait("the figures", |o| o.screen.contains("2 rows · "))
+        .await;
+    for text in ["By status", "201", "400", "rejected", "embedded sandbox"] {
+        assert!(seen.screen.contains(text), "{text}:\n{}", seen.screen);
+    }
+    // Closed, back to the form (q twice), another one sent, and the view opened again.
+    c.press(KeyCode::Char('q'));
+    c.press(KeyCode::Char('q'));
+    c.paste(&UserId::random().to_string());
+    c.ctrl('s');
+    c.wait("another success", |o| count(o, OutcomeKind::Initiated) == 2)
+        .await;
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('s'));
+    c.wait("the figures again", |o| o.screen.contains("3 rows · "))
+        .await;
+    // Another console on the same history records a row: `r` counts it in.
+    let other = SqliteStore::open_in(c.dir.path()).unwrap();
+    let mut row = other.get(1).unwrap().new;
+    row.idempotency_key = uuid::Uuid::new_v4().to_string();
+    row.user_id = UserId::random().to_string();
+    other.create(&row).unwrap();
+    c.press(KeyCode::Char('j'));
+    let seen = c
+        .wait("a key handled", |o| o.screen.contains("3 rows · "))
+        .await;
+    assert!(!seen.screen.contains("4 rows · "), "{}", seen.screen);
+    c.press(KeyCode::Char('r'));
+    let seen = c
+        .wait("counted again", |o| o.screen.contains("4 rows · "))
+        .await;
+    assert!(seen.screen.contains("never sent"), "{}", seen.screen);
+    c.ctrl('q');
+    c.task.await.unwrap().unwrap();
+}

@@ -22,7 +22,10 @@ use kyc_console::api::{
 use kyc_console::domain::{
     FailureKind, FormField, InitiateRequest, KycType, OutcomeKind, RedirectUri, UserId,
 };
-use kyc_console::history::{HistoryStore, MemoryStore, NewBatch, NewSubmission, SubmissionId};
+use kyc_console::history::stats::HistoryStats;
+use kyc_console::history::{
+    HistoryFilter, HistoryStore, MemoryStore, NewBatch, NewSubmission, SubmissionId,
+};
 use kyc_console::tui::action::Action;
 use kyc_console::tui::app::buffer_text;
 use kyc_console::tui::layout::ScreenLayout;
@@ -395,6 +398,21 @@ impl Console {
                         },
                     )
                 }
+                Effect::LoadStats { filter, generation } => {
+                    let stats = self
+                        .store
+                        .stats(&filter)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
+                    update::apply(
+                        &mut self.state,
+                        Msg::StatsLoaded {
+                            filter,
+                            generation,
+                            stats,
+                        },
+                    )
+                }
                 Effect::LoadDetail(id) => {
                     let submission = self.store.get(id).expect("stored submission");
                     update::apply(&mut self.state, Msg::DetailLoaded(Box::new(submission)))
@@ -585,6 +603,9 @@ fn filters() -> Vec<(&'static str, &'static str)> {
         // Attempt start times in the detail view, row times in the history pane.
         (r"\b\d{2}:\d{2}:\d{2}\.\d{3}\b", "HH:MM:SS.mmm"),
         (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
+        // The stats view's minutes and hours.
+        (r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}\b", "YYYY-MM-DD HH:MM"),
+        (r"\b\d{2}:\d{2}\b", "HH:MM"),
         // The countdown to the next retry.
         (r"retry (\d+)/(\d+) in \d+\.\d s", "retry $1/$2 in N.N s"),
         // Durations as `format_duration` writes them.
@@ -2068,4 +2089,72 @@ fn a_paused_batch_shows_no_eta() {
         );
         c.snapshot("batch_paused");
     }
+}
+
+/// `s` on the history pane: the figures over the rows in view (the pane's filter), as
+/// `history --stats` prints them; `t` cuts the timeline per hour.
+#[test]
+fn stats_of_the_rows_in_view() {
+    for size in SIZES {
+        let mut c = mixed_history(size);
+        c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+        c.press(KeyCode::Char('s'));
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("6 rows · "), "{size:?}:\n{text}");
+        for line in ["201", "400", "500", "503", "timed out"] {
+            assert!(text.contains(line), "{size:?}: {line}\n{text}");
+        }
+        c.snapshot("stats");
+        // The end, with the time sending per target, is on screen or a scroll away.
+        c.press(KeyCode::Char('G'));
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("  embedded sandbox "), "{size:?}:\n{text}");
+        c.press(KeyCode::Char('g'));
+        c.press(KeyCode::Char('t'));
+        let text = buffer_text(&c.buffer());
+        assert!(text.contains("Per hour (local time)"), "{size:?}:\n{text}");
+        // The figures follow the pane's filter: errors only leaves out the two 201s.
+        c.press(KeyCode::Char('q'));
+        c.press(KeyCode::Char('e'));
+        c.press(KeyCode::Char('s'));
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("4 rows · ") && text.contains("errors only"),
+            "{size:?}:\n{text}"
+        );
+        assert!(!text.contains("201 ×"), "{size:?}:\n{text}");
+        let Some(Overlay::Stats(view)) = &c.state.overlay else {
+            panic!("the stats view is open");
+        };
+        let stats = view.stats.as_ref().unwrap();
+        assert!(stats.by_answer.iter().all(|a| a.answer.status != Some(201)));
+    }
+}
+
+/// An answer to an earlier read (before `r`, or of another filter) is not shown.
+#[test]
+fn stats_ignore_an_answer_to_an_older_read() {
+    let mut c = mixed_history((120, 40));
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('s'));
+    let old = c.store.stats(&c.state.history.filter).unwrap();
+    c.press(KeyCode::Char('r'));
+    // `r` asked again and got its answer (generation 1): the first read's answer and one
+    // for another filter come late.
+    c.msg(Msg::StatsLoaded {
+        filter: c.state.history.filter.clone(),
+        generation: 0,
+        stats: Ok(Box::new(HistoryStats::default())),
+    });
+    c.msg(Msg::StatsLoaded {
+        filter: HistoryFilter::default(),
+        generation: 1,
+        stats: Err("boom".into()),
+    });
+    let Some(Overlay::Stats(view)) = &c.state.overlay else {
+        panic!("the stats view is open");
+    };
+    assert_eq!(view.stats.as_deref(), Some(&old));
+    assert_eq!(view.error, None);
+    assert!(!view.reading);
 }

@@ -211,21 +211,41 @@ impl HistoryStats {
         }
     }
 
-    /// The timeline per minute or per hour (UTC hours), oldest first.
+    /// Whether the timeline per `per` shows every stretch from the first row's to the
+    /// last's, those without rows too; over a span of more than [`FILL_UP_TO`] stretches,
+    /// those without rows are left out.
+    pub fn fills_gaps(&self, per: Per) -> bool {
+        self.span().is_none_or(|(first, last)| {
+            let stretches = (truncate(last, per) - truncate(first, per)).num_seconds()
+                / per.length().num_seconds().max(1);
+            stretches < FILL_UP_TO
+        })
+    }
+
+    /// The timeline per minute or per hour (UTC hours), oldest first; see
+    /// [`HistoryStats::fills_gaps`].
     pub fn timeline(&self, per: Per) -> Vec<Bucket> {
-        if per == Per::Minute {
-            return self.minutes.clone();
-        }
-        let mut hours: BTreeMap<DateTime<Utc>, BTreeMap<Answer, usize>> = BTreeMap::new();
+        let mut stretches: BTreeMap<DateTime<Utc>, BTreeMap<Answer, usize>> = BTreeMap::new();
         for minute in &self.minutes {
-            let hour = truncate(minute.start, Per::Hour);
-            let slot = hours.entry(hour).or_default();
+            let slot = stretches.entry(truncate(minute.start, per)).or_default();
             for c in &minute.counts {
                 let n = slot.entry(c.answer).or_default();
                 *n = n.saturating_add(c.rows);
             }
         }
-        hours
+        if self.fills_gaps(per)
+            && let (Some(first), Some(last)) = (
+                stretches.keys().next().copied(),
+                stretches.keys().next_back().copied(),
+            )
+        {
+            let mut at = first;
+            while at < last {
+                stretches.entry(at).or_default();
+                at += per.length();
+            }
+        }
+        stretches
             .into_iter()
             .map(|(start, counts)| Bucket {
                 start,
@@ -234,6 +254,9 @@ impl HistoryStats {
             .collect()
     }
 }
+
+/// The most stretches a timeline shows with those without rows.
+pub const FILL_UP_TO: i64 = 1_440;
 
 /// The start of the minute or hour holding `at`.
 pub fn truncate(at: DateTime<Utc>, per: Per) -> DateTime<Utc> {
@@ -347,7 +370,7 @@ mod tests {
 
     #[test]
     fn answers_list_statuses_then_failures_then_rows_without_outcome() {
-        let mut all = vec![
+        let mut all = [
             Answer::new(None, None, None, false),
             Answer::new(None, None, None, true),
             Answer::new(
@@ -397,18 +420,22 @@ mod tests {
             ]
         );
         let minutes: Vec<(String, usize, usize)> = stats
-            .minutes
+            .timeline(Per::Minute)
             .iter()
             .map(|m| (m.start.format("%H:%M").to_string(), m.rows(), m.errors()))
             .collect();
         assert_eq!(
-            minutes,
+            minutes[..3],
             [
                 ("14:01".to_string(), 3, 0),
                 ("14:02".to_string(), 3, 2),
-                ("15:10".to_string(), 4, 4)
+                ("14:03".to_string(), 0, 0)
             ]
         );
+        // Every minute from the first row's to the last's, those without rows too.
+        assert_eq!(minutes.len(), 70);
+        assert_eq!(minutes[69], ("15:10".to_string(), 4, 4));
+        assert_eq!(stats.minutes.len(), 3, "kept: minutes with rows");
         let hours: Vec<(String, usize)> = stats
             .timeline(Per::Hour)
             .iter()
@@ -424,8 +451,26 @@ mod tests {
         let ok = answer(201, OutcomeKind::Initiated);
         b.count(at("2026-11-28T10:00:00Z"), ok, 1);
         b.count(at("2026-11-28T13:01:00Z"), ok, 1);
-        assert_eq!(b.finish().auto_per(), Per::Hour);
+        let stats = b.finish();
+        assert_eq!(stats.auto_per(), Per::Hour);
         assert_eq!(HistoryStats::default().auto_per(), Per::Minute);
+        assert_eq!(stats.timeline(Per::Minute).len(), 182);
+        // Over more than a day of minutes, those without rows are left out.
+        let mut b = StatsBuilder::default();
+        b.count(
+            at("2026-11-27T10:00:00Z"),
+            answer(201, OutcomeKind::Initiated),
+            1,
+        );
+        b.count(
+            at("2026-11-28T10:00:00Z"),
+            answer(201, OutcomeKind::Initiated),
+            1,
+        );
+        let stats = b.finish();
+        assert!(!stats.fills_gaps(Per::Minute) && stats.fills_gaps(Per::Hour));
+        assert_eq!(stats.timeline(Per::Minute).len(), 2);
+        assert_eq!(stats.timeline(Per::Hour).len(), 25);
     }
 
     #[test]

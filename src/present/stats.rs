@@ -71,6 +71,8 @@ pub struct StatsReport {
     /// From the first row's minute to the end of the last's.
     pub span: Option<String>,
     pub per: Per,
+    /// Stretches without rows are left out (a long span cut finely).
+    pub gaps_left_out: bool,
     pub answers: Vec<AnswerLine>,
     pub timeline: Vec<TimeLine>,
     /// The most rows in one stretch of the timeline (for bars).
@@ -144,6 +146,7 @@ pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport
             )
         }),
         per,
+        gaps_left_out: !stats.fills_gaps(per),
         answers: stats
             .by_answer
             .iter()
@@ -173,8 +176,16 @@ pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport
 }
 
 /// What the timeline heading says.
-pub fn timeline_heading(per: Per, zone: Zone) -> String {
-    format!("Per {} ({})", per.name(), zone.name())
+pub fn timeline_heading(report: &StatsReport) -> String {
+    let per = report.per.name();
+    if report.gaps_left_out {
+        format!(
+            "Per {per} ({}; {per}s without rows left out)",
+            report.zone.name()
+        )
+    } else {
+        format!("Per {per} ({})", report.zone.name())
+    }
 }
 
 /// What the latency heading says.
@@ -220,7 +231,7 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
     }
     out.push(String::new());
     let when_w = widest("time", report.timeline.iter().map(|t| t.when.as_str()));
-    out.push(timeline_heading(report.per, report.zone));
+    out.push(timeline_heading(report));
     out.push(format!(
         "  {:<when_w$}  {:>rows_w$}  {:>6}  by status",
         "time", "rows", "errors"
@@ -260,4 +271,47 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::stats::StatsBuilder;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_long_span_cut_per_minute_says_empty_minutes_are_left_out() {
+        let mut b = StatsBuilder::default();
+        let ok = Answer::new(Some(201), None, Some(OutcomeKind::Initiated), true);
+        b.count(at("2026-11-27T23:59:10Z"), ok, 1);
+        b.count(at("2026-11-29T00:01:00Z"), ok, 2);
+        let stats = b.finish();
+        let r = describe_stats(&stats, Per::Minute, Zone::Utc);
+        assert_eq!(
+            timeline_heading(&r),
+            "Per minute (UTC; minutes without rows left out)"
+        );
+        assert_eq!(
+            r.span.as_deref(),
+            Some("2026-11-27 23:59 – 2026-11-29 00:02")
+        );
+        let whens: Vec<&str> = r.timeline.iter().map(|t| t.when.as_str()).collect();
+        assert_eq!(whens, ["2026-11-27 23:59", "2026-11-29 00:01"]);
+        let r = describe_stats(&stats, Per::Hour, Zone::Utc);
+        assert_eq!(timeline_heading(&r), "Per hour (UTC)");
+        assert_eq!(r.timeline.len(), 26);
+        assert_eq!(r.busiest, 2);
+    }
+
+    #[test]
+    fn a_hostile_target_is_made_safe() {
+        let mut b = StatsBuilder::default();
+        b.latency("POST https://x\u{1b}[2J/kycs", 5);
+        let r = describe_stats(&b.finish(), Per::Minute, Zone::Utc);
+        assert!(!r.latency[0].target.contains('\u{1b}'));
+        assert_eq!(stats_text(&r), ["no rows match"]);
+    }
 }

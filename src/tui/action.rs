@@ -38,6 +38,12 @@ pub enum Action {
     /// Write what the history pane shows to a file.
     ExportCsv,
     ExportJson,
+    /// Open the figures over the rows in view.
+    OpenStats,
+    /// The stats timeline per minute / per hour.
+    TogglePer,
+    /// Read the figures again.
+    Refresh,
     LoadIntoForm,
     Close,
     ScrollUp,

@@ -191,6 +191,21 @@ impl Effects {
                     });
                 });
             }
+            Effect::LoadStats { filter, generation } => {
+                let store = self.store.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let stats = store
+                        .stats(&filter)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::StatsLoaded {
+                        filter,
+                        generation,
+                        stats,
+                    });
+                });
+            }
             Effect::Copy { what, text } => {
                 let msg = match self.clipboard.copy(&text) {
                     Ok(()) => Msg::Copied { what },

@@ -20,6 +20,8 @@ pub enum Mode {
     Filter,
     /// Reading one submission.
     Detail,
+    /// Reading the figures over the rows in view.
+    Stats,
     /// Reading the help overlay.
     Help,
     /// Answering a yes/no question.
@@ -48,6 +50,7 @@ impl Mode {
             Mode::History => "History",
             Mode::Filter => "History filter",
             Mode::Detail => "Detail view",
+            Mode::Stats => "Stats view",
             Mode::Help => "Help",
             Mode::Confirm => "Confirmation",
             Mode::Picker => "Profile picker",
@@ -68,6 +71,7 @@ impl Mode {
             Mode::History => "history",
             Mode::Filter => "history filter",
             Mode::Detail => "detail",
+            Mode::Stats => "stats",
             Mode::Help => "help",
             Mode::Confirm => "questions",
             Mode::Picker => "profiles",
@@ -240,7 +244,7 @@ const TYPE_KEYS: &[Key] = &[
 pub static BINDINGS: &[Binding] = &[
     b(EVERYWHERE, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)").shown(&[ctrl('c')]),
     b(&[TypePicker, SubmitButton], &[ch('q')], Action::Quit, "quit", "quit (asks first while submissions are in flight)"),
-    b(&[Detail, Help], &[ESC, ch('q')], Action::Close, "close", "close"),
+    b(&[Detail, Stats, Help], &[ESC, ch('q')], Action::Close, "close", "close"),
     b(&[History], &[ESC, ch('q')], Action::Close, "back", "back to the form, in the user id field"),
     b(&[Confirm], &[ch('y'), ch('Y')], Action::Yes, "yes", "answer yes"),
     b(&[Confirm], &[ch('n'), ch('N'), ESC, ch('q'), ENTER], Action::No, "no (default)", "answer no (the default)"),
@@ -267,6 +271,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[TypePicker, SubmitButton, History], &[ch('p')], Action::Profiles, "profile", "choose the profile (target) to send to"),
     b(&[TextField], &[ctrl('p')], Action::Profiles, "profile", "choose the profile (works in text fields too)"),
     b(&[TypePicker, SubmitButton, History], &[ctrl('p')], Action::Profiles, "", "choose the profile (works in text fields too)"),
+    b(&[History], &[ch('s')], Action::OpenStats, "stats", "figures over the rows in view: outcomes by status, a timeline, time sending per target"),
     b(&[History], &[ch('a')], Action::ToggleAllProfiles, "all profiles", "show every profile's rows / only the current profile's"),
     b(&[History], &[ch('x')], Action::ExportCsv, "export", "export the rows shown (filter applied) to CSV in the data directory").shown(&[ch('x'), ch('X')]),
     b(&[History], &[ch('X')], Action::ExportJson, "", "export the rows shown (filter applied) to JSON in the data directory"),
@@ -314,14 +319,16 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Detail], &[ch('r')], Action::Resend, "resend", "resend as a new submission (new idempotency key)"),
     b(&[Detail], &[ch('R')], Action::RetrySameKey, "retry same key", "retry with the same idempotency key (no outcome yet: never starts it twice)"),
     b(&[Detail], &[ch('l')], Action::LoadIntoForm, "edit", "load the request into the form"),
-    b(&[Detail, Help], &[ch('j'), DOWN], Action::ScrollDown, "scroll", "scroll down").shown(&[ch('j'), ch('k')]),
-    b(&[Detail, Help], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
-    b(&[Detail, Help], &[PGDN], Action::PageDown, "page", "page down").shown(&[PGUP, PGDN]),
-    b(&[Detail, Help], &[PGUP], Action::PageUp, "", "page up"),
-    b(&[Detail, Help], &[ch('g'), HOME], Action::Top, "top/end", "to the top").shown(&[ch('g'), ch('G')]),
-    b(&[Detail, Help], &[ch('G'), END], Action::Bottom, "", "to the end"),
+    b(&[Stats], &[ch('t')], Action::TogglePer, "per minute/hour", "the timeline per minute / per hour"),
+    b(&[Stats], &[ch('r')], Action::Refresh, "refresh", "count again (rows recorded since come in)"),
+    b(&[Detail, Stats, Help], &[ch('j'), DOWN], Action::ScrollDown, "scroll", "scroll down").shown(&[ch('j'), ch('k')]),
+    b(&[Detail, Stats, Help], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
+    b(&[Detail, Stats, Help], &[PGDN], Action::PageDown, "page", "page down").shown(&[PGUP, PGDN]),
+    b(&[Detail, Stats, Help], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[Detail, Stats, Help], &[ch('g'), HOME], Action::Top, "top/end", "to the top").shown(&[ch('g'), ch('G')]),
+    b(&[Detail, Stats, Help], &[ch('G'), END], Action::Bottom, "", "to the end"),
     b(&[Help], &[ch('?')], Action::Close, "", "close"),
-    b(&[TypePicker, SubmitButton, History, Detail], &[ch('?')], Action::Help, "help", "show every key, this screen's first"),
+    b(&[TypePicker, SubmitButton, History, Detail, Stats], &[ch('?')], Action::Help, "help", "show every key, this screen's first"),
     b(EVERYWHERE, &[F1], Action::Help, "", "show every key, this screen's first (works in text fields too)"),
 ];
 
@@ -458,13 +465,14 @@ pub fn keys_label(mode: Mode, action: Action) -> String {
 const UNBOUND: &str = "(no key)";
 
 /// Modes in the order the help overlay lists them.
-pub const HELP_ORDER: [Mode; 14] = [
+pub const HELP_ORDER: [Mode; 15] = [
     TextField,
     TypePicker,
     SubmitButton,
     History,
     Filter,
     Detail,
+    Stats,
     Picker,
     BatchInput,
     BatchPreview,

@@ -5,6 +5,7 @@ use crate::api::{Attempt, Exchange};
 use crate::batch::{BatchEvent, Control, Defaults, Plan, RunSummary};
 use crate::domain::InitiateRequest;
 use crate::history::export::ExportFormat;
+use crate::history::stats::HistoryStats;
 use crate::history::{
     BatchInfo, Earlier, HistoryFilter, HistoryRow, Submission, SubmissionId, UnfinishedBatch,
 };
@@ -45,6 +46,12 @@ pub enum Msg {
         rows: Vec<HistoryRow>,
     },
     DetailLoaded(Box<Submission>),
+    /// The figures asked for with `generation`.
+    StatsLoaded {
+        filter: HistoryFilter,
+        generation: u64,
+        stats: Result<Box<HistoryStats>, String>,
+    },
     StoreFailed(String),
     Copied {
         what: &'static str,
@@ -119,6 +126,11 @@ pub enum Effect {
         generation: u64,
     },
     LoadDetail(SubmissionId),
+    /// Read the figures over the rows `filter` passes.
+    LoadStats {
+        filter: HistoryFilter,
+        generation: u64,
+    },
     Copy {
         what: &'static str,
         text: String,

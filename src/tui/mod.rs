@@ -29,6 +29,8 @@ pub mod layout;
 pub mod message;
 /// Everything the console shows; only `update` changes it.
 pub mod state;
+/// The stats view's state.
+pub mod stats_state;
 /// Colours and styles; `NO_COLOR` respected.
 pub mod theme;
 /// State transitions, routed by screen; no I/O.

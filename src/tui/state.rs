@@ -14,6 +14,7 @@ use super::action::Action;
 use super::batch_state::{BatchDraft, BatchScreen, RowState, Stage};
 use super::counts::SessionCounts;
 use super::keymap::Mode;
+use super::stats_state::StatsView;
 use super::theme::Theme;
 use crate::target::Opened;
 
@@ -251,6 +252,8 @@ pub enum Overlay {
         from: Mode,
     },
     Detail(Detail),
+    /// The figures over the rows the history pane's filter passes.
+    Stats(StatsView),
     /// Waiting for the store to load a submission.
     LoadingDetail(SubmissionId),
     /// Choosing the profile to send to.
@@ -372,6 +375,7 @@ impl State {
         match &self.overlay {
             Some(Overlay::Help { .. }) => Mode::Help,
             Some(Overlay::Detail(_) | Overlay::LoadingDetail(_)) => Mode::Detail,
+            Some(Overlay::Stats(_)) => Mode::Stats,
             Some(Overlay::Confirm(_)) => Mode::Confirm,
             Some(Overlay::Profiles { .. }) => Mode::Picker,
             None => match self.focus {

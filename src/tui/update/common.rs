@@ -133,6 +133,7 @@ pub fn scroll_page(state: &mut State, action: Action) -> Vec<Effect> {
     let scroll = match &mut state.overlay {
         Some(Overlay::Help { scroll, .. }) => scroll,
         Some(Overlay::Detail(d)) => &mut d.scroll,
+        Some(Overlay::Stats(v)) => &mut v.scroll,
         _ => return Vec::new(),
     };
     let now = usize::from(*scroll).min(last);

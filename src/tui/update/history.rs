@@ -55,6 +55,7 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }
             None => Vec::new(),
         },
+        Action::OpenStats => super::stats::open(state),
         Action::ExportCsv | Action::ExportJson => {
             let format = if action == Action::ExportCsv {
                 ExportFormat::Csv

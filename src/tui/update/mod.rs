@@ -16,6 +16,8 @@ mod history;
 mod overlays;
 /// Starting, cancelling and following single submissions.
 mod sending;
+/// The figures over the rows in view.
+mod stats;
 
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
 use tui_input::backend::crossterm::to_input_request;
@@ -101,6 +103,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Mode::TextField | Mode::TypePicker | Mode::SubmitButton => form::handle(state, action),
         Mode::History | Mode::Filter => history::handle(state, action),
         Mode::Detail => detail::handle(state, action),
+        Mode::Stats => stats::handle(state, action),
         mode @ (Mode::Help | Mode::Confirm | Mode::Picker) => overlays::handle(state, mode, action),
         Mode::BatchInput
         | Mode::BatchPreview
@@ -121,6 +124,7 @@ pub fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::Finished { .. }) => sending::message(state, msg),
         msg @ (Msg::HistoryLoaded { .. } | Msg::Exported { .. }) => history::message(state, msg),
         msg @ Msg::DetailLoaded(_) => detail::loaded(state, msg),
+        msg @ Msg::StatsLoaded { .. } => stats::loaded(state, msg),
         msg @ (Msg::ProfileSwitched { .. } | Msg::ProfileFailed { .. }) => {
             overlays::profile_message(state, msg)
         }

@@ -12,6 +12,7 @@ mod help;
 mod history;
 mod profiles;
 mod result;
+mod stats;
 mod wrap;
 
 use ratatui::Frame;
@@ -104,6 +105,7 @@ pub fn page_size(state: &State) -> Option<(usize, usize)> {
     let lines = match &state.overlay {
         Some(Overlay::Help { from, .. }) => help::lines(state, *from, width).len(),
         Some(Overlay::Detail(d)) => detail::lines(state, d, width).len(),
+        Some(Overlay::Stats(v)) => stats::lines(state, v, width).len(),
         _ => return None,
     };
     Some((lines, height))
@@ -124,6 +126,7 @@ fn render_overlay(frame: &mut Frame, area: Rect, state: &State, overlay: &Overla
     match overlay {
         Overlay::Help { scroll, from } => help::render(frame, area, state, *scroll, *from),
         Overlay::Detail(d) => detail::render(frame, area, state, d),
+        Overlay::Stats(v) => stats::render(frame, area, state, v),
         Overlay::LoadingDetail(_) => {
             let popup = centered(area, 30, 10, (30, 3));
             frame.render_widget(Clear, popup);
