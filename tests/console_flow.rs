@@ -394,6 +394,14 @@ async fn a_pasted_batch_is_previewed_sent_and_lands_in_history() {
         seen.screen
     );
     assert_eq!(c.sandbox.stats().verifications, 5);
+    // The sparklines' figures: every row counted in the second it went out, every
+    // answer's latency in the percentiles.
+    let b = seen.state.batch.as_ref().unwrap();
+    let now = b.run_second(seen.state.now);
+    let sent: u64 = b.trace.sent_per_second(now, 600).iter().sum();
+    assert_eq!(sent, 5);
+    assert!(b.trace.latency_percentile(95).is_some());
+    assert!(seen.screen.contains("p50 "), "{}", seen.screen);
     c.press(KeyCode::Esc);
     let seen = c
         .wait("history with the batch", |o| {

@@ -1546,6 +1546,15 @@ fn batch_running_with_live_rows() {
             idempotency_key: idempotency_key(90),
             attempts: vec![attempt(1, at(0), 12, created_201(90), None)],
         };
+        // As the runner tells it: each attempt as it ends, then the row.
+        effects.extend(update::apply(
+            &mut c.state,
+            Msg::Batch(kyc_console::batch::BatchEvent::Attempt {
+                line: 3,
+                id: 90,
+                attempt: Box::new(exchange.attempts[0].clone()),
+            }),
+        ));
         effects.extend(update::apply(
             &mut c.state,
             Msg::Batch(kyc_console::batch::BatchEvent::RowFinished {
@@ -1555,6 +1564,12 @@ fn batch_running_with_live_rows() {
             }),
         ));
         c.run(effects);
+        // The sparklines beside the counts: two rows sent this second, one answer.
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("sent/s █") && text.contains("latency █") && text.contains("p50 12 ms"),
+            "{size:?}:\n{text}"
+        );
         c.snapshot("batch_running");
         let effects = update::apply(
             &mut c.state,

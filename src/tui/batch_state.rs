@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tui_input::Input;
 
 pub use super::batch_editor::{BatchDraft, clean_paste, new_editor};
+pub use super::batch_trace::SendTrace;
 use super::theme::Theme;
 use crate::batch::{Check, Plan};
 use crate::domain::OutcomeKind;
@@ -114,6 +115,8 @@ pub struct BatchScreen {
     pub unfinished: Vec<UnfinishedBatch>,
     /// The batch a resume would send: its rows are previewed, and Enter sends them.
     pub pending_resume: Option<String>,
+    /// The run second by second, for the sparklines.
+    pub trace: SendTrace,
     by_line: HashMap<u32, usize>,
 }
 
@@ -145,6 +148,7 @@ impl BatchScreen {
             window: None,
             unfinished: Vec::new(),
             pending_resume: None,
+            trace: SendTrace::default(),
             by_line: HashMap::new(),
         }
     }
@@ -223,12 +227,23 @@ impl BatchScreen {
     /// Starts counting a run from `now`.
     pub fn start_clock(&mut self, now: Instant) {
         self.started = Some(now);
+        self.trace = SendTrace::default();
         self.finished_at = None;
         self.paused_since = self.paused.then_some(now);
         self.paused_for = Duration::ZERO;
         self.waiting_until = None;
         self.waiting_since = None;
         self.waited_for = Duration::ZERO;
+    }
+
+    /// The second of the run `now` falls in (the last one once it ended).
+    pub fn run_second(&self, now: Instant) -> u64 {
+        self.started.map_or(0, |started| {
+            self.finished_at
+                .unwrap_or(now)
+                .saturating_duration_since(started)
+                .as_secs()
+        })
     }
 
     /// Stops the clock at `now`.

@@ -9,6 +9,8 @@ pub mod app;
 pub mod batch_editor;
 /// The batch screen's state.
 pub mod batch_state;
+/// A batch run second by second, for its sparklines.
+pub mod batch_trace;
 /// Copying through the terminal (OSC 52).
 pub mod clipboard;
 /// The session counter: submissions once, retries apart.

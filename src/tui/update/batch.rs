@@ -388,12 +388,17 @@ pub fn message(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Batch(event) => match event {
             BatchEvent::RowStarted { line, id } => {
                 b.set_waiting(None, now);
+                let second = b.run_second(now);
+                b.trace.sent(second);
                 if let Some(row) = b.row_mut(line) {
                     row.state = RowState::Sending;
                     row.submission = Some(id);
                 }
             }
             BatchEvent::Attempt { attempt, .. } => {
+                let second = b.run_second(now);
+                let ms = u64::try_from(attempt.latency.as_millis()).unwrap_or(u64::MAX);
+                b.trace.answered(second, ms);
                 // The header counts this answer's reset down from now.
                 if let Some(r) = attempt.response()
                     && r.rate_limit.is_known()

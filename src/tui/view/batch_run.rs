@@ -101,9 +101,12 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         notes.push((format!("✗ {}", safe_text(e)), t.error()));
     }
     let notes = wrapped(&notes, area.width);
-    let [gauge, counts, table, footer] = Layout::vertical([
+    // The sparklines grow taller where the screen has room for them.
+    let trace_height = if area.height >= 30 { 3 } else { 1 };
+    let [gauge, counts, trace, table, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(trace_height),
         Constraint::Min(3),
         Constraint::Length(height(&notes, NOTES_MAX)),
     ])
@@ -144,6 +147,7 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         spans.push(Span::styled(format!("batch {}", safe_text(id)), t.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), counts);
+    super::batch_trace::render(frame, trace, state, b);
     rows_table(frame, table, state, b);
     frame.render_widget(Paragraph::new(notes), footer);
 }

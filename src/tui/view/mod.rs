@@ -3,6 +3,7 @@
 mod batch;
 mod batch_run;
 mod batch_table;
+mod batch_trace;
 mod confirm;
 mod detail;
 mod footer;
