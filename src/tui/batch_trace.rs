@@ -66,7 +66,10 @@ impl SendTrace {
     /// The `n` seconds up to and including the run's `now`, oldest first: what `pick`
     /// takes of each (zero for seconds with nothing, or dropped).
     fn last<T: Default>(&self, now: u64, n: usize, pick: impl Fn(&Second) -> T) -> Vec<T> {
-        let from = now.saturating_add(1).saturating_sub(n as u64);
+        let Some(back) = n.checked_sub(1) else {
+            return Vec::new();
+        };
+        let from = now.saturating_sub(u64::try_from(back).unwrap_or(u64::MAX));
         (from..=now)
             .map(|second| {
                 second
@@ -120,7 +123,10 @@ mod tests {
         t.answered(0, 100);
         t.answered(0, 300);
         t.answered(2, 50);
-        assert_eq!(t.sent_per_second(2, 4), [0, 2, 0, 1]);
+        // Nothing before the run's first second.
+        assert_eq!(t.sent_per_second(2, 4), [2, 0, 1]);
+        assert_eq!(t.sent_per_second(2, 2), [0, 1]);
+        assert!(t.sent_per_second(2, 0).is_empty());
         assert_eq!(t.latency_per_second(2, 3), [Some(200), None, Some(50)]);
         assert_eq!(t.latency_percentile(50), Some(100));
         assert_eq!(t.latency_percentile(95), Some(300));
