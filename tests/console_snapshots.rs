@@ -2173,3 +2173,49 @@ fn stats_ignore_an_answer_to_an_older_read() {
     assert_eq!(view.error, None);
     assert!(!view.reading);
 }
+
+/// The first line of the batch table shown, and its heading.
+fn first_batch_row(c: &Console) -> (String, String) {
+    let text = buffer_text(&c.buffer());
+    let lines: Vec<&str> = text.lines().collect();
+    let heading = lines
+        .iter()
+        .position(|l| l.contains("line  user id"))
+        .expect("the table heading");
+    (lines[heading + 1].to_string(), lines[heading].to_string())
+}
+
+/// A long preview pages by what the table shows, stops at the last page, and a key back
+/// always moves (it used to take extra presses after paging past the end); g/G go to
+/// either end, and the heading says which rows show.
+#[test]
+fn a_long_batch_pages_by_the_table_and_every_key_back_moves() {
+    for size in SIZES {
+        let mut c = Console::sandbox(size);
+        c.ctrl('b');
+        let ids: Vec<String> = (0..60)
+            .map(|i| format!("usr-aaaaaaaa-4a5b-4c6d-8e7f-{i:012}"))
+            .collect();
+        let effects = update::handle_event(&mut c.state, &Event::Paste(ids.join("\n")));
+        c.run(effects);
+        c.ctrl('s');
+        let (first, heading) = first_batch_row(&c);
+        assert!(first.contains("    1 "), "{size:?}: {first}");
+        assert!(heading.contains("rows 1-"), "{size:?}: {heading}");
+        assert!(heading.contains(" of 60"), "{size:?}: {heading}");
+        for _ in 0..20 {
+            c.press(KeyCode::PageDown);
+        }
+        let (_, at_end) = first_batch_row(&c);
+        assert!(at_end.contains("-60 of 60"), "{size:?}: {at_end}");
+        c.press(KeyCode::PageUp);
+        let (_, back) = first_batch_row(&c);
+        assert_ne!(back, at_end, "{size:?}: one PgUp moves back");
+        c.press(KeyCode::Char('G'));
+        assert_eq!(first_batch_row(&c).1, at_end, "{size:?}");
+        c.press(KeyCode::Char('k'));
+        assert_ne!(first_batch_row(&c).1, at_end, "{size:?}: one k moves back");
+        c.press(KeyCode::Char('g'));
+        assert_eq!(first_batch_row(&c), (first, heading), "{size:?}");
+    }
+}

@@ -304,6 +304,8 @@ pub static BINDINGS: &[Binding] = &[
     b(&[BatchPreview, BatchRun, BatchDone], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),
     b(&[BatchPreview, BatchRun, BatchDone], &[PGDN], Action::PageDown, "page", "page down").shown(&[PGUP, PGDN]),
     b(&[BatchPreview, BatchRun, BatchDone], &[PGUP], Action::PageUp, "", "page up"),
+    b(&[BatchPreview, BatchRun, BatchDone], &[ch('g'), HOME], Action::Top, "first/last", "first row").shown(&[ch('g'), ch('G')]),
+    b(&[BatchPreview, BatchRun, BatchDone], &[ch('G'), END], Action::Bottom, "", "last row"),
     b(&[BatchInput], &[ESC], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
     b(&[BatchDone], &[ESC, ch('q')], Action::Close, "close", "close the batch screen (the text is kept; a running batch must be stopped first)"),
     // Refused while sending (it says how to stop), so the footer does not offer it there.

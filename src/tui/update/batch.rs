@@ -14,9 +14,7 @@ use crate::tui::batch_state::{BatchScreen, RowState, Stage, clean_paste, new_edi
 use crate::tui::keymap::{Mode, key_name};
 use crate::tui::message::{Effect, Msg};
 use crate::tui::state::{RouteId, SeenRate, State};
-
-/// Rows a page of the batch table moves.
-const PAGE: usize = 10;
+use crate::tui::view::TableFit;
 
 /// Opens the batch screen (or returns to a running one), with the text it had when it was
 /// closed. Ids pasted into the form together come along, after that text.
@@ -81,6 +79,8 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         kyc_type: state.form.kyc_type(),
         redirect_uri: state.form.check_redirect().ok().flatten().map(|(u, _)| u),
     };
+    // How the rows fit the table as drawn now: what scrolling and paging move by.
+    let fit = crate::tui::view::batch_table_fit(state);
     let Some(b) = state.batch.as_mut() else {
         return Vec::new();
     };
@@ -179,10 +179,17 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             b.set_paused(false, now);
             vec![Effect::BatchControl(Control::Stop)]
         }
-        Action::ScrollDown => scroll(b, 1),
-        Action::ScrollUp => scroll(b, -1),
-        Action::PageDown => scroll(b, PAGE as isize),
-        Action::PageUp => scroll(b, -(PAGE as isize)),
+        Action::ScrollDown
+        | Action::ScrollUp
+        | Action::PageDown
+        | Action::PageUp
+        | Action::Top
+        | Action::Bottom => {
+            if let Some(fit) = fit {
+                scroll(b, action, &fit);
+            }
+            Vec::new()
+        }
         Action::Close => match b.stage {
             Stage::Running => {
                 let stop = key_name(Mode::BatchRun, Action::BatchStop);
@@ -259,10 +266,21 @@ fn start(b: &mut BatchScreen, route: RouteId) -> Vec<Effect> {
     }
 }
 
-fn scroll(b: &mut BatchScreen, delta: isize) -> Vec<Effect> {
-    let last = b.rows.len().saturating_sub(1);
-    b.scroll = b.scroll.saturating_add_signed(delta).min(last);
-    Vec::new()
+/// Moves the rows shown; never past the page that ends with the last row, so a key up
+/// always moves.
+fn scroll(b: &mut BatchScreen, action: Action, fit: &TableFit) {
+    let last = fit.last_start();
+    let now = b.scroll.min(last);
+    b.scroll = match action {
+        Action::ScrollDown => now + 1,
+        Action::ScrollUp => now.saturating_sub(1),
+        Action::PageDown => now + fit.rows_from(now),
+        Action::PageUp => now.saturating_sub(fit.rows_before(now)),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => now,
+    }
+    .min(last);
 }
 
 /// Typing in the editor or the production confirmation. In the editor, printable keys,

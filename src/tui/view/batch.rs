@@ -222,7 +222,29 @@ fn summary(state: &State, b: &BatchScreen) -> Vec<Line<'static>> {
     ]
 }
 
-fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
+/// What the preview shows around its rows: the summary and its height, the notes, and
+/// the production prompt.
+struct PreviewParts {
+    summary: Vec<Line<'static>>,
+    summary_height: u16,
+    notes: Vec<Line<'static>>,
+    prompt: Option<String>,
+}
+
+impl PreviewParts {
+    /// The summary, the rows and the footer, top to bottom.
+    fn areas(&self, area: Rect) -> [Rect; 3] {
+        let footer_height = height(&self.notes, NOTES_MAX) + u16::from(self.prompt.is_some());
+        Layout::vertical([
+            Constraint::Length(self.summary_height),
+            Constraint::Min(3),
+            Constraint::Length(footer_height),
+        ])
+        .areas(area)
+    }
+}
+
+fn preview_parts(area: Rect, state: &State, b: &BatchScreen) -> PreviewParts {
     let t = state.theme;
     let summary_lines = summary(state, b);
     let summary_height: usize = summary_lines
@@ -233,7 +255,6 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         })
         .sum();
     let summary_height = u16::try_from(summary_height).unwrap_or(3).clamp(3, 5);
-    let summary = Paragraph::new(summary_lines).wrap(Wrap { trim: false });
     let mut notes = Vec::new();
     let mut prompt = None;
     if b.stage == Stage::Confirm {
@@ -277,15 +298,41 @@ fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     if let Some(e) = &b.error {
         notes.push((format!("✗ {}", safe_text(e)), t.error()));
     }
-    let notes = wrapped(&notes, area.width);
-    let footer_height = height(&notes, NOTES_MAX) + u16::from(prompt.is_some());
-    let [summary_area, table, footer] = Layout::vertical([
-        Constraint::Length(summary_height),
-        Constraint::Min(3),
-        Constraint::Length(footer_height),
-    ])
-    .areas(area);
-    frame.render_widget(summary, summary_area);
+    PreviewParts {
+        summary: summary_lines,
+        summary_height,
+        notes: wrapped(&notes, area.width),
+        prompt,
+    }
+}
+
+/// Where the rows go, in the batch screen's `area` (what [`render`] is given), when
+/// the screen shows rows.
+pub fn table_area(area: Rect, state: &State, b: &BatchScreen) -> Option<Rect> {
+    let inner = Block::default()
+        .borders(Borders::ALL)
+        .inner(overlay_area(area));
+    match b.stage {
+        Stage::Input | Stage::Planning => None,
+        Stage::Preview | Stage::Confirm => Some(preview_parts(inner, state, b).areas(inner)[1]),
+        Stage::Running | Stage::Done => Some(super::batch_run::table_area(inner, state, b)),
+    }
+}
+
+fn preview(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
+    let t = state.theme;
+    let parts = preview_parts(area, state, b);
+    let [summary_area, table, footer] = parts.areas(area);
+    let PreviewParts {
+        summary,
+        notes,
+        prompt,
+        ..
+    } = parts;
+    frame.render_widget(
+        Paragraph::new(summary).wrap(Wrap { trim: false }),
+        summary_area,
+    );
     rows_table(frame, table, state, b);
     let mut lines = Vec::new();
     if let Some(prompt) = prompt {

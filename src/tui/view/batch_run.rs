@@ -38,7 +38,8 @@ fn budget(state: &State, b: &BatchScreen) -> Option<Budget> {
     })
 }
 
-pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
+/// What the screen says under the rows: what happened and the keys that apply.
+fn notes(state: &State, b: &BatchScreen) -> Vec<(String, ratatui::style::Style)> {
     let t = state.theme;
     let done = b.stage == Stage::Done;
     let mut notes = Vec::new();
@@ -100,17 +101,34 @@ pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     if let Some(e) = &b.error {
         notes.push((format!("✗ {}", safe_text(e)), t.error()));
     }
-    let notes = wrapped(&notes, area.width);
+    notes
+}
+
+/// The gauge, the counts, the sparklines, the rows and the notes, top to bottom.
+fn areas(area: Rect, notes_height: u16) -> [Rect; 5] {
     // The sparklines grow taller where the screen has room for them.
     let trace_height = if area.height >= 30 { 3 } else { 1 };
-    let [gauge, counts, trace, table, footer] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(trace_height),
         Constraint::Min(3),
-        Constraint::Length(height(&notes, NOTES_MAX)),
+        Constraint::Length(notes_height),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// Where the rows go, in the screen's `area`.
+pub fn table_area(area: Rect, state: &State, b: &BatchScreen) -> Rect {
+    let notes = wrapped(&notes(state, b), area.width);
+    areas(area, height(&notes, NOTES_MAX))[3]
+}
+
+pub fn running(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
+    let t = state.theme;
+    let done = b.stage == Stage::Done;
+    let notes = wrapped(&notes(state, b), area.width);
+    let [gauge, counts, trace, table, footer] = areas(area, height(&notes, NOTES_MAX));
     let ratio = if b.to_send == 0 {
         1.0
     } else {

@@ -17,13 +17,91 @@ use crate::tui::theme::Theme;
 /// The longest an input row's id or type is echoed, in bytes.
 const ROW_ECHO: usize = 80;
 
+/// How the rows fit the table: the lines each takes (its status wrapped), and the lines
+/// the table holds. Scrolling and paging read it, as the table is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFit {
+    heights: Vec<usize>,
+    /// Lines for rows (the heading left out).
+    pub room: usize,
+}
+
+impl TableFit {
+    /// The first row of the last page: scrolling stops where the last row shows at the
+    /// bottom.
+    pub fn last_start(&self) -> usize {
+        let mut start = self.heights.len();
+        let mut used = 0;
+        while start > 0 {
+            let h = self.heights[start - 1];
+            if used + h > self.room {
+                break;
+            }
+            used += h;
+            start -= 1;
+        }
+        start.min(self.heights.len().saturating_sub(1))
+    }
+
+    /// How many rows show from `start` (at least one).
+    pub fn rows_from(&self, start: usize) -> usize {
+        let mut used = 0;
+        let n = self
+            .heights
+            .iter()
+            .skip(start)
+            .take_while(|h| {
+                used += **h;
+                used <= self.room
+            })
+            .count();
+        n.max(1)
+    }
+
+    /// How many rows a page before `start` holds (at least one).
+    pub fn rows_before(&self, start: usize) -> usize {
+        let mut used = 0;
+        let n = self.heights[..start.min(self.heights.len())]
+            .iter()
+            .rev()
+            .take_while(|h| {
+                used += **h;
+                used <= self.room
+            })
+            .count();
+        n.max(1)
+    }
+}
+
+const fn id_width(wide: bool) -> u16 {
+    if wide { 40 } else { 17 }
+}
+
+/// The status column's width in a table `width` wide.
+fn status_width(width: u16) -> usize {
+    // line, user id, type, and the spaces between the four columns.
+    usize::from(width.saturating_sub(5 + id_width(width >= 100) + 8 + 3)).max(10)
+}
+
+/// How the batch's rows fit a table drawn in `area`.
+pub fn fit(area: Rect, state: &State, b: &BatchScreen) -> TableFit {
+    let width = status_width(area.width);
+    TableFit {
+        heights: b
+            .rows
+            .iter()
+            .map(|r| wrap_text(&row_state(&r.state, state, state.theme).0, width).len())
+            .collect(),
+        room: usize::from(area.height.saturating_sub(1)).max(1),
+    }
+}
+
 pub fn rows_table(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let t = state.theme;
     let room = usize::from(area.height.saturating_sub(1)).max(1);
     let wide = area.width >= 100;
-    let id_width: u16 = if wide { 40 } else { 17 };
-    // line, user id, type, and the spaces between the four columns.
-    let status_width = usize::from(area.width.saturating_sub(5 + id_width + 8 + 3)).max(10);
+    let id_width = id_width(wide);
+    let status_width = status_width(area.width);
     let statuses: Vec<(Vec<String>, Style)> = b
         .rows
         .iter()
@@ -32,20 +110,11 @@ pub fn rows_table(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen)
             (wrap_text(&text, status_width), style)
         })
         .collect();
-    // The last page is full: scrolling stops where the last row shows at the bottom.
-    let mut last_start = statuses.len();
-    let mut used = 0;
-    while last_start > 0 {
-        let h = statuses[last_start - 1].0.len();
-        if used + h > room {
-            break;
-        }
-        used += h;
-        last_start -= 1;
-    }
-    let start = b
-        .scroll
-        .min(last_start.min(statuses.len().saturating_sub(1)));
+    let fit = TableFit {
+        heights: statuses.iter().map(|(lines, _)| lines.len()).collect(),
+        room,
+    };
+    let start = b.scroll.min(fit.last_start());
     let mut used = 0;
     let mut rows = Vec::new();
     for (r, (lines, style)) in b.rows.iter().zip(&statuses).skip(start) {
@@ -81,9 +150,29 @@ pub fn rows_table(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen)
         Constraint::Length(8),
         Constraint::Min(10),
     ];
+    // Where the page is, when the rows do not all fit.
+    let shown = rows.len();
+    let status = if start == 0 && shown >= b.rows.len() {
+        "status".to_string()
+    } else {
+        format!(
+            "status · rows {}-{} of {}",
+            start + 1,
+            start + shown,
+            b.rows.len()
+        )
+    };
     frame.render_widget(
         Table::new(rows, widths)
-            .header(Row::new(["line", "user id", "type", "status"]).style(t.muted()))
+            .header(
+                Row::new(vec![
+                    "line".to_string(),
+                    "user id".into(),
+                    "type".into(),
+                    status,
+                ])
+                .style(t.muted()),
+            )
             .column_spacing(1),
         area,
     );

@@ -3,6 +3,7 @@
 mod batch;
 mod batch_run;
 mod batch_table;
+pub use batch_table::TableFit;
 mod batch_trace;
 mod confirm;
 mod detail;
@@ -83,6 +84,15 @@ fn full(state: &State) -> Rect {
 /// paging moves by.
 pub fn history_rows(state: &State) -> usize {
     super::layout::history_rows(&screen(state, full(state)))
+}
+
+/// How the batch screen's rows fit its table now, when it shows rows: what scrolling
+/// and paging move by.
+pub fn batch_table_fit(state: &State) -> Option<TableFit> {
+    let b = state.batch.as_ref()?;
+    let area = full(state);
+    let table = batch::table_area(covered(area, &screen(state, area)), state, b)?;
+    Some(batch_table::fit(table, state, b))
 }
 
 /// The part of the screen a screen over the main one may use: down to the footer's first
