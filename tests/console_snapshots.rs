@@ -2003,7 +2003,10 @@ fn the_batch_editor_scrolls_back_and_edits_at_the_cursor() {
             "fixed where the cursor was"
         );
         let text = buffer_text(&c.buffer());
-        assert!(text.contains("31 line(s) · line 13, column 41"), "{text}");
+        assert!(
+            text.contains("31 filled line(s) · cursor at line 13 of 31, column 41"),
+            "{text}"
+        );
         c.snapshot("batch_editor");
     }
 }
@@ -2218,4 +2221,37 @@ fn a_long_batch_pages_by_the_table_and_every_key_back_moves() {
         c.press(KeyCode::Char('g'));
         assert_eq!(first_batch_row(&c), (first, heading), "{size:?}");
     }
+}
+
+/// The batch editor at 80 columns: the target stays on screen when the form's redirect
+/// URI makes the help wrap, a long row wraps under its own line number, and the title
+/// says rows and where the cursor is without reading as a row too many.
+#[test]
+fn the_batch_editor_keeps_the_target_line_numbers_and_an_honest_title() {
+    let mut c = Console::sandbox((80, 24));
+    c.fill_form(
+        USER_A,
+        '1',
+        "https://example.com/kyc/done/with/a/long/path/for/the/return",
+    );
+    c.ctrl('b');
+    let long = format!(
+        "{USER_B},full,https://example.com/a/very/long/redirect/path/that/goes/past/the/edge?x=1\n{USER_C}\n"
+    );
+    let effects = update::handle_event(&mut c.state, &Event::Paste(long));
+    c.run(effects);
+    let text = buffer_text(&c.buffer());
+    assert!(text.contains("Target: profile sandbox"), "{text}");
+    assert!(
+        text.contains("2 filled line(s) · cursor at line 3 of 3, column 1"),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.contains(&format!(" 1 {USER_B}")))
+        .unwrap_or_else(|| panic!("line 1 with its number:\n{text}"));
+    // The row's end is on the next screen line, under the number, not scrolled sideways.
+    assert!(lines[first + 1].contains("?x=1"), "{text}");
+    assert!(lines[first + 2].contains(&format!(" 2 {USER_C}")), "{text}");
 }

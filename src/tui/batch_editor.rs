@@ -49,6 +49,9 @@ pub fn new_editor(theme: Theme) -> BatchDraft {
     editor.set_style(theme.input_focused());
     editor.set_cursor_line_style(ratatui::style::Style::default());
     editor.set_line_number_style(theme.muted());
+    // A long row (a CSV line with its redirect URI) wraps under its own line number rather
+    // than scrolling the numbers out of sight.
+    editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     editor.set_placeholder_text(
         "paste user ids, one per line, or a CSV with a header; or type a file's path",
     );

@@ -71,12 +71,6 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
         ));
     }
     let notes = wrapped(&notes, area.width);
-    let [help, text, footer] = Layout::vertical([
-        Constraint::Length(4),
-        Constraint::Min(3),
-        Constraint::Length(height(&notes, NOTES_MAX)),
-    ])
-    .areas(area);
     let redirect = state.form.redirect_uri.value().trim();
     let lines = vec![
         Line::raw("Paste ids, one per line, or a CSV: user_id[,type][,redirect_uri]."),
@@ -108,6 +102,20 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
             },
         ),
     ];
+    // Every line of the help shows, the target's last, however they wrap.
+    let help_height: usize = lines
+        .iter()
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            wrap_text(&text, usize::from(area.width)).len()
+        })
+        .sum();
+    let [help, text, footer] = Layout::vertical([
+        Constraint::Length(u16::try_from(help_height).unwrap_or(4).clamp(4, 7)),
+        Constraint::Min(3),
+        Constraint::Length(height(&notes, NOTES_MAX)),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), help);
     let filled = b.filled_lines();
     let editor = b.editor.lock();
@@ -115,9 +123,9 @@ fn input(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(
-            " {} line(s) · line {}, column {} ",
-            filled,
+            " {filled} filled line(s) · cursor at line {} of {}, column {} ",
             row + 1,
+            editor.lines().len(),
             col + 1
         ))
         .border_style(t.border());
