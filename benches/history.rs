@@ -120,7 +120,7 @@ fn main() {
             _ => {
                 let store = build(&path, rows);
                 if let Some(kept) = &kept {
-                    std::fs::copy(&path, kept).unwrap();
+                    keep_copy(&path, kept);
                 }
                 store
             }

@@ -260,6 +260,16 @@ pub fn realistic(i: usize) -> Submission {
 }
 
 /// Builds a history of `rows` realistic rows, as recorded: a chunk at a time.
+/// Copies a built history to `kept`, its write-ahead log folded in first (a copy of the
+/// main file alone would miss the rows still in the log).
+pub fn keep_copy(path: &Path, kept: &Path) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    std::fs::copy(path, kept).unwrap();
+}
+
 pub fn build(path: &Path, rows: usize) -> SqliteStore {
     let store = SqliteStore::open(path).unwrap();
     fill(&store, rows);
