@@ -362,7 +362,15 @@ impl HistoryStore for SqliteStore {
     }
 
     fn stats(&self, filter: &HistoryFilter) -> Result<HistoryStats, HistoryError> {
-        stats::stats(&self.conn(), filter).map_err(storage)
+        // A read of its own, beside the store's connection: counting a large history takes
+        // seconds, and sends must not wait for it to record their rows.
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| storage(format!("cannot open {}: {e}", self.path.display())))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
+        stats::stats(&conn, filter).map_err(storage)
     }
 
     fn find(&self, identifier: &str) -> Result<Vec<HistoryRow>, HistoryError> {

@@ -78,3 +78,29 @@ pub(super) fn stats(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
     }
     Ok(stats.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use crate::history::{HistoryFilter, HistoryStore, SqliteStore};
+
+    /// Counting reads on a connection of its own: it goes on while the store's
+    /// connection is busy (as while a send records its row), and does not hold it up.
+    #[test]
+    fn counting_does_not_wait_for_the_store_s_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open_in(dir.path()).unwrap());
+        let held = store.conn();
+        let (tx, rx) = mpsc::channel();
+        let reader = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let _ = tx.send(reader.stats(&HistoryFilter::default()).map(|s| s.rows));
+        });
+        let counted = rx.recv_timeout(Duration::from_secs(10));
+        drop(held);
+        assert_eq!(counted.unwrap().unwrap(), 0);
+    }
+}

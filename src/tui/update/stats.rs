@@ -34,10 +34,14 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         Action::TogglePer => {
             if let Some(v) = view(state) {
                 v.per = Some(v.per().toggled());
+                // Another timeline: from its top (its newest), not the old line number.
+                v.scroll = 0;
             }
             Vec::new()
         }
         Action::Refresh => match view(state) {
+            // One read at a time: a read of a large history takes seconds.
+            Some(v) if v.reading => Vec::new(),
             Some(v) => {
                 v.generation = v.generation.wrapping_add(1);
                 v.reading = true;
