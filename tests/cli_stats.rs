@@ -117,21 +117,21 @@ fn stats_print_statuses_a_timeline_and_latency_per_target() {
 22 rows · 2026-11-28 14:01 – 14:04 (UTC)
 
 By status
-  201         initiated             14   63.6%
-  503         transient              6   27.3%
-  timed out   unknown                1    4.5%
-  never sent  recorded, not sent     1    4.5%
+  201         initiated                 14   63.6%
+  503         transient                  6   27.3%
+  timed out   unknown                    1    4.5%
+  never sent  recorded, not sent yet     1    4.5%
 
-Per minute (UTC)
+Per minute (UTC; newest first)
   time   rows  errors  by status
-  14:01    10       0  201 ×10
+  14:03     1       0  never sent ×1
   14:02    11       7  201 ×4 · 503 ×6 · timed out ×1
-  14:03     1       1  never sent ×1
+  14:01    10       0  201 ×10
 
-Time sending per target (retries included)
-  target                                    rows     p50     p95     p99     max
-  POST https://api.partner.example/v1/kycs    11  450 ms  30.0 s  30.0 s  30.0 s
-  embedded sandbox                            10   50 ms  100 ms  100 ms  100 ms
+Latency per target (each request; a retry is one more)
+  target                                    requests     p50     p95     p99     max
+  POST https://api.partner.example/v1/kycs        11  450 ms  30.0 s  30.0 s  30.0 s
+  embedded sandbox                                10   50 ms  100 ms  100 ms  100 ms
 ";
     assert_eq!(run.stdout, want);
 }
@@ -145,10 +145,15 @@ fn stats_follow_the_filters_and_the_step() {
     )
     .expect(0);
     assert!(run.stdout.starts_with("8 rows · "), "{}", run.stdout);
-    assert!(run.stdout.contains("Per hour (UTC)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Per hour (UTC; newest first)"),
+        "{}",
+        run.stdout
+    );
+    // The row never sent is not an error: it has no outcome yet.
     assert!(
         run.stdout
-            .contains("  14:00     8       8  503 ×6 · timed out ×1 · never sent ×1\n"),
+            .contains("  14:00     8       7  503 ×6 · timed out ×1 · never sent ×1\n"),
         "{}",
         run.stdout
     );
@@ -170,6 +175,8 @@ fn stats_follow_the_filters_and_the_step() {
         "2026-11-28T14:02:00.000Z"
     );
     assert_eq!(json["timeline"]["buckets"][0]["errors"], 6);
+    assert_eq!(json["timeline"]["buckets"][0]["pending"], 0);
+    assert_eq!(json["timeline"]["gaps_left_out"], false);
     let latency = &json["latency"][0];
     assert_eq!(latency["target"], PARTNER);
     // 400, 450, 500, 550, 600, 650 ms.
@@ -233,5 +240,5 @@ fn stats_over_real_submissions() {
         .collect();
     assert_eq!(statuses, [(201.into(), 1.into()), (400.into(), 1.into())]);
     assert_eq!(json["latency"][0]["target"], SANDBOX);
-    assert_eq!(json["latency"][0]["rows"], 2);
+    assert_eq!(json["latency"][0]["requests"], 2);
 }

@@ -1567,7 +1567,7 @@ fn batch_running_with_live_rows() {
         // The sparklines beside the counts: two rows sent this second, one answer.
         let text = buffer_text(&c.buffer());
         assert!(
-            text.contains("sent/s █") && text.contains("latency █") && text.contains("p50 12 ms"),
+            text.contains("█ 0/s") && text.contains("latency ") && text.contains("p50 12 ms"),
             "{size:?}:\n{text}"
         );
         c.snapshot("batch_running");
@@ -2130,7 +2130,14 @@ fn stats_of_the_rows_in_view() {
         c.press(KeyCode::Char('g'));
         c.press(KeyCode::Char('t'));
         let text = buffer_text(&c.buffer());
-        assert!(text.contains("Per hour (local time)"), "{size:?}:\n{text}");
+        assert!(text.contains("Per hour (local time"), "{size:?}:\n{text}");
+        // z: the same timeline on UTC's clock.
+        c.press(KeyCode::Char('z'));
+        let text = buffer_text(&c.buffer());
+        assert!(
+            text.contains("Per hour (UTC; newest first)"),
+            "{size:?}:\n{text}"
+        );
         // The figures follow the pane's filter: errors only leaves out the two 201s.
         c.press(KeyCode::Char('q'));
         c.press(KeyCode::Char('e'));

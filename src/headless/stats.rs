@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{EXIT_FAILED, emit, emit_text};
 use crate::domain::safe_text;
-use crate::history::stats::{AnswerCount, HistoryStats, Per};
+use crate::history::stats::{AnswerCount, HistoryStats, Per, utc};
 use crate::history::{HistoryFilter, HistoryStore};
 use crate::present::{Zone, describe_stats, stats_text, utc_millis};
 
@@ -23,7 +23,8 @@ fn answer_json(c: &AnswerCount) -> Value {
     })
 }
 
-/// The figures as one JSON object (times UTC, to the millisecond).
+/// The figures as one JSON object (times UTC, to the millisecond; the timeline in time
+/// order, oldest first, for scripts).
 pub fn stats_json(stats: &HistoryStats, per: Per) -> Value {
     let share = |n: usize| {
         if stats.rows == 0 {
@@ -44,10 +45,12 @@ pub fn stats_json(stats: &HistoryStats, per: Per) -> Value {
         }).collect::<Vec<_>>(),
         "timeline": {
             "per": per,
-            "buckets": stats.timeline(per).iter().map(|b| json!({
+            "gaps_left_out": !stats.fills_gaps(per),
+            "buckets": stats.timeline(per, &utc).iter().map(|b| json!({
                 "start": utc_millis(b.start),
                 "rows": b.rows(),
                 "errors": b.errors(),
+                "pending": b.pending(),
                 "by_status": b.counts.iter().map(answer_json).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         },
@@ -73,7 +76,7 @@ pub fn print(
     if json {
         emit(&format!("{:#}\n", stats_json(&stats, per)));
     } else {
-        let lines = stats_text(&describe_stats(&stats, per, Zone::Utc));
+        let lines = stats_text(&describe_stats(&stats, per, Zone::Utc, usize::MAX));
         emit_text(&(lines.join("\n") + "\n"));
     }
     ExitCode::SUCCESS

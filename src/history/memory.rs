@@ -255,7 +255,11 @@ impl HistoryStore for MemoryStore {
     fn stats(&self, filter: &HistoryFilter) -> Result<HistoryStats, HistoryError> {
         let mut stats = StatsBuilder::default();
         for (submission, row) in self.lock().iter().filter(|(_, r)| filter.matches(r)) {
-            stats.row(row, &submission.new.target);
+            stats.row(row);
+            for attempt in &submission.attempts {
+                let ms = u64::try_from(attempt.latency.as_millis()).unwrap_or(u64::MAX);
+                stats.latency(&submission.new.target, ms);
+            }
         }
         Ok(stats.finish())
     }

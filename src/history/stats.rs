@@ -137,22 +137,35 @@ impl Bucket {
         self.counts.iter().map(|c| c.rows).sum()
     }
 
-    /// Rows that did not initiate.
+    /// Rows that ended without initiating.
     pub fn errors(&self) -> usize {
         self.counts
             .iter()
-            .filter(|c| c.answer.outcome != Some(OutcomeKind::Initiated))
+            .filter(|c| {
+                c.answer
+                    .outcome
+                    .is_some_and(|o| o != OutcomeKind::Initiated)
+            })
+            .map(|c| c.rows)
+            .sum()
+    }
+
+    /// Rows without an outcome: queued, in flight, or cut off before their answer.
+    pub fn pending(&self) -> usize {
+        self.counts
+            .iter()
+            .filter(|c| c.answer.outcome.is_none())
             .map(|c| c.rows)
             .sum()
     }
 }
 
-/// How long sending took on one target (every attempt's latency added up, as the
-/// history's rows show it), over the rows that have a time.
+/// How long the requests to one target took to be answered (or to fail): each attempt
+/// apart, a retry being a request of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetLatency {
     pub target: String,
-    pub rows: usize,
+    pub requests: usize,
     pub p50_ms: u64,
     pub p95_ms: u64,
     pub p99_ms: u64,
@@ -164,7 +177,7 @@ impl TargetLatency {
     pub fn of(target: &str, sorted: &[u64]) -> Option<TargetLatency> {
         Some(TargetLatency {
             target: target.to_string(),
-            rows: sorted.len(),
+            requests: sorted.len(),
             p50_ms: percentile(sorted, 50)?,
             p95_ms: percentile(sorted, 95)?,
             p99_ms: percentile(sorted, 99)?,
@@ -222,12 +235,15 @@ impl HistoryStats {
         })
     }
 
-    /// The timeline per minute or per hour (UTC hours), oldest first; see
-    /// [`HistoryStats::fills_gaps`].
-    pub fn timeline(&self, per: Per) -> Vec<Bucket> {
+    /// The timeline per minute or per hour, oldest first, its hours those of the clock
+    /// `offset` gives (seconds east of UTC at an instant: [`utc`], or the operator's
+    /// zone); see [`HistoryStats::fills_gaps`].
+    pub fn timeline(&self, per: Per, offset: &dyn Fn(DateTime<Utc>) -> i32) -> Vec<Bucket> {
         let mut stretches: BTreeMap<DateTime<Utc>, BTreeMap<Answer, usize>> = BTreeMap::new();
         for minute in &self.minutes {
-            let slot = stretches.entry(truncate(minute.start, per)).or_default();
+            let shift = Duration::seconds(i64::from(offset(minute.start)));
+            let start = truncate(minute.start + shift, per) - shift;
+            let slot = stretches.entry(start).or_default();
             for c in &minute.counts {
                 let n = slot.entry(c.answer).or_default();
                 *n = n.saturating_add(c.rows);
@@ -257,6 +273,11 @@ impl HistoryStats {
 
 /// The most stretches a timeline shows with those without rows.
 pub const FILL_UP_TO: i64 = 1_440;
+
+/// UTC's clock: no offset.
+pub fn utc(_: DateTime<Utc>) -> i32 {
+    0
+}
 
 /// The start of the minute or hour holding `at`.
 pub fn truncate(at: DateTime<Utc>, per: Per) -> DateTime<Utc> {
@@ -290,7 +311,7 @@ impl StatsBuilder {
         *n = n.saturating_add(rows);
     }
 
-    /// A row's time sending, on `target`.
+    /// A request's latency (one attempt), on `target`.
     pub fn latency(&mut self, target: &str, ms: u64) {
         match self.latencies.get_mut(target) {
             Some(v) => v.push(ms),
@@ -305,12 +326,9 @@ impl StatsBuilder {
         self.figured.push(figures);
     }
 
-    /// A whole row (for stores that read rows one by one).
-    pub fn row(&mut self, row: &HistoryRow, target: &str) {
+    /// A whole row (for stores that read rows one by one), without its requests.
+    pub fn row(&mut self, row: &HistoryRow) {
         self.count(row.listed_at(), Answer::of(row), 1);
-        if let Some(ms) = row.latency_ms {
-            self.latency(target, ms);
-        }
     }
 
     pub fn finish(self) -> HistoryStats {
@@ -420,7 +438,7 @@ mod tests {
             ]
         );
         let minutes: Vec<(String, usize, usize)> = stats
-            .timeline(Per::Minute)
+            .timeline(Per::Minute, &utc)
             .iter()
             .map(|m| (m.start.format("%H:%M").to_string(), m.rows(), m.errors()))
             .collect();
@@ -437,7 +455,7 @@ mod tests {
         assert_eq!(minutes[69], ("15:10".to_string(), 4, 4));
         assert_eq!(stats.minutes.len(), 3, "kept: minutes with rows");
         let hours: Vec<(String, usize)> = stats
-            .timeline(Per::Hour)
+            .timeline(Per::Hour, &utc)
             .iter()
             .map(|h| (h.start.format("%H:%M").to_string(), h.rows()))
             .collect();
@@ -454,7 +472,7 @@ mod tests {
         let stats = b.finish();
         assert_eq!(stats.auto_per(), Per::Hour);
         assert_eq!(HistoryStats::default().auto_per(), Per::Minute);
-        assert_eq!(stats.timeline(Per::Minute).len(), 182);
+        assert_eq!(stats.timeline(Per::Minute, &utc).len(), 182);
         // Over more than a day of minutes, those without rows are left out.
         let mut b = StatsBuilder::default();
         b.count(
@@ -469,8 +487,8 @@ mod tests {
         );
         let stats = b.finish();
         assert!(!stats.fills_gaps(Per::Minute) && stats.fills_gaps(Per::Hour));
-        assert_eq!(stats.timeline(Per::Minute).len(), 2);
-        assert_eq!(stats.timeline(Per::Hour).len(), 25);
+        assert_eq!(stats.timeline(Per::Minute, &utc).len(), 2);
+        assert_eq!(stats.timeline(Per::Hour, &utc).len(), 25);
     }
 
     #[test]
@@ -495,6 +513,6 @@ mod tests {
         let names: Vec<&str> = stats.latency.iter().map(|t| t.target.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
         let b = &stats.latency[1];
-        assert_eq!((b.rows, b.p50_ms, b.max_ms), (4, 20, u64::MAX));
+        assert_eq!((b.requests, b.p50_ms, b.max_ms), (4, 20, u64::MAX));
     }
 }

@@ -14,8 +14,8 @@ pub use format::{
     utc_millis,
 };
 pub use stats::{
-    AnswerLine, LATENCY_HEADING, LatencyLine, StatsReport, TimeLine, Zone, describe_stats,
-    parts_text, stats_text, timeline_heading,
+    AnswerLine, LATENCY_HEADING, LatencyLine, StatsReport, TimeLine, Zone, columns, describe_stats,
+    parts_text, stats_headline, stats_text, timeline_heading,
 };
 pub use submission::{
     AttemptLine, ExchangeSummary, FieldProblem, NO_RESPONSE, RequestView, ResponseView,

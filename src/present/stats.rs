@@ -1,13 +1,14 @@
 //! The figures over a filter's rows as both front-ends show them: `history --stats`
 //! prints [`stats_text`], the console's stats view lays out the same [`StatsReport`].
+//! The timeline reads newest first, as the history does.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Local, Offset, Utc};
 
-use super::format::format_duration;
+use super::format::{format_duration, plural};
 use crate::domain::{OutcomeKind, safe_text};
-use crate::history::stats::{Answer, HistoryStats, Per};
+use crate::history::stats::{Answer, HistoryStats, Per, utc};
 
 /// One way rows ended, and how many did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,21 +26,24 @@ pub struct AnswerLine {
 /// A minute or an hour of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeLine {
-    /// When it starts, local time: `14:02`, or `2026-11-28 14:02` over several days.
+    /// When it starts: `14:02`, or `2026-11-28 14:02` over several days (with the offset
+    /// where the span crosses a change of it).
     pub when: String,
     pub rows: usize,
-    /// Rows that did not initiate.
+    /// Rows that ended without initiating.
     pub errors: usize,
+    /// Rows without an outcome yet (queued, in flight, or cut off).
+    pub pending: usize,
     /// Rows by answer, in listing order.
     pub parts: Vec<(String, usize, Option<OutcomeKind>)>,
 }
 
-/// A target's time sending.
+/// A target's request latency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatencyLine {
     /// Terminal-safe.
     pub target: String,
-    pub rows: usize,
+    pub requests: usize,
     pub p50: String,
     pub p95: String,
     pub p99: String,
@@ -49,17 +53,32 @@ pub struct LatencyLine {
 /// The clock times are read on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Zone {
-    /// The operator's (the console, beside the history pane's times).
+    /// The operator's (the console's first choice, beside the history pane's times).
     Local,
-    /// UTC (the CLI, beside `history`'s times, for tickets across time zones).
+    /// UTC (the CLI, beside `history`'s times, and tickets across time zones).
     Utc,
 }
 
 impl Zone {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Zone::Local => "local time",
             Zone::Utc => "UTC",
+        }
+    }
+
+    pub fn toggled(self) -> Zone {
+        match self {
+            Zone::Local => Zone::Utc,
+            Zone::Utc => Zone::Local,
+        }
+    }
+
+    /// Seconds east of UTC at `t`.
+    fn offset(self, t: DateTime<Utc>) -> i32 {
+        match self {
+            Zone::Local => t.with_timezone(&Local).offset().fix().local_minus_utc(),
+            Zone::Utc => utc(t),
         }
     }
 }
@@ -74,7 +93,10 @@ pub struct StatsReport {
     /// Stretches without rows are left out (a long span cut finely).
     pub gaps_left_out: bool,
     pub answers: Vec<AnswerLine>,
+    /// Newest first.
     pub timeline: Vec<TimeLine>,
+    /// Older stretches not in `timeline` (beyond the most asked for).
+    pub older: usize,
     /// The most rows in one stretch of the timeline (for bars).
     pub busiest: usize,
     pub latency: Vec<LatencyLine>,
@@ -85,27 +107,50 @@ fn meaning(a: &Answer) -> String {
     match a.outcome {
         Some(o) => o.label().to_string(),
         None if a.sent => "in flight, or cut off".to_string(),
-        None => "recorded, not sent".to_string(),
+        None => "recorded, not sent yet".to_string(),
     }
 }
 
+/// `89.1%`; a share too small to show at one decimal is `<0.1%`, never `0.0%`.
 fn share(part: usize, whole: usize) -> String {
-    if whole == 0 {
+    if whole == 0 || part == 0 {
         return "0%".to_string();
     }
-    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    let pct = part as f64 * 100.0 / whole as f64;
+    if pct < 0.05 {
+        "<0.1%".to_string()
+    } else {
+        format!("{pct:.1}%")
+    }
 }
 
 fn ms(v: u64) -> String {
     format_duration(Duration::from_millis(v))
 }
 
-/// `14:02` when every row is on one day, else `2026-11-28 14:02`.
-fn clock(t: DateTime<Utc>, zone: Zone, one_day: bool) -> String {
-    let format = if one_day { "%H:%M" } else { "%Y-%m-%d %H:%M" };
-    match zone {
-        Zone::Local => t.with_timezone(&Local).format(format).to_string(),
-        Zone::Utc => t.format(format).to_string(),
+/// How a stretch's start is written.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    zone: Zone,
+    one_day: bool,
+    /// The span crosses a change of the zone's offset: each time says its offset.
+    offsets: bool,
+}
+
+impl Clock {
+    fn write(self, t: DateTime<Utc>) -> String {
+        let mut format = if self.one_day {
+            "%H:%M".to_string()
+        } else {
+            "%Y-%m-%d %H:%M".to_string()
+        };
+        if self.offsets {
+            format.push_str(" %:z");
+        }
+        match self.zone {
+            Zone::Local => t.with_timezone(&Local).format(&format).to_string(),
+            Zone::Utc => t.format(&format).to_string(),
+        }
     }
 }
 
@@ -116,17 +161,28 @@ fn day(t: DateTime<Utc>, zone: Zone) -> chrono::NaiveDate {
     }
 }
 
-/// The figures laid out per minute or per hour.
-pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport {
+/// The figures laid out per minute or per hour on `zone`'s clock, the timeline's
+/// `newest` stretches at most.
+pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone, newest: usize) -> StatsReport {
     let span = stats.span();
-    let one_day = span.is_none_or(|(first, last)| day(first, zone) == day(last, zone));
-    let timeline: Vec<TimeLine> = stats
-        .timeline(per)
+    let end = |last: DateTime<Utc>| last + chrono::Duration::minutes(1);
+    let clock = Clock {
+        zone,
+        one_day: span.is_none_or(|(first, last)| day(first, zone) == day(end(last), zone)),
+        offsets: span.is_some_and(|(first, last)| zone.offset(first) != zone.offset(last)),
+    };
+    let offset = |t: DateTime<Utc>| zone.offset(t);
+    let all = stats.timeline(per, &offset);
+    let older = all.len().saturating_sub(newest);
+    let timeline: Vec<TimeLine> = all
         .iter()
+        .rev()
+        .take(newest)
         .map(|b| TimeLine {
-            when: clock(b.start, zone, one_day),
+            when: clock.write(b.start),
             rows: b.rows(),
             errors: b.errors(),
+            pending: b.pending(),
             parts: b
                 .counts
                 .iter()
@@ -138,12 +194,11 @@ pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport
         rows: stats.rows,
         zone,
         span: span.map(|(first, last)| {
-            let end = last + chrono::Duration::minutes(1);
-            format!(
-                "{} – {}",
-                clock(first, zone, false),
-                clock(end, zone, one_day && day(end, zone) == day(last, zone))
-            )
+            let whole = Clock {
+                one_day: false,
+                ..clock
+            };
+            format!("{} – {}", whole.write(first), clock.write(end(last)))
         }),
         per,
         gaps_left_out: !stats.fills_gaps(per),
@@ -160,12 +215,13 @@ pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport
             .collect(),
         busiest: timeline.iter().map(|t| t.rows).max().unwrap_or(0),
         timeline,
+        older,
         latency: stats
             .latency
             .iter()
             .map(|t| LatencyLine {
                 target: safe_text(&t.target).into_owned(),
-                rows: t.rows,
+                requests: t.requests,
                 p50: ms(t.p50_ms),
                 p95: ms(t.p95_ms),
                 p99: ms(t.p99_ms),
@@ -175,21 +231,30 @@ pub fn describe_stats(stats: &HistoryStats, per: Per, zone: Zone) -> StatsReport
     }
 }
 
-/// What the timeline heading says.
-pub fn timeline_heading(report: &StatsReport) -> String {
-    let per = report.per.name();
-    if report.gaps_left_out {
-        format!(
-            "Per {per} ({}; {per}s without rows left out)",
+/// `1 row · …`, `22 rows · …`.
+pub fn stats_headline(report: &StatsReport) -> String {
+    match &report.span {
+        Some(span) => format!(
+            "{} · {span} ({})",
+            plural(report.rows, "row"),
             report.zone.name()
-        )
-    } else {
-        format!("Per {per} ({})", report.zone.name())
+        ),
+        None => "no rows match".to_string(),
     }
 }
 
+/// What the timeline heading says.
+pub fn timeline_heading(report: &StatsReport) -> String {
+    let per = report.per.name();
+    let mut notes = vec![report.zone.name().to_string(), "newest first".to_string()];
+    if report.gaps_left_out {
+        notes.push(format!("{per}s without rows left out"));
+    }
+    format!("Per {per} ({})", notes.join("; "))
+}
+
 /// What the latency heading says.
-pub const LATENCY_HEADING: &str = "Time sending per target (retries included)";
+pub const LATENCY_HEADING: &str = "Latency per target (each request; a retry is one more)";
 
 /// A bucket's answers: `201 ×12 · 503 ×10`.
 pub fn parts_text(line: &TimeLine) -> String {
@@ -200,21 +265,28 @@ pub fn parts_text(line: &TimeLine) -> String {
         .join(" · ")
 }
 
-/// The width of the widest of `items` under `heading`.
+/// The width of the widest of `items` and `heading`, in terminal columns.
 fn widest<'a>(heading: &str, items: impl Iterator<Item = &'a str>) -> usize {
     items
-        .map(|s| s.chars().count())
-        .chain([heading.chars().count()])
+        .map(columns)
+        .chain([columns(heading)])
         .max()
         .unwrap_or(0)
 }
 
+/// How many terminal columns `text` takes.
+pub fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` padded with spaces to `width` columns.
+fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
+}
+
 /// The figures as text, one line each (what `history --stats` prints).
 pub fn stats_text(report: &StatsReport) -> Vec<String> {
-    let mut out = vec![match &report.span {
-        Some(span) => format!("{} rows · {span} ({})", report.rows, report.zone.name()),
-        None => "no rows match".to_string(),
-    }];
+    let mut out = vec![stats_headline(report)];
     if report.rows == 0 {
         return out;
     }
@@ -225,21 +297,26 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
     let rows_w = report.rows.to_string().len().max("rows".len());
     for a in &report.answers {
         out.push(format!(
-            "  {:<label_w$}  {:<meaning_w$}  {:>rows_w$}  {:>6}",
-            a.label, a.meaning, a.rows, a.share
+            "  {}  {}  {:>rows_w$}  {:>6}",
+            pad(&a.label, label_w),
+            pad(&a.meaning, meaning_w),
+            a.rows,
+            a.share
         ));
     }
     out.push(String::new());
     let when_w = widest("time", report.timeline.iter().map(|t| t.when.as_str()));
     out.push(timeline_heading(report));
     out.push(format!(
-        "  {:<when_w$}  {:>rows_w$}  {:>6}  by status",
-        "time", "rows", "errors"
+        "  {}  {:>rows_w$}  {:>6}  by status",
+        pad("time", when_w),
+        "rows",
+        "errors"
     ));
     for t in &report.timeline {
         out.push(format!(
-            "  {:<when_w$}  {:>rows_w$}  {:>6}  {}",
-            t.when,
+            "  {}  {:>rows_w$}  {:>6}  {}",
+            pad(&t.when, when_w),
             t.rows,
             t.errors,
             parts_text(t)
@@ -248,10 +325,17 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
     out.push(String::new());
     out.push(LATENCY_HEADING.to_string());
     if report.latency.is_empty() {
-        out.push("  no row has a time yet".to_string());
+        out.push("  no request yet".to_string());
         return out;
     }
     let target_w = widest("target", report.latency.iter().map(|l| l.target.as_str()));
+    let req_w = report
+        .latency
+        .iter()
+        .map(|l| l.requests.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("requests".len());
     let figure_w = widest(
         "p50",
         report
@@ -260,14 +344,22 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
             .flat_map(|l| [&l.p50, &l.p95, &l.p99, &l.max])
             .map(String::as_str),
     );
-    out.push(format!(
-        "  {:<target_w$}  {:>rows_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}",
-        "target", "rows", "p50", "p95", "p99", "max"
-    ));
+    let line = |target: &str, requests: &str, figures: [&str; 4]| {
+        format!(
+            "  {}  {requests:>req_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}",
+            pad(target, target_w),
+            figures[0],
+            figures[1],
+            figures[2],
+            figures[3]
+        )
+    };
+    out.push(line("target", "requests", ["p50", "p95", "p99", "max"]));
     for l in &report.latency {
-        out.push(format!(
-            "  {:<target_w$}  {:>rows_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}",
-            l.target, l.rows, l.p50, l.p95, l.p99, l.max
+        out.push(line(
+            &l.target,
+            &l.requests.to_string(),
+            [&l.p50, &l.p95, &l.p99, &l.max],
         ));
     }
     out
@@ -289,28 +381,46 @@ mod tests {
         b.count(at("2026-11-27T23:59:10Z"), ok, 1);
         b.count(at("2026-11-29T00:01:00Z"), ok, 2);
         let stats = b.finish();
-        let r = describe_stats(&stats, Per::Minute, Zone::Utc);
+        let r = describe_stats(&stats, Per::Minute, Zone::Utc, usize::MAX);
         assert_eq!(
             timeline_heading(&r),
-            "Per minute (UTC; minutes without rows left out)"
+            "Per minute (UTC; newest first; minutes without rows left out)"
         );
         assert_eq!(
             r.span.as_deref(),
             Some("2026-11-27 23:59 – 2026-11-29 00:02")
         );
         let whens: Vec<&str> = r.timeline.iter().map(|t| t.when.as_str()).collect();
-        assert_eq!(whens, ["2026-11-27 23:59", "2026-11-29 00:01"]);
-        let r = describe_stats(&stats, Per::Hour, Zone::Utc);
-        assert_eq!(timeline_heading(&r), "Per hour (UTC)");
-        assert_eq!(r.timeline.len(), 26);
+        assert_eq!(whens, ["2026-11-29 00:01", "2026-11-27 23:59"]);
+        let r = describe_stats(&stats, Per::Hour, Zone::Utc, 3);
+        assert_eq!(timeline_heading(&r), "Per hour (UTC; newest first)");
+        // The newest three hours of 26, the rest counted as older.
+        assert_eq!((r.timeline.len(), r.older), (3, 23));
+        assert_eq!(r.timeline[0].when, "2026-11-29 00:00");
         assert_eq!(r.busiest, 2);
+    }
+
+    #[test]
+    fn shares_rows_and_pending_read_as_people_expect() {
+        assert_eq!(share(1, 3_000), "<0.1%");
+        assert_eq!(share(0, 3), "0%");
+        assert_eq!(share(1, 3), "33.3%");
+        let mut b = StatsBuilder::default();
+        b.count(
+            at("2026-11-28T10:00:00Z"),
+            Answer::new(None, None, None, false),
+            1,
+        );
+        let r = describe_stats(&b.finish(), Per::Minute, Zone::Utc, usize::MAX);
+        assert!(stats_headline(&r).starts_with("1 row · "), "{r:?}");
+        assert_eq!((r.timeline[0].errors, r.timeline[0].pending), (0, 1));
     }
 
     #[test]
     fn a_hostile_target_is_made_safe() {
         let mut b = StatsBuilder::default();
         b.latency("POST https://x\u{1b}[2J/kycs", 5);
-        let r = describe_stats(&b.finish(), Per::Minute, Zone::Utc);
+        let r = describe_stats(&b.finish(), Per::Minute, Zone::Utc, usize::MAX);
         assert!(!r.latency[0].target.contains('\u{1b}'));
         assert_eq!(stats_text(&r), ["no rows match"]);
     }

@@ -44,6 +44,8 @@ pub enum Action {
     TogglePer,
     /// Read the figures again.
     Refresh,
+    /// The stats timeline in local time / UTC.
+    ToggleZone,
     LoadIntoForm,
     Close,
     ScrollUp,

@@ -322,6 +322,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Detail], &[ch('R')], Action::RetrySameKey, "retry same key", "retry with the same idempotency key (no outcome yet: never starts it twice)"),
     b(&[Detail], &[ch('l')], Action::LoadIntoForm, "edit", "load the request into the form"),
     b(&[Stats], &[ch('t')], Action::TogglePer, "per minute/hour", "the timeline per minute / per hour"),
+    b(&[Stats], &[ch('z')], Action::ToggleZone, "local/UTC", "the timeline in local time / UTC"),
     b(&[Stats], &[ch('r')], Action::Refresh, "refresh", "count again (rows recorded since come in)"),
     b(&[Detail, Stats, Help], &[ch('j'), DOWN], Action::ScrollDown, "scroll", "scroll down").shown(&[ch('j'), ch('k')]),
     b(&[Detail, Stats, Help], &[ch('k'), UP], Action::ScrollUp, "", "scroll up"),

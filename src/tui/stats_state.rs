@@ -3,6 +3,7 @@
 
 use crate::history::HistoryFilter;
 use crate::history::stats::{HistoryStats, Per};
+use crate::present::Zone;
 
 /// The figures over the rows the history pane showed when the view opened.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct StatsView {
     pub error: Option<String>,
     /// Chosen with the toggle; `None` follows the span (per minute over a short one).
     pub per: Option<Per>,
+    /// The clock the timeline is read on: the operator's first, UTC on the toggle.
+    pub zone: Zone,
     pub scroll: u16,
     /// Bumped with every read, so an older answer is ignored.
     pub generation: u64,
@@ -29,6 +32,7 @@ impl StatsView {
             stats: None,
             error: None,
             per: None,
+            zone: Zone::Local,
             scroll: 0,
             generation: 0,
             reading: true,

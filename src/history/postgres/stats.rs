@@ -1,5 +1,5 @@
 //! The figures over a filter's rows: counts grouped by minute and answer, and each
-//! target's latency percentiles worked out by the server (`percentile_disc`, the
+//! target's request latency percentiles (every attempt) worked out by the server (`percentile_disc`, the
 //! nearest rank, as [`crate::history::stats::percentile`] takes it).
 
 use tokio_postgres::GenericClient;
@@ -51,15 +51,20 @@ pub(super) async fn stats<C: GenericClient>(
         let n = usize::try_from(r.try_get::<_, i64>(5).map_err(fail)?).unwrap_or(0);
         stats.count(r.try_get(0).map_err(fail)?, answer, n);
     }
-    let joiner = if clause.is_empty() { "WHERE" } else { "AND" };
+    // Every attempt of those rows, as last recorded under its number: one request each.
     let times = client
         .query(
             &format!(
-                "SELECT target, count(*), \
-                 percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms), \
-                 percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms), \
-                 percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms), max(latency_ms) \
-                 FROM submissions {clause} {joiner} latency_ms IS NOT NULL GROUP BY target"
+                "SELECT s.target, count(*), \
+                 percentile_disc(0.5) WITHIN GROUP (ORDER BY a.ms), \
+                 percentile_disc(0.95) WITHIN GROUP (ORDER BY a.ms), \
+                 percentile_disc(0.99) WITHIN GROUP (ORDER BY a.ms), max(a.ms) \
+                 FROM (SELECT DISTINCT ON (e.submission_id, e.attempt_number) e.submission_id, \
+                   (e.data->>'latency')::bigint AS ms FROM events e \
+                   WHERE e.kind = 'attempt' AND e.submission_id IN \
+                   (SELECT id FROM submissions {clause}) \
+                   ORDER BY e.submission_id, e.attempt_number, e.id DESC) a \
+                 JOIN submissions s ON s.id = a.submission_id GROUP BY s.target"
             ),
             &params(&args),
         )
@@ -68,7 +73,7 @@ pub(super) async fn stats<C: GenericClient>(
     for r in &times {
         stats.target_latency(TargetLatency {
             target: r.try_get(0).map_err(fail)?,
-            rows: usize::try_from(r.try_get::<_, i64>(1).map_err(fail)?).unwrap_or(0),
+            requests: usize::try_from(r.try_get::<_, i64>(1).map_err(fail)?).unwrap_or(0),
             p50_ms: ms(r.try_get(2).map_err(fail)?),
             p95_ms: ms(r.try_get(3).map_err(fail)?),
             p99_ms: ms(r.try_get(4).map_err(fail)?),

@@ -1,5 +1,5 @@
-//! The figures over a filter's rows, read with two grouped queries: counts by minute and
-//! answer, and every time sending took, by target (folded in [`crate::history::stats`]).
+//! The figures over a filter's rows, read with two queries: counts grouped by minute and
+//! answer, and the latency of every request (attempt) they made, with its target (folded in [`crate::history::stats`]).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::Connection;
@@ -38,7 +38,8 @@ pub(super) fn stats(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
     let (from, args) = passing(filter);
     let mut stats = StatsBuilder::default();
     let mut counts = conn.prepare(&format!(
-        "SELECT strftime('%Y-%m-%dT%H:%M', coalesce(dispatched_at, created_at)), status, \
+        "SELECT coalesce(strftime('%Y-%m-%dT%H:%M', dispatched_at), \
+         strftime('%Y-%m-%dT%H:%M', created_at)), status, \
          failure, outcome, dispatched_at IS NOT NULL, count(*) {from} GROUP BY 1, 2, 3, 4, 5"
     ))?;
     let mut rows = counts.query(rusqlite::params_from_iter(args.iter()))?;
@@ -62,13 +63,9 @@ pub(super) fn stats(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
         let n = usize::try_from(r.get::<_, i64>(5)?).unwrap_or(0);
         stats.count(at, answer, n);
     }
-    let joiner = if from.contains(" WHERE ") {
-        "AND"
-    } else {
-        "WHERE"
-    };
+    // Every attempt of those rows: one request each, retries apart.
     let mut times = conn.prepare(&format!(
-        "SELECT target, latency_ms {from} {joiner} latency_ms IS NOT NULL"
+        "SELECT s.target, a.latency_ms FROM attempts a JOIN submissions s          ON s.id = a.submission_id WHERE a.submission_id IN (SELECT id {from})"
     ))?;
     let mut rows = times.query(rusqlite::params_from_iter(args.iter()))?;
     while let Some(r) = rows.next()? {

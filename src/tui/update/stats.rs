@@ -39,6 +39,12 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::ToggleZone => {
+            if let Some(v) = view(state) {
+                v.zone = v.zone.toggled();
+            }
+            Vec::new()
+        }
         Action::Refresh => match view(state) {
             // One read at a time: a read of a large history takes seconds.
             Some(v) if v.reading => Vec::new(),
