@@ -2262,3 +2262,33 @@ fn the_batch_editor_keeps_the_target_line_numbers_and_an_honest_title() {
     assert!(lines[first + 1].contains("?x=1"), "{text}");
     assert!(lines[first + 2].contains(&format!(" 2 {USER_C}")), "{text}");
 }
+
+/// `/status:503` keeps the rows whose final status is 503 and nothing else (a search for
+/// "503" also finds ids holding it), the title says so, the stats view counts those rows,
+/// and `/` again shows the filter as typed.
+#[test]
+fn a_status_word_in_the_filter_keeps_that_status_only() {
+    let mut c = mixed_history((120, 40));
+    c.key(KeyCode::BackTab, KeyModifiers::SHIFT);
+    c.press(KeyCode::Char('/'));
+    c.type_text("status:503");
+    c.press(KeyCode::Enter);
+    assert_eq!(c.state.history.filter.status, Some(503));
+    assert_eq!(c.state.history.filter.text, "");
+    assert_eq!(c.state.history.total, 1);
+    let text = buffer_text(&c.buffer());
+    assert!(text.contains("status 503"), "{text}");
+    c.press(KeyCode::Char('s'));
+    let text = buffer_text(&c.buffer());
+    assert!(
+        text.contains("1 row · ") && text.contains("status 503"),
+        "{text}"
+    );
+    c.press(KeyCode::Char('q'));
+    c.press(KeyCode::Char('/'));
+    assert_eq!(c.state.history.filter_input.value(), "status:503 ");
+    // Esc clears it: every row again.
+    c.press(KeyCode::Esc);
+    assert_eq!(c.state.history.filter.status, None);
+    assert_eq!(c.state.history.total, 6);
+}

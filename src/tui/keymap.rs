@@ -263,7 +263,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[History], &[ch('k'), UP], Action::RowUp, "", "previous row"),
     b(&[History], &[ch('j'), DOWN], Action::RowDown, "move", "next row").shown(&[ch('j'), ch('k')]),
     b(&[History], &[ENTER], Action::OpenDetail, "detail", "open the request and response"),
-    b(&[History], &[ch('/')], Action::Filter, "filter", "filter by any id, idempotency key, operator or status (3+ characters)"),
+    b(&[History], &[ch('/')], Action::Filter, "filter", "filter by any id, idempotency key, operator or status (3+ characters; status:503 for that status only)"),
     b(&[History], &[ch('e')], Action::ToggleErrors, "errors", "show errors only / everything"),
     b(&[History], &[ch('y')], Action::CopyLink, "copy link", "copy the webview link of the row"),
     b(FORM, &[ctrl('y')], Action::CopyLink, "copy link", "copy the webview link of the last success"),

@@ -35,7 +35,12 @@ pub fn handle(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Filter => {
             state.history.editing_filter = true;
-            state.history.filter_input = Input::new(state.history.filter.text.clone());
+            // The filter as it was typed: its status word first.
+            let mut typed = (state.history.filter.status)
+                .map(|s| format!("status:{s} "))
+                .unwrap_or_default();
+            typed.push_str(&state.history.filter.text);
+            state.history.filter_input = Input::new(typed);
             Vec::new()
         }
         Action::FilterDone => {
@@ -204,15 +209,55 @@ fn ensure_window(state: &mut State) -> Option<Effect> {
 /// The typed text becomes the filter from [`SEARCH_MIN_CHARS`] characters on: shorter
 /// text would match most of a large history, so until then the whole list stays.
 fn apply_filter_text(state: &mut State) -> Vec<Effect> {
-    let typed = state.history.filter_input.value();
-    let text = if typed.trim().chars().count() < SEARCH_MIN_CHARS {
+    let (status, rest) = status_word(state.history.filter_input.value());
+    let text = if rest.trim().chars().count() < SEARCH_MIN_CHARS {
         String::new()
     } else {
-        typed.to_string()
+        rest
     };
-    if text == state.history.filter.text {
+    if text == state.history.filter.text && status == state.history.filter.status {
         return Vec::new();
     }
     state.history.filter.text = text;
+    state.history.filter.status = status;
     restart(state)
+}
+
+/// A filter's `status:503` (any case): only rows whose final status is that code, as
+/// `history --status`; the rest of the text is searched as typed.
+fn status_word(typed: &str) -> (Option<u16>, String) {
+    let mut status = None;
+    let mut rest = Vec::new();
+    for word in typed.split(' ') {
+        let code = word
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("status:"))
+            .and_then(|_| word.get(7..))
+            .and_then(|n| n.parse::<u16>().ok())
+            .filter(|n| (100..=599).contains(n));
+        match code {
+            Some(code) => status = Some(code),
+            None => rest.push(word),
+        }
+    }
+    (status, rest.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_word;
+
+    #[test]
+    fn a_status_word_is_taken_out_of_the_text() {
+        assert_eq!(status_word("status:503"), (Some(503), String::new()));
+        assert_eq!(
+            status_word("STATUS:429 usr-0a"),
+            (Some(429), "usr-0a".to_string())
+        );
+        // Not a status: searched as typed.
+        for typed in ["status:", "status:99", "status:600", "status:50x", "503"] {
+            assert_eq!(status_word(typed), (None, typed.to_string()), "{typed}");
+        }
+        assert_eq!(status_word("é"), (None, "é".to_string()));
+    }
 }

@@ -28,6 +28,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             t.warn(),
         ));
     }
+    if let Some(status) = pane.filter.status {
+        title.push(Span::styled(format!("status {status} "), t.warn()));
+    }
     if pane.filter.errors_only {
         title.push(Span::styled("errors only ", t.warn()));
     }

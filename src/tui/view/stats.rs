@@ -57,6 +57,9 @@ fn rows_in_view(view: &StatsView) -> String {
         Some(p) => format!("profile {}", safe_text(p)),
         None => "all profiles".to_string(),
     }];
+    if let Some(status) = f.status {
+        parts.push(format!("status {status}"));
+    }
     if f.errors_only {
         parts.push("errors only".to_string());
     }
