@@ -227,8 +227,8 @@ fn timeline(out: &mut Vec<(Line<'static>, usize)>, r: &StatsReport, width: usize
         0,
     ));
     let used = 2 + when_w + 2 + rows_w + 2 + 6 + 2;
-    // The bar takes at most half of what is left, the answers the rest.
-    let bar_w = (width.saturating_sub(used) / 2).clamp(1, BAR_MAX);
+    // The bar takes at most a third of what is left, the answers the rest.
+    let bar_w = (width.saturating_sub(used) / 3).clamp(1, BAR_MAX);
     for l in &r.timeline {
         let all = cells(l.rows, r.busiest, bar_w);
         let bad = cells(l.errors, l.rows, all).min(all);
