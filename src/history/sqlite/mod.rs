@@ -41,6 +41,9 @@ pub const HISTORY_FILE: &str = "history.sqlite3";
 /// How long a writer waits for another console's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 32;
+
 /// History kept in SQLite.
 pub struct SqliteStore {
     path: PathBuf,
@@ -84,6 +87,9 @@ impl SqliteStore {
         let mut conn = Connection::open(path)
             .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
+        // Every statement a send runs per row is prepared once and kept, with room left for
+        // the history's searches.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
@@ -165,12 +171,10 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
 /// One submission with its attempts, read on `conn` (inside a caller's transaction).
 fn get(conn: &Connection, id: SubmissionId) -> Result<Submission, HistoryError> {
     let found = conn
-        .query_row(
-            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
-            [id],
-            submission_from_row,
-        )
-        .optional()
+        .prepare_cached(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"
+        ))
+        .and_then(|mut s| s.query_row([id], submission_from_row).optional())
         .map_err(storage)?;
     let (new, outcome, dispatched_at) = found.ok_or(HistoryError::NotFound(id))?;
     let mut stmt = conn
@@ -243,22 +247,22 @@ impl HistoryStore for SqliteStore {
         // Checked first: with foreign keys on, the insert would fail with a constraint error.
         // The attempt itself puts the row's answer in line to be indexed (see the schema's
         // migration 7).
-        tx.query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
+        tx.prepare_cached("SELECT 1 FROM submissions WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |_| Ok(())).optional())
             .map_err(storage)?
             .ok_or(HistoryError::NotFound(id))?;
         insert_attempt(&tx, id, attempt).map_err(storage)?;
         // The row shows the last attempt, as `Submission::row` does: after an answer and then
         // a lost one, no status and no request id, but the failure.
         let changed = tx
-            .execute(
+            .prepare_cached(
                 "UPDATE submissions SET (status, request_id, failure) = \
                  (SELECT status, request_id, failure FROM attempts WHERE submission_id = ?1 \
                   ORDER BY number DESC LIMIT 1), \
                  attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1), \
                  dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
-                params![id, stamp(attempt.started_at)],
             )
+            .and_then(|mut s| s.execute(params![id, stamp(attempt.started_at)]))
             .map_err(storage)?;
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
@@ -284,11 +288,13 @@ impl HistoryStore for SqliteStore {
             indexing::wait(&tx, id, answered)?;
         }
         let changed = tx
-            .execute(
+            .prepare_cached(
                 "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
                  verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9 \
                  WHERE id = ?1",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     id,
                     outcome_name(outcome),
                     row.status,
@@ -298,8 +304,8 @@ impl HistoryStore for SqliteStore {
                     row.webview_url,
                     row.request_id,
                     stamp(Utc::now()),
-                ],
-            )
+                ])
+            })
             .map_err(storage)?;
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
@@ -446,10 +452,10 @@ impl HistoryStore for SqliteStore {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
         let changed = tx
-            .execute(
+            .prepare_cached(
                 "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
-                params![id, stamp(at)],
             )
+            .and_then(|mut s| s.execute(params![id, stamp(at)]))
             .map_err(storage)?;
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
