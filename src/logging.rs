@@ -5,7 +5,7 @@
 //! starts and each time a new day's file is opened.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
@@ -147,11 +147,13 @@ pub fn prune(log_dir: &Path, today: NaiveDate, keep_days: u32) -> usize {
     deleted
 }
 
-/// The day's log file, opened afresh when the day changes.
+/// The day's log file, opened afresh when the day changes. Lines are buffered: the writer
+/// thread flushes each time it has written every line waiting (and at exit), so a busy
+/// batch costs a write call per burst of lines rather than per line.
 struct DailyFile {
     dir: PathBuf,
     keep_days: u32,
-    open: Option<(NaiveDate, File)>,
+    open: Option<(NaiveDate, BufWriter<File>)>,
 }
 
 impl DailyFile {
@@ -167,13 +169,16 @@ impl DailyFile {
         daily
     }
 
-    fn file(&mut self) -> io::Result<&mut File> {
+    fn file(&mut self) -> io::Result<&mut BufWriter<File>> {
         let today = Utc::now().date_naive();
         if self.open.as_ref().is_none_or(|(day, _)| *day != today) {
-            self.open = None;
+            if let Some((_, mut done)) = self.open.take() {
+                // Yesterday's last lines; failing that, today's still go to today's file.
+                let _ = done.flush();
+            }
             prune(&self.dir, today, self.keep_days);
             let file = private_files::append(&log_file(&self.dir, today))?;
-            self.open = Some((today, file));
+            self.open = Some((today, BufWriter::new(file)));
         }
         match &mut self.open {
             Some((_, file)) => Ok(file),
@@ -198,6 +203,24 @@ impl Write for DailyFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_reach_the_file_when_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut daily = DailyFile::new(dir.path(), 14);
+        let path = log_file(dir.path(), Utc::now().date_naive());
+        daily.write_all(b"one\n").unwrap();
+        daily.write_all(b"two\n").unwrap();
+        daily.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
+        daily.write_all(b"three\n").unwrap();
+        drop(daily);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "one\ntwo\nthree\n",
+            "what is left is written when the writer goes"
+        );
+    }
 
     #[test]
     fn old_log_files_are_deleted_and_others_kept() {
