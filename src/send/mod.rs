@@ -208,12 +208,9 @@ pub async fn send_again(
     mut on: impl FnMut(Progress),
 ) -> Result<Exchange, SendError> {
     to.guard_production(consent)?;
-    let submission = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.get(id))
-            .await
-            .map_err(|e| HistoryError::Storage(e.to_string()))??
-    };
+    // Read in place, as every record below is written: one short look-up that a hop to
+    // the blocking pool and back would cost more than (a batch reads one per row).
+    let submission = store.get(id)?;
     if let Some(outcome) = submission.outcome
         && !outcome.retryable()
     {
