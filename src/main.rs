@@ -15,17 +15,14 @@ fn main() -> ExitCode {
         _ => {}
     }
     let paths = Paths::resolve(cli.global.data_dir.as_deref());
-    let _log_guard = match logging::init(
+    if let Err(e) = logging::init(
         &paths.log_dir,
         cli.global.log_level.map(Into::into),
         cli.global.log_keep_days,
     ) {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(headless::EXIT_INVALID);
-        }
-    };
+        eprintln!("error: {e}");
+        return ExitCode::from(headless::EXIT_INVALID);
+    }
     logging::install_panic_hook(&paths.log_dir);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
