@@ -1,4 +1,4 @@
-//! Two tables, each against a standalone `kyc-console sandbox`:
+//! Three tables, each against a standalone `kyc-console sandbox`:
 //!
 //! - **throughput**, with no practical rate limit: the built binary's `batch` (history
 //!   written ahead of every row, every attempt recorded) beside a plain `xargs -P 4 curl`
@@ -8,8 +8,15 @@
 //!   headers (`--base-url`): the 429s the batch got, and the rate it reached between its
 //!   first and last request, over two windows, as a share of the limit.
 //!
-//! Run with `cargo bench --bench batch` (both), or `-- throughput` / `-- pacing` for one.
-//! Not a test: it prints small tables.
+//! - **latency**, against a sandbox answering after 100 ms with no practical rate limit: the
+//!   batch at each concurrency C (4 to 256), 40 rows a slot, the rate it reached from the
+//!   first answer (which teaches the policy: until then the first row goes alone) to the
+//!   last, as a share of C / latency, and the CPU time (user + system) the batch process
+//!   and the sandbox each spent per row.
+//!
+//! Run with `cargo bench --bench batch` (all three), or `-- throughput` / `-- pacing` /
+//! `-- latency` for one; `KYC_BATCH_BENCH_BIN=path` measures another build of the binary
+//! (an older one, to compare). Not a test: it prints small tables.
 
 // A benchmark stops at the first broken fixture.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,12 +28,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use kyc_console::domain::KycType;
 use kyc_console::sandbox::{LimiterKind, SANDBOX_API_KEY};
+use nix::sys::resource::{UsageWho, getrusage};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kyc-console");
+/// Names another build of the binary to measure instead (an older one, to compare).
+const BIN_VAR: &str = "KYC_BATCH_BENCH_BIN";
 const ROWS: usize = 2000;
 const CONCURRENCY: usize = 4;
 const KEY_VAR: &str = "KYC_BATCH_BENCH_KEY";
+
+/// The binary measured: this build's, or the one [`BIN_VAR`] names.
+fn bin() -> String {
+    std::env::var(BIN_VAR).unwrap_or_else(|_| BIN.to_string())
+}
 
 /// A standalone `kyc-console sandbox` child, killed when dropped.
 struct Sandbox {
@@ -36,7 +52,7 @@ struct Sandbox {
 
 impl Sandbox {
     fn start(data: &Path, args: &[&str]) -> Sandbox {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .arg("--data-dir")
             .arg(data)
             .args(["sandbox", "--port", "0"])
@@ -60,6 +76,14 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Stops the sandbox and waits for it, so its CPU time counts among the children's.
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -77,7 +101,7 @@ fn console_batch(dir: &Path, base_url: &str, users: &[String]) -> Duration {
     std::fs::write(&file, users.join("\n") + "\n").expect("the ids are written");
     let data = dir.join("data");
     let started = Instant::now();
-    let output = Command::new(BIN)
+    let output = Command::new(bin())
         .arg("--data-dir")
         .arg(&data)
         .args(["--base-url", base_url, "--api-key-env", KEY_VAR])
@@ -161,7 +185,7 @@ fn paced_batch(dir: &Path, base_url: &str, known: bool) -> Paced {
     let file = dir.join("paced-ids.txt");
     std::fs::write(&file, users.join("\n") + "\n").expect("the ids are written");
     let data = dir.join("paced-data");
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.arg("--data-dir")
         .arg(&data)
         .env(KEY_VAR, SANDBOX_API_KEY)
@@ -266,6 +290,130 @@ fn pacing() {
     }
 }
 
+/// The latency runs: the sandbox answers after this long.
+const LATENCY_MS: u64 = 100;
+/// Rows a slot, so that start-up and the tail are a small share of each run.
+const ROWS_PER_SLOT: usize = 40;
+/// The concurrencies measured; the last is informative.
+const LATENCY_CONCURRENCY: [usize; 6] = [4, 16, 32, 64, 128, 256];
+
+/// CPU time (user + system) of the children waited for so far.
+fn children_cpu() -> Duration {
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+    let micros = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    micros(usage.user_time()) + micros(usage.system_time())
+}
+
+/// `n` rows of a CSV with every column filled: fresh user ids, every type, a redirect URI.
+fn full_rows(n: usize) -> String {
+    let mut csv = String::from("user_id,type,redirect_uri\n");
+    for (i, user) in ids(n).iter().enumerate() {
+        let kyc_type = KycType::ALL[i % KycType::ALL.len()].as_str();
+        csv.push_str(&format!(
+            "{user},{kyc_type},https://app.example.com/kyc/done?ref={i}\n"
+        ));
+    }
+    csv
+}
+
+/// One latency run.
+struct Latency {
+    rows: usize,
+    /// From the first answer to the last: the other rows' time.
+    span: Duration,
+    /// CPU of the batch process.
+    client_cpu: Duration,
+    /// CPU of the sandbox, from its start to its stop.
+    sandbox_cpu: Duration,
+}
+
+fn latency_batch(concurrency: usize) -> Latency {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = ROWS_PER_SLOT * concurrency;
+    let file = dir.path().join("rows.csv");
+    std::fs::write(&file, full_rows(rows)).expect("the rows are written");
+    let data = dir.path().join("data");
+    let latency = LATENCY_MS.to_string();
+    let sandbox = Sandbox::start(
+        &dir.path().join("sandbox"),
+        &["--rate-limit", "100000000", "--latency-ms", &latency],
+    );
+    let before = children_cpu();
+    let output = Command::new(bin())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--base-url", &sandbox.base_url, "--api-key-env", KEY_VAR])
+        .env(KEY_VAR, SANDBOX_API_KEY)
+        .env_remove("KYC_CONSOLE_CONFIG")
+        .arg("batch")
+        .arg(&file)
+        .args(["--yes", "--concurrency", &concurrency.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the batch runs");
+    let client_cpu = children_cpu() - before;
+    sandbox.stop();
+    // The sandbox's whole life, its start-up included.
+    let sandbox_cpu = children_cpu() - before - client_cpu;
+    assert!(
+        output.status.success(),
+        "the batch failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let history = rusqlite::Connection::open(data.join("history.sqlite3")).expect("the history");
+    let count: i64 = history
+        .query_row("SELECT count(*) FROM attempts", [], |r| r.get(0))
+        .expect("a count");
+    assert_eq!(count as usize, rows, "one attempt a row");
+    // The policy is unknown (`--base-url`), so the first row goes alone and its answer
+    // teaches it; from that answer on, the rows go at full concurrency.
+    let time = |sql: &str| -> DateTime<Utc> {
+        history
+            .query_row(sql, [], |r| r.get::<_, String>(0))
+            .expect("a time")
+            .parse()
+            .expect("an RFC 3339 time")
+    };
+    let first = time("SELECT ended_at FROM attempts ORDER BY started_at LIMIT 1");
+    let last = time("SELECT max(ended_at) FROM attempts");
+    Latency {
+        rows,
+        span: (last - first).to_std().expect("in order"),
+        client_cpu,
+        sandbox_cpu,
+    }
+}
+
+fn latency() {
+    println!(
+        "latency: the sandbox answers after {LATENCY_MS} ms (no practical rate limit); \
+         {ROWS_PER_SLOT} rows a slot; the rate of the other rows from the first answer (which \
+         teaches the policy) to the last; CPU (user + system) per row, start-up included"
+    );
+    println!(
+        "{:>5} {:>7} {:>9} {:>9} {:>12} {:>14} {:>15}",
+        "C", "rows", "seconds", "rows/s", "% of C/lat", "client ms/row", "sandbox ms/row"
+    );
+    for concurrency in LATENCY_CONCURRENCY {
+        let run = latency_batch(concurrency);
+        let per_second = rate(run.rows - 1, run.span);
+        let ideal = concurrency as f64 * 1000.0 / LATENCY_MS as f64;
+        let per_row = |cpu: Duration| cpu.as_secs_f64() * 1000.0 / run.rows as f64;
+        println!(
+            "{:>5} {:>7} {:>9.2} {:>9.0} {:>11.1}% {:>14.3} {:>15.3}",
+            concurrency,
+            run.rows,
+            run.span.as_secs_f64(),
+            per_second,
+            per_second / ideal * 100.0,
+            per_row(run.client_cpu),
+            per_row(run.sandbox_cpu)
+        );
+    }
+}
+
 fn throughput() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sandbox = Sandbox::start(&dir.path().join("sandbox"), &["--rate-limit", "1000000"]);
@@ -301,15 +449,23 @@ fn throughput() {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let only = |name: &str| args.iter().any(|a| a == name);
-    let (throughput_only, pacing_only) = (only("throughput"), only("pacing"));
-    if !pacing_only {
-        throughput();
-    }
-    if !throughput_only {
-        if !pacing_only {
-            println!();
+    let named: Vec<&str> = ["throughput", "pacing", "latency"]
+        .into_iter()
+        .filter(|name| args.iter().any(|a| a == name))
+        .collect();
+    let tables: [(&str, fn()); 3] = [
+        ("throughput", throughput),
+        ("pacing", pacing),
+        ("latency", latency),
+    ];
+    let mut first = true;
+    for (name, table) in tables {
+        if named.is_empty() || named.contains(&name) {
+            if !first {
+                println!();
+            }
+            first = false;
+            table();
         }
-        pacing();
     }
 }

@@ -7,9 +7,9 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::private_files;
@@ -59,12 +59,10 @@ pub enum LogError {
 
 /// Starts file logging at `level` (the command line reads it from `--log-level` or
 /// [`LOG_ENV`]; info when neither is given), keeping `keep_days` days of files (today's
-/// included); keep the guard alive until exit so lines are flushed.
-pub fn init(
-    log_dir: &Path,
-    level: Option<LogLevel>,
-    keep_days: u32,
-) -> Result<WorkerGuard, LogError> {
+/// included). Each line is written to the file as it is logged, whole, by the thread that
+/// logs it: a line logged is in the file even if the process dies next (a panic's report
+/// included), and logging wakes no other thread (a batch logs a few lines a row).
+pub fn init(log_dir: &Path, level: Option<LogLevel>, keep_days: u32) -> Result<(), LogError> {
     private_files::create_dir_all(log_dir).map_err(|source| LogError::Dir {
         path: log_dir.display().to_string(),
         source,
@@ -73,13 +71,12 @@ pub fn init(
     let filter = EnvFilter::try_new(format!("warn,kyc_console={level}"))
         .unwrap_or_else(|_| EnvFilter::new("warn"));
     let daily = DailyFile::new(log_dir, keep_days);
-    let (writer, guard) = tracing_appender::non_blocking(daily);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(Mutex::new(daily))
         .with_ansi(false)
         .try_init();
-    Ok(guard)
+    Ok(())
 }
 
 /// Replaces the standard panic message with a report in the log: what panicked, where, in
@@ -147,7 +144,8 @@ pub fn prune(log_dir: &Path, today: NaiveDate, keep_days: u32) -> usize {
     deleted
 }
 
-/// The day's log file, opened afresh when the day changes.
+/// The day's log file, opened afresh when the day changes. Opened to append, so each line,
+/// written with one call, lands whole after the others (another console's included).
 struct DailyFile {
     dir: PathBuf,
     keep_days: u32,
@@ -198,6 +196,17 @@ impl Write for DailyFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_line_is_in_the_file_as_soon_as_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut daily = DailyFile::new(dir.path(), 14);
+        let path = log_file(dir.path(), Utc::now().date_naive());
+        daily.write_all(b"one\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+        daily.write_all(b"two\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
+    }
 
     #[test]
     fn old_log_files_are_deleted_and_others_kept() {

@@ -39,7 +39,7 @@ fn console_that_panics() {
     };
     let paths = Paths::under(&data);
     // As `main` does.
-    let _guard = logging::init(&paths.log_dir, None, 14).unwrap();
+    logging::init(&paths.log_dir, None, 14).unwrap();
     logging::install_panic_hook(&paths.log_dir);
     let trigger = data.join(TRIGGER);
     std::thread::Builder::new()

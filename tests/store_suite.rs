@@ -11,7 +11,9 @@ mod pg;
 use std::sync::{Arc, Barrier};
 
 use chrono::Utc;
-use kyc_console::api::{Attempt, AttemptResult, CapturedResponse, RateLimit, RequestRecord};
+use kyc_console::api::{
+    Attempt, AttemptResult, CapturedResponse, RateLimit, RequestRecord, RetryPlan,
+};
 use kyc_console::domain::{KycType, OutcomeKind};
 use kyc_console::history::{
     HistoryFilter, HistoryStore, MemoryStore, NewBatch, NewSubmission, PostgresStore, SqliteStore,
@@ -109,6 +111,78 @@ fn the_duplicate_guard_holds_on_every_backend() {
         let held = store.earlier("usr-1", KycType::Full, "t").unwrap().unwrap();
         assert_eq!(held.verification_id.as_deref(), Some("kyc-1"), "{name}");
         assert_eq!(store.find("req-1").unwrap()[0].id, first, "{name}");
+    }
+}
+
+/// A 503 that planned a retry.
+fn unavailable(number: u32, request_id: &str) -> Attempt {
+    Attempt {
+        result: AttemptResult::Response(CapturedResponse {
+            status: 503,
+            headers: vec![("retry-after".into(), "1".into())],
+            body: br#"{"error":{"code":"unavailable"}}"#.to_vec(),
+            body_truncated: false,
+            request_id: Some(request_id.into()),
+            rate_limit: RateLimit::default(),
+            read_fields: Default::default(),
+        }),
+        retry: Some(RetryPlan {
+            wait: std::time::Duration::from_secs(1),
+            reason: "503 Service Unavailable, Retry-After 1 s".into(),
+        }),
+        ..success(number, request_id)
+    }
+}
+
+#[test]
+fn a_last_attempt_recorded_with_its_outcome_reads_as_recorded_in_two_steps() {
+    for (name, store, _dir) in backends("final_attempt") {
+        let (two, one) = (
+            store.create(&new("usr-two", "t")).unwrap(),
+            store.create(&new("usr-one", "t")).unwrap(),
+        );
+        for (id, tag) in [(two, "two"), (one, "one")] {
+            store
+                .record_attempt(id, &unavailable(1, &format!("req-{tag}-1")))
+                .unwrap();
+        }
+        store.record_attempt(two, &success(2, "req-two-2")).unwrap();
+        store.finish(two, OutcomeKind::Initiated).unwrap();
+        store
+            .record_final_attempt(one, &success(2, "req-one-2"), OutcomeKind::Initiated)
+            .unwrap();
+        let rows = store.window(&HistoryFilter::default(), 0, 10).unwrap();
+        let shown = |id| {
+            let r = rows.iter().find(|r| r.id == id).unwrap();
+            (
+                r.status,
+                r.outcome,
+                r.failure,
+                r.latency_ms,
+                r.verification_id.clone(),
+                r.webview_url.clone(),
+                r.request_id.as_ref().map(|q| q.replace("one", "two")),
+                r.attempts,
+                r.sent_at.is_some(),
+            )
+        };
+        assert_eq!(shown(one), shown(two), "{name}");
+        assert_eq!(shown(one).1, Some(OutcomeKind::Initiated), "{name}");
+        let (a, b) = (store.get(one).unwrap(), store.get(two).unwrap());
+        assert_eq!(a.attempts.len(), 2, "{name}");
+        assert_eq!(a.exchange().outcome(), b.exchange().outcome(), "{name}");
+        // Found by the last attempt's request id, as by the first's.
+        for request_id in ["req-one-2", "req-one-1"] {
+            assert_eq!(store.find(request_id).unwrap()[0].id, one, "{name}");
+        }
+        // A submission that is not there: nothing is written.
+        assert!(
+            store
+                .record_final_attempt(9_999, &success(1, "req-x"), OutcomeKind::Initiated)
+                .is_err(),
+            "{name}"
+        );
+        assert!(store.find("req-x").unwrap().is_empty(), "{name}");
     }
 }
 

@@ -309,40 +309,29 @@ async fn send(
     });
     let bar = progress_bar(total);
     let started = Instant::now();
-    let mut counts: BTreeMap<OutcomeKind, usize> = BTreeMap::new();
-    let summary = batch::run(
-        &session.to,
-        session.store.clone(),
-        jobs,
-        args.concurrency,
-        control_rx,
-        |event| match event {
-            BatchEvent::RowFinished { exchange, .. } => {
-                *counts.entry(exchange.outcome()).or_default() += 1;
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                    bar.set_message(counts_text(&counts));
-                }
-            }
-            BatchEvent::RowFailed { line, error, .. } => {
-                let text = format!("line {line}: {}", shown(&error.to_string()));
-                match &bar {
-                    Some(bar) => bar.println(text),
-                    None => eprintln!("{text}"),
-                }
-            }
-            BatchEvent::Waiting { until, reason } => {
-                let wait = until.saturating_duration_since(Instant::now());
-                let text = format!("{} ({})", safe_text(&reason), format_duration(wait));
-                match &bar {
-                    Some(bar) => bar.set_message(text),
-                    None => eprintln!("{text}"),
-                }
-            }
-            BatchEvent::RowStarted { .. } | BatchEvent::Attempt { .. } => {}
-        },
-    )
-    .await;
+    // The runner goes on a worker thread of its own: the rows' events then reach it without
+    // waking this thread, which only waits for the end.
+    let runner = {
+        let to = session.to.clone();
+        let store = session.store.clone();
+        let bar = bar.clone();
+        let concurrency = args.concurrency;
+        tokio::spawn(async move {
+            let mut counts: BTreeMap<OutcomeKind, usize> = BTreeMap::new();
+            let summary = batch::run(&to, store, jobs, concurrency, control_rx, |event| {
+                on_event(event, &mut counts, bar.as_ref());
+            })
+            .await;
+            (summary, counts)
+        })
+    };
+    let summary = match runner.await {
+        Ok((summary, _)) => summary,
+        Err(e) => {
+            eprintln!("error: the batch stopped on an internal error: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     stopper.abort();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -400,6 +389,40 @@ async fn send(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
+    }
+}
+
+/// What the command shows of a row's event: the bar's count and outcomes, a failed row's
+/// line, a wait.
+fn on_event(
+    event: BatchEvent,
+    counts: &mut BTreeMap<OutcomeKind, usize>,
+    bar: Option<&ProgressBar>,
+) {
+    match event {
+        BatchEvent::RowFinished { exchange, .. } => {
+            *counts.entry(exchange.outcome()).or_default() += 1;
+            if let Some(bar) = bar {
+                bar.inc(1);
+                bar.set_message(counts_text(counts));
+            }
+        }
+        BatchEvent::RowFailed { line, error, .. } => {
+            let text = format!("line {line}: {}", shown(&error.to_string()));
+            match bar {
+                Some(bar) => bar.println(text),
+                None => eprintln!("{text}"),
+            }
+        }
+        BatchEvent::Waiting { until, reason } => {
+            let wait = until.saturating_duration_since(Instant::now());
+            let text = format!("{} ({})", safe_text(&reason), format_duration(wait));
+            match bar {
+                Some(bar) => bar.set_message(text),
+                None => eprintln!("{text}"),
+            }
+        }
+        BatchEvent::RowStarted { .. } | BatchEvent::Attempt { .. } => {}
     }
 }
 

@@ -388,6 +388,19 @@ pub trait HistoryStore: Send + Sync {
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError>;
     /// Records the final outcome.
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError>;
+    /// Records a run's last attempt and the outcome it leads to: what
+    /// [`HistoryStore::record_attempt`] and then [`HistoryStore::finish`] write, in one
+    /// transaction where the store has them (one write where there were two, and never an
+    /// attempt recorded without the outcome that follows from it).
+    fn record_final_attempt(
+        &self,
+        id: SubmissionId,
+        attempt: &Attempt,
+        outcome: OutcomeKind,
+    ) -> Result<(), HistoryError> {
+        self.record_attempt(id, attempt)?;
+        self.finish(id, outcome)
+    }
     /// How many rows pass the filter.
     fn count(&self, filter: &HistoryFilter) -> Result<usize, HistoryError>;
     /// Copies submissions recorded elsewhere, oldest first, with their attempts and

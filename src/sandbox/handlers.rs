@@ -76,6 +76,9 @@ async fn not_found() -> Response {
 }
 
 async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> Response {
+    // The latency is counted from here: a slow platform answers that long after a request
+    // arrives, however long its body took to come and whatever the sandbox did meanwhile.
+    let arrived = tokio::time::Instant::now();
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
     let (parts, body) = request.into_parts();
     let (method, headers) = (parts.method, parts.headers);
@@ -95,6 +98,7 @@ async fn initiate(State(state): State<Arc<SandboxState>>, request: Request) -> R
             accepted,
             &counted,
             body,
+            arrived,
             &mut change,
         )
         .await;
@@ -134,6 +138,7 @@ async fn durable(state: &SandboxState, change: Change, reply: Reply) -> Reply {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn respond(
     state: &SandboxState,
     method: &Method,
@@ -141,6 +146,7 @@ async fn respond(
     accepted: bool,
     rate: &RateDecision,
     body: Body,
+    arrived: tokio::time::Instant,
     change: &mut Change,
 ) -> Answer {
     if !accepted {
@@ -173,7 +179,7 @@ async fn respond(
     };
     let body = body.as_slice();
     let Some(idem) = idem else {
-        return Answer::Ready(process(state, body, change).await);
+        return Answer::Ready(process(state, body, arrived, change).await);
     };
     let Some((slot, since)) = state.enter(&idem) else {
         return Answer::Ready(responses::too_many_keys(
@@ -204,7 +210,7 @@ async fn respond(
         };
         return Answer::Ready(reply.with_header("x-idempotent-replayed", "true"));
     }
-    let reply = process(state, body, change).await;
+    let reply = process(state, body, arrived, change).await;
     // Transient answers and rate limits are not kept: a retry with the same key must get through.
     if matches!(reply.status, 429 | 502 | 503 | 504) {
         return Answer::Ready(reply);
@@ -229,11 +235,20 @@ async fn respond(
     }
 }
 
-/// Validates the body, then answers on demand or creates the verification (counted in
-/// `change`).
-async fn process(state: &SandboxState, body: &[u8], change: &mut Change) -> Reply {
-    if !state.config.latency.is_zero() {
-        tokio::time::sleep(state.config.latency).await;
+/// Waits out the latency from the request's arrival, validates the body, then answers on
+/// demand or creates the verification (counted in `change`).
+async fn process(
+    state: &SandboxState,
+    body: &[u8],
+    arrived: tokio::time::Instant,
+    change: &mut Change,
+) -> Reply {
+    let latency = state.config.latency;
+    if !latency.is_zero() {
+        match arrived.checked_add(latency) {
+            Some(due) => wait_until(due).await,
+            None => tokio::time::sleep(latency).await,
+        }
     }
     let (user_id, kyc_type, redirect) = match validate(body) {
         Ok(valid) => valid,
@@ -263,6 +278,22 @@ async fn process(state: &SandboxState, body: &[u8], change: &mut Change) -> Repl
         }),
     )
     .with_header("location", format!("/v1/kycs/{id}"))
+}
+
+/// The runtime's timer counts whole milliseconds and wakes up to two of them late; the
+/// last of the wait is slept precisely, on the blocking pool.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
+/// Waits until `due`, a simulated platform's answer time, to within a fraction of a
+/// millisecond: a `--latency-ms 100` sandbox answers after 100 ms, not 102.
+async fn wait_until(due: tokio::time::Instant) {
+    if let Some(early) = due.checked_sub(TIMER_SLACK) {
+        tokio::time::sleep_until(early).await;
+    }
+    let rest = due.saturating_duration_since(tokio::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
 }
 
 type Valid = (UserId, KycType, Option<String>);
@@ -440,4 +471,68 @@ async fn read_body(body: Body, limit: Duration) -> Result<Vec<u8>, Reply> {
     tokio::time::timeout(limit, read)
         .await
         .unwrap_or_else(|_| Err(responses::body_timeout(limit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::records::Snapshot;
+    use crate::sandbox::{SANDBOX_API_KEY, SandboxConfig};
+
+    /// A request whose body comes `body_delay` after its head.
+    fn slow_request(body_delay: Duration) -> Request {
+        let body = format!(
+            r#"{{"userId":"usr-{}","type":"full"}}"#,
+            uuid::Uuid::new_v4()
+        );
+        let stream = futures::stream::once(async move {
+            tokio::time::sleep(body_delay).await;
+            Ok::<_, std::io::Error>(body)
+        });
+        Request::builder()
+            .method("POST")
+            .uri("/v1/kycs")
+            .header("x-api-key", SANDBOX_API_KEY)
+            .header(CONTENT_TYPE, "application/json")
+            .header(IDEMPOTENCY_HEADER, uuid::Uuid::new_v4().to_string())
+            .body(Body::from_stream(stream))
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_latency_counts_from_the_request_s_arrival() {
+        let config = SandboxConfig {
+            latency: Duration::from_millis(100),
+            ..SandboxConfig::default()
+        };
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let state = Arc::new(SandboxState::new(config, addr, None, Snapshot::default()));
+        let started = tokio::time::Instant::now();
+        let response = initiate(State(state), slow_request(Duration::from_millis(30))).await;
+        assert_eq!(response.status(), 201);
+        // Not the body's 30 ms and then 100 ms more: a platform that takes 100 ms answers
+        // 100 ms after the request arrives. (The paused clock sees the runtime's timer only:
+        // the last `TIMER_SLACK` of the wait is slept on a thread, in real time.)
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(100) - TIMER_SLACK && took <= Duration::from_millis(100),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_latency_too_long_for_the_clock_never_panics() {
+        let config = SandboxConfig {
+            latency: Duration::from_millis(u64::MAX),
+            ..SandboxConfig::default()
+        };
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let state = Arc::new(SandboxState::new(config, addr, None, Snapshot::default()));
+        let answer = tokio::time::timeout(
+            Duration::from_secs(3600),
+            initiate(State(state), slow_request(Duration::ZERO)),
+        )
+        .await;
+        assert!(answer.is_err(), "still waiting an hour later");
+    }
 }

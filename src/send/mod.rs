@@ -208,12 +208,9 @@ pub async fn send_again(
     mut on: impl FnMut(Progress),
 ) -> Result<Exchange, SendError> {
     to.guard_production(consent)?;
-    let submission = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.get(id))
-            .await
-            .map_err(|e| HistoryError::Storage(e.to_string()))??
-    };
+    // Read in place, as every record below is written: one short look-up that a hop to
+    // the blocking pool and back would cost more than (a batch reads one per row).
+    let submission = store.get(id)?;
     if let Some(outcome) = submission.outcome
         && !outcome.retryable()
     {
@@ -277,6 +274,10 @@ async fn run(
     let span = tracing::info_span!("submission", id);
     tracing::info!(parent: &span, url = %record.url, first_attempt = first_number, "sending");
     let mut noted = false;
+    // A run's last attempt (the client plans no retry after it) is recorded once the client
+    // returns, with the outcome it leads to, in one write: nothing is awaited in between,
+    // so it is recorded as soon as before.
+    let mut last: Option<Box<Attempt>> = None;
     let mut exchange = client
         .submit_recorded(record, key, cancel, first_number, |event| match event {
             AttemptEvent::Started { number } => {
@@ -292,10 +293,16 @@ async fn run(
                 on(Progress::Started { id, number });
             }
             AttemptEvent::Finished(attempt) => {
-                if let Err(e) = store.record_attempt(id, &attempt) {
-                    on(Progress::StoreFailed(e));
+                // Only the last attempt plans no retry; should another come after it,
+                // it is recorded first, as it would have been.
+                if let Some(earlier) = last.take() {
+                    record_one(store.as_ref(), id, earlier, &mut on);
                 }
-                on(Progress::Finished { id, attempt });
+                if attempt.retry.is_none() {
+                    last = Some(attempt);
+                } else {
+                    record_one(store.as_ref(), id, attempt, &mut on);
+                }
             }
         })
         .instrument(span.clone())
@@ -310,8 +317,29 @@ async fn run(
         attempts = exchange.attempts.len(),
         "finished"
     );
-    if let Err(e) = store.finish(id, exchange.outcome()) {
+    let outcome = exchange.outcome();
+    let written = match &last {
+        Some(attempt) => store.record_final_attempt(id, attempt, outcome),
+        None => store.finish(id, outcome),
+    };
+    if let Err(e) = written {
         on(Progress::StoreFailed(e));
     }
+    if let Some(attempt) = last {
+        on(Progress::Finished { id, attempt });
+    }
     exchange
+}
+
+/// Records an attempt as it ends, and passes it on.
+fn record_one(
+    store: &dyn HistoryStore,
+    id: SubmissionId,
+    attempt: Box<Attempt>,
+    on: &mut impl FnMut(Progress),
+) {
+    if let Err(e) = store.record_attempt(id, &attempt) {
+        on(Progress::StoreFailed(e));
+    }
+    on(Progress::Finished { id, attempt });
 }

@@ -14,6 +14,8 @@ mod query;
 mod rows;
 /// Schema and migrations.
 mod schema;
+/// What sending writes: attempts and outcomes.
+mod sending;
 /// The figures over a filter's rows.
 mod stats;
 
@@ -27,8 +29,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use self::rows::{
     ATTEMPT_COLUMNS, BATCH_COLUMNS, ROW_COLUMNS, SUBMISSION_COLUMNS, attempt_from_row,
-    batch_from_row, failure_name, history_row, insert_attempt, insert_submission, opt_u64,
-    outcome_list, outcome_name, stamp, submission_from_row, unfinished_from_row,
+    batch_from_row, history_row, insert_submission, outcome_list, stamp, submission_from_row,
+    unfinished_from_row,
 };
 use crate::api::Attempt;
 use crate::domain::{KycType, OutcomeKind};
@@ -43,6 +45,9 @@ pub const HISTORY_FILE: &str = "history.sqlite3";
 
 /// How long a writer waits for another console's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 32;
 
 /// History kept in SQLite.
 pub struct SqliteStore {
@@ -87,6 +92,9 @@ impl SqliteStore {
         let mut conn = Connection::open(path)
             .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
+        // Every statement a send runs per row is prepared once and kept, with room left for
+        // the history's searches.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
@@ -168,12 +176,10 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
 /// One submission with its attempts, read on `conn` (inside a caller's transaction).
 fn get(conn: &Connection, id: SubmissionId) -> Result<Submission, HistoryError> {
     let found = conn
-        .query_row(
-            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
-            [id],
-            submission_from_row,
-        )
-        .optional()
+        .prepare_cached(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"
+        ))
+        .and_then(|mut s| s.query_row([id], submission_from_row).optional())
         .map_err(storage)?;
     let (new, outcome, dispatched_at) = found.ok_or(HistoryError::NotFound(id))?;
     let mut stmt = conn
@@ -239,74 +245,31 @@ impl HistoryStore for SqliteStore {
     fn record_attempt(&self, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         // Immediate: the write lock is taken (waiting out the busy timeout) before the read
-        // below, so another console's commit cannot make this transaction's snapshot stale.
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(storage)?;
-        // Checked first: with foreign keys on, the insert would fail with a constraint error.
-        // The attempt itself puts the row's answer in line to be indexed (see the schema's
-        // migration 7).
-        tx.query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map_err(storage)?
-            .ok_or(HistoryError::NotFound(id))?;
-        insert_attempt(&tx, id, attempt).map_err(storage)?;
-        // The row shows the last attempt, as `Submission::row` does: after an answer and then
-        // a lost one, no status and no request id, but the failure.
-        let changed = tx
-            .execute(
-                "UPDATE submissions SET (status, request_id, failure) = \
-                 (SELECT status, request_id, failure FROM attempts WHERE submission_id = ?1 \
-                  ORDER BY number DESC LIMIT 1), \
-                 attempts = (SELECT count(*) FROM attempts WHERE submission_id = ?1), \
-                 dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
-                params![id, stamp(attempt.started_at)],
-            )
-            .map_err(storage)?;
-        if changed == 0 {
-            return Err(HistoryError::NotFound(id));
-        }
+        // inside, so another console's commit cannot make this transaction's snapshot stale.
+        let tx = write(&mut conn)?;
+        sending::attempt(&tx, id, attempt)?;
         tx.commit().map_err(storage)
     }
 
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        let submission = get(&tx, id)?;
-        let before = submission.row();
-        let row = Submission {
-            outcome: Some(outcome),
-            ..submission
-        }
-        .row();
-        // Its answer is indexed with the next rows, unless the index has it already.
-        let answered = before.outcome.is_some() || before.attempts > 0;
-        let changed = (row.status, &row.verification_id, &row.request_id)
-            != (before.status, &before.verification_id, &before.request_id);
-        if self.indexing && (!answered || changed) {
-            indexing::wait(&tx, id, answered)?;
-        }
-        let changed = tx
-            .execute(
-                "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
-                 verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9 \
-                 WHERE id = ?1",
-                params![
-                    id,
-                    outcome_name(outcome),
-                    row.status,
-                    row.failure.map(failure_name),
-                    opt_u64(row.latency_ms),
-                    row.verification_id,
-                    row.webview_url,
-                    row.request_id,
-                    stamp(Utc::now()),
-                ],
-            )
-            .map_err(storage)?;
-        if changed == 0 {
-            return Err(HistoryError::NotFound(id));
-        }
+        sending::outcome(&tx, id, outcome, self.indexing)?;
+        tx.commit().map_err(storage)?;
+        drop(conn);
+        self.waiting(1)
+    }
+
+    fn record_final_attempt(
+        &self,
+        id: SubmissionId,
+        attempt: &Attempt,
+        outcome: OutcomeKind,
+    ) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = write(&mut conn)?;
+        sending::attempt(&tx, id, attempt)?;
+        sending::outcome(&tx, id, outcome, self.indexing)?;
         tx.commit().map_err(storage)?;
         drop(conn);
         self.waiting(1)
@@ -461,10 +424,10 @@ impl HistoryStore for SqliteStore {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
         let changed = tx
-            .execute(
+            .prepare_cached(
                 "UPDATE submissions SET dispatched_at = coalesce(dispatched_at, ?2) WHERE id = ?1",
-                params![id, stamp(at)],
             )
+            .and_then(|mut s| s.execute(params![id, stamp(at)]))
             .map_err(storage)?;
         if changed == 0 {
             return Err(HistoryError::NotFound(id));

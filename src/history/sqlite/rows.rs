@@ -245,15 +245,15 @@ pub(super) fn insert_attempt(
             None,
             None,
             Some(json(&r.headers)?),
-            Some(r.body.clone()),
+            Some(r.body.as_slice()),
             r.body_truncated,
-            r.request_id.clone(),
+            r.request_id.as_deref(),
             r.rate_limit,
         ),
         AttemptResult::Failed { failure, message } => (
             None,
             Some(failure_name(*failure)),
-            Some(message.clone()),
+            Some(message.as_str()),
             None,
             None,
             false,
@@ -261,13 +261,14 @@ pub(super) fn insert_attempt(
             RateLimit::default(),
         ),
     };
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO attempts (submission_id, number, started_at, ended_at, latency_ms, status, \
          failure, error, response_headers, response_body, body_truncated, request_id, rate_limit, \
          rate_remaining, rate_reset, retry_after, retry_wait_ms, retry_reason, read_fields, stop) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
          ?19, ?20)",
-        params![
+    )?
+    .execute(params![
             id,
             attempt.number,
             stamp(attempt.started_at),
@@ -285,11 +286,10 @@ pub(super) fn insert_attempt(
             opt_u64(rate.reset_secs),
             opt_u64(rate.retry_after_secs),
             attempt.retry.as_ref().map(|r| millis(r.wait)),
-            attempt.retry.as_ref().map(|r| r.reason.clone()),
+            attempt.retry.as_ref().map(|r| r.reason.as_str()),
             read_fields,
             stop,
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
