@@ -109,22 +109,7 @@ fn main() {
     for rows in SIZES.into_iter().filter(|n| *n <= max) {
         let path = dir.path().join(format!("history-{rows}.sqlite3"));
         let began = Instant::now();
-        let kept = keep
-            .as_ref()
-            .map(|k| k.join(format!("history-{rows}.sqlite3")));
-        let store = match &kept {
-            Some(kept) if kept.exists() => {
-                std::fs::copy(kept, &path).unwrap();
-                SqliteStore::open(&path).unwrap()
-            }
-            _ => {
-                let store = build(&path, rows);
-                if let Some(kept) = &kept {
-                    keep_copy(&path, kept);
-                }
-                store
-            }
-        };
+        let store = kept_or_built(&path, keep.as_deref(), rows);
         let size = std::fs::metadata(&path).unwrap().len();
         eprintln!(
             "built {rows} rows in {:.1} s ({:.0} MB)",

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use crossterm::event::KeyCode;
-use kyc_console::history::{HistoryFilter, HistoryStore, SqliteStore};
+use kyc_console::history::{HistoryFilter, HistoryStore};
 use kyc_console::tui::message::{Effect, Msg};
 use kyc_console::tui::state::{Focus, PathsInfo, State};
 use kyc_console::tui::update;
@@ -74,22 +74,7 @@ fn main() {
     );
     for rows in SIZES.into_iter().filter(|n| *n <= max) {
         let path = dir.path().join(format!("history-{rows}.sqlite3"));
-        let kept = keep
-            .as_ref()
-            .map(|k| k.join(format!("history-{rows}.sqlite3")));
-        let store = match &kept {
-            Some(kept) if kept.exists() => {
-                std::fs::copy(kept, &path).unwrap();
-                SqliteStore::open(&path).unwrap()
-            }
-            _ => {
-                let store = build(&path, rows);
-                if let Some(kept) = &kept {
-                    keep_copy(&path, kept);
-                }
-                store
-            }
-        };
+        let store = kept_or_built(&path, keep.as_deref(), rows);
         let user = store
             .window(&HistoryFilter::default(), rows / 2, 1)
             .unwrap()[0]

@@ -270,6 +270,25 @@ pub fn keep_copy(path: &Path, kept: &Path) {
     std::fs::copy(path, kept).unwrap();
 }
 
+/// A history of `rows` rows at `path`: copied from `keep` (`HISTORY_BENCH_KEEP`) when a
+/// built one is kept there, else built (a million rows take minutes) and kept there.
+pub fn kept_or_built(path: &Path, keep: Option<&Path>, rows: usize) -> SqliteStore {
+    let kept = keep.map(|k| k.join(format!("history-{rows}.sqlite3")));
+    match &kept {
+        Some(kept) if kept.exists() => {
+            std::fs::copy(kept, path).unwrap();
+            SqliteStore::open(path).unwrap()
+        }
+        _ => {
+            let store = build(path, rows);
+            if let Some(kept) = &kept {
+                keep_copy(path, kept);
+            }
+            store
+        }
+    }
+}
+
 pub fn build(path: &Path, rows: usize) -> SqliteStore {
     let store = SqliteStore::open(path).unwrap();
     fill(&store, rows);

@@ -15,7 +15,7 @@ pub use format::{
 };
 pub use stats::{
     AnswerLine, LATENCY_HEADING, LatencyLine, StatsReport, TimeLine, Zone, columns, describe_stats,
-    parts_text, stats_headline, stats_text, timeline_heading,
+    latency_row, latency_widths, parts_text, stats_headline, stats_text, timeline_heading,
 };
 pub use submission::{
     AttemptLine, ExchangeSummary, FieldProblem, NO_RESPONSE, RequestView, ResponseView,

@@ -284,6 +284,41 @@ fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
 }
 
+/// The latency table's column widths: target, requests, and each figure.
+pub fn latency_widths(report: &StatsReport) -> (usize, usize, usize) {
+    let target = widest("target", report.latency.iter().map(|l| l.target.as_str()));
+    let requests = report
+        .latency
+        .iter()
+        .map(|l| l.requests.to_string().len())
+        .chain(["requests".len()])
+        .max()
+        .unwrap_or(0);
+    let figure = widest(
+        "p50",
+        report
+            .latency
+            .iter()
+            .flat_map(|l| [&l.p50, &l.p95, &l.p99, &l.max])
+            .map(String::as_str),
+    );
+    (target, requests, figure)
+}
+
+/// One line of the latency table, in columns `widths` wide (a longer target overflows).
+pub fn latency_row(
+    target: &str,
+    requests: &str,
+    figures: [&str; 4],
+    (target_w, requests_w, figure_w): (usize, usize, usize),
+) -> String {
+    let [p50, p95, p99, max] = figures;
+    format!(
+        "  {}  {requests:>requests_w$}  {p50:>figure_w$}  {p95:>figure_w$}  {p99:>figure_w$}  {max:>figure_w$}",
+        pad(target, target_w)
+    )
+}
+
 /// The figures as text, one line each (what `history --stats` prints).
 pub fn stats_text(report: &StatsReport) -> Vec<String> {
     let mut out = vec![stats_headline(report)];
@@ -328,38 +363,19 @@ pub fn stats_text(report: &StatsReport) -> Vec<String> {
         out.push("  no request yet".to_string());
         return out;
     }
-    let target_w = widest("target", report.latency.iter().map(|l| l.target.as_str()));
-    let req_w = report
-        .latency
-        .iter()
-        .map(|l| l.requests.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max("requests".len());
-    let figure_w = widest(
-        "p50",
-        report
-            .latency
-            .iter()
-            .flat_map(|l| [&l.p50, &l.p95, &l.p99, &l.max])
-            .map(String::as_str),
-    );
-    let line = |target: &str, requests: &str, figures: [&str; 4]| {
-        format!(
-            "  {}  {requests:>req_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}  {:>figure_w$}",
-            pad(target, target_w),
-            figures[0],
-            figures[1],
-            figures[2],
-            figures[3]
-        )
-    };
-    out.push(line("target", "requests", ["p50", "p95", "p99", "max"]));
+    let widths = latency_widths(report);
+    out.push(latency_row(
+        "target",
+        "requests",
+        ["p50", "p95", "p99", "max"],
+        widths,
+    ));
     for l in &report.latency {
-        out.push(line(
+        out.push(latency_row(
             &l.target,
             &l.requests.to_string(),
             [&l.p50, &l.p95, &l.p99, &l.max],
+            widths,
         ));
     }
     out

@@ -11,8 +11,8 @@ use ratatui::text::{Line, Span};
 use super::wrap::wrap;
 use crate::domain::{OutcomeKind, safe_text};
 use crate::present::{
-    LATENCY_HEADING, StatsReport, TimeLine, columns, describe_stats, stats_headline,
-    timeline_heading,
+    LATENCY_HEADING, StatsReport, TimeLine, columns, describe_stats, latency_row, latency_widths,
+    stats_headline, timeline_heading,
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Mode, key_name};
@@ -269,28 +269,7 @@ fn latency(out: &mut Vec<(Line<'static>, usize)>, r: &StatsReport, width: usize,
         out.push((Line::styled("  no request yet", t.muted()), 2));
         return;
     }
-    let req_w = r
-        .latency
-        .iter()
-        .map(|l| l.requests.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max("requests".len());
-    let fig_w = r
-        .latency
-        .iter()
-        .flat_map(|l| [&l.p50, &l.p95, &l.p99, &l.max])
-        .map(|s| columns(s))
-        .max()
-        .unwrap_or(0)
-        .max("p50".len());
-    let target_w = r
-        .latency
-        .iter()
-        .map(|l| columns(&l.target))
-        .max()
-        .unwrap_or(0)
-        .max("target".len());
+    let (target_w, req_w, fig_w) = latency_widths(r);
     // A target too long for the line keeps its start and end; the figures stay whole.
     let target_w = target_w.min(
         width
@@ -298,11 +277,11 @@ fn latency(out: &mut Vec<(Line<'static>, usize)>, r: &StatsReport, width: usize,
             .max(12),
     );
     let row = |target: &str, requests: &str, figs: [&str; 4]| {
-        let target = cut_middle(target, target_w);
-        let pad = " ".repeat(target_w.saturating_sub(columns(&target)));
-        format!(
-            "  {target}{pad}  {requests:>req_w$}  {:>fig_w$}  {:>fig_w$}  {:>fig_w$}  {:>fig_w$}",
-            figs[0], figs[1], figs[2], figs[3]
+        latency_row(
+            &cut_middle(target, target_w),
+            requests,
+            figs,
+            (target_w, req_w, fig_w),
         )
     };
     out.push((
