@@ -216,7 +216,7 @@ fn migrates_a_fresh_directory_with_no_file() {
     assert_eq!(HISTORY_FILE, "history.sqlite3");
     assert_eq!(store.path(), path.as_path());
     assert!(path.is_file(), "{} was not created", path.display());
-    assert_eq!(user_version(&path), 7);
+    assert_eq!(user_version(&path), 8);
     assert_eq!(tables(&path), TABLES);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 0);
     assert!(
@@ -234,11 +234,55 @@ fn migrates_an_empty_pre_created_file() {
     std::fs::File::create(&path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 7);
+    assert_eq!(user_version(&path), 8);
     assert_eq!(tables(&path), TABLES);
     let id = add_success(&store, "usr-empty-file");
     assert_eq!(store.get(id).unwrap().attempts.len(), 1);
     assert_eq!(store.count(&HistoryFilter::default()).unwrap(), 1);
+}
+
+/// The indexes a row sent writes: a user's rows are found through the (user, type,
+/// target) index, and request and verification ids are indexed only once a row has one.
+#[test]
+fn a_row_sent_writes_no_redundant_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let store = SqliteStore::open(&path).unwrap();
+    let id = add_success(&store, "usr-indexed");
+    let pending = store
+        .create(&submission("usr-unanswered", "sandbox", base_time()))
+        .unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let index_sql = |name: &str| -> Option<String> {
+        conn.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .ok()
+    };
+    assert_eq!(index_sql("submissions_user_id"), None);
+    assert_eq!(index_sql("submissions_initiated"), None);
+    for (name, column) in [
+        ("submissions_request_id", "request_id"),
+        ("submissions_verification_id", "verification_id"),
+    ] {
+        let sql = index_sql(name).unwrap();
+        assert!(sql.contains(&format!("WHERE {column} IS NOT NULL")), "{sql}");
+        let entries: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM submissions INDEXED BY {name} WHERE {column} IS NOT NULL"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(entries, 1, "only the answered row is in {name}");
+    }
+    // Every id still finds its row.
+    for identifier in ["usr-indexed", "req-usr-indexed", "kyc-usr-indexed"] {
+        assert_eq!(ids(&store.find(identifier).unwrap()), [id], "{identifier}");
+    }
+    assert_eq!(ids(&store.find("usr-unanswered").unwrap()), [pending]);
 }
 
 #[test]
@@ -255,7 +299,7 @@ fn reopening_keeps_rows_and_attempts_and_does_not_migrate_again() {
         (first, pending, before)
     };
     let version = user_version(&path);
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
 
     let second_id = {
         let store = SqliteStore::open_in(dir.path()).unwrap();
@@ -425,6 +469,11 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
          DROP TABLE submission_search_pending; DROP TABLE submission_search_answer;
          DROP TABLE submission_search_new;
          UPDATE submissions SET latency_ms = 46500 WHERE user_id = 'usr-0ld3r-0n3';
+         DROP INDEX submissions_request_id; DROP INDEX submissions_verification_id;
+         CREATE INDEX submissions_user_id ON submissions(user_id);
+         CREATE INDEX submissions_initiated ON submissions(user_id, kyc_type, outcome);
+         CREATE INDEX submissions_request_id ON submissions(request_id);
+         CREATE INDEX submissions_verification_id ON submissions(verification_id);
          PRAGMA user_version = 5;",
     )
     .unwrap();
@@ -432,7 +481,7 @@ fn an_older_file_gains_the_search_index_and_counts_of_its_rows() {
     assert_eq!(tables(&path), ["attempts", "batches", "submissions"]);
 
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 7);
+    assert_eq!(user_version(&path), 8);
     let text = |t: &str| HistoryFilter {
         text: t.into(),
         ..HistoryFilter::default()
@@ -1380,6 +1429,80 @@ fn two_stores_on_one_file_write_from_two_threads() {
         assert_eq!(s.attempts.len(), 1);
         assert_eq!(s.outcome, Some(OutcomeKind::Initiated));
     }
+}
+
+// --- checkpoints ---------------------------------------------------------------------------
+
+/// A write-ahead log page as SQLite writes it: the page and its 24-byte header.
+const LOG_FRAME: u64 = 4096 + 24;
+/// SQLite's default checkpoint threshold, which the store keeps.
+const CHECKPOINT_FRAMES: u64 = 1000;
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn log_path(path: &Path) -> std::path::PathBuf {
+    let mut log = path.as_os_str().to_owned();
+    log.push("-wal");
+    log.into()
+}
+
+#[test]
+fn the_log_is_copied_back_into_the_file_once_it_passes_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let store = SqliteStore::open(&path).unwrap();
+    let before = file_len(&path);
+    // Rows one commit each until the log holds more than the threshold; then no more.
+    let mut n = 0;
+    while file_len(&log_path(&path)) <= 32 + (CHECKPOINT_FRAMES + 10) * LOG_FRAME {
+        store
+            .create(&submission(&format!("usr-log-{n}"), "sandbox", base_time()))
+            .unwrap();
+        n += 1;
+        assert!(n < 5_000, "the log never grew past the threshold");
+    }
+    // The copy comes from another thread: the file grows with the rows once it has run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while file_len(&path) <= before + 64 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} rows written, the log never copied back: the file is {} bytes",
+            file_len(&path)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Every row is in the file itself once the log is copied whole.
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, n);
+}
+
+#[test]
+fn the_log_stays_short_under_steady_writes_and_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let store = SqliteStore::open(&path).unwrap();
+    // Rows sent one by one: a row, its attempt, its outcome, each its own commit of at
+    // least one page, six thresholds' worth of pages at the least.
+    let rows = 2 * CHECKPOINT_FRAMES as usize;
+    let mut longest = 0;
+    for n in 0..rows {
+        add_success(&store, &format!("usr-steady-{n}"));
+        longest = longest.max(file_len(&log_path(&path)));
+    }
+    // Without checkpoints the log would hold every page written; the store copies it back
+    // on its own thread and, should that thread fall far behind, in place at four
+    // thresholds: either way the log starts over and stays within them.
+    assert!(
+        longest <= 32 + 5 * CHECKPOINT_FRAMES * LOG_FRAME,
+        "the log reached {longest} bytes over {rows} rows"
+    );
+    assert_eq!(store.count(&HistoryFilter::default()).unwrap(), rows);
 }
 
 // --- exports -------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 //! share it, and a file only its owner can read. The API key never reaches a column: the
 //! request is stored as recorded by the client, key masked.
 
+/// Checkpoints on a thread of their own.
+mod checkpoint;
 /// The duplicate guard's look-up and claims.
 mod claims;
 /// Copying submissions recorded elsewhere.
@@ -21,7 +23,7 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -52,7 +54,9 @@ const STATEMENT_CACHE: usize = 32;
 /// History kept in SQLite.
 pub struct SqliteStore {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    /// Declared before the connection: its thread ends before the connection closes.
+    checkpointer: checkpoint::Checkpointer,
+    conn: Arc<Mutex<Connection>>,
     /// Whether writes index finished rows for search (see `open_without_indexing`).
     indexing: bool,
     /// Rows this store wrote since it last indexed.
@@ -107,9 +111,16 @@ impl SqliteStore {
         if indexing {
             indexing::index_waiting(&mut conn)?;
         }
+        let conn = Arc::new(Mutex::new(conn));
+        let checkpointer = checkpoint::Checkpointer::start(
+            path,
+            &conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            Arc::downgrade(&conn),
+        );
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            conn: Mutex::new(conn),
+            checkpointer,
+            conn,
             indexing,
             waiting: AtomicUsize::new(0),
         })
@@ -222,6 +233,7 @@ impl HistoryStore for SqliteStore {
             ids.push(insert_submission(&tx, n).map_err(storage)?);
         }
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         drop(conn);
         self.waiting(ids.len())?;
         Ok(ids)
@@ -237,6 +249,7 @@ impl HistoryStore for SqliteStore {
             .map_err(storage)?;
         let claimed = claims::claim(&tx, new).map_err(storage)?;
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         drop(conn);
         self.waiting(usize::from(claimed.is_ok()))?;
         Ok(claimed)
@@ -248,7 +261,9 @@ impl HistoryStore for SqliteStore {
         // inside, so another console's commit cannot make this transaction's snapshot stale.
         let tx = write(&mut conn)?;
         sending::attempt(&tx, id, attempt)?;
-        tx.commit().map_err(storage)
+        tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
+        Ok(())
     }
 
     fn finish(&self, id: SubmissionId, outcome: OutcomeKind) -> Result<(), HistoryError> {
@@ -256,6 +271,7 @@ impl HistoryStore for SqliteStore {
         let tx = write(&mut conn)?;
         sending::outcome(&tx, id, outcome, self.indexing)?;
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         drop(conn);
         self.waiting(1)
     }
@@ -271,6 +287,7 @@ impl HistoryStore for SqliteStore {
         sending::attempt(&tx, id, attempt)?;
         sending::outcome(&tx, id, outcome, self.indexing)?;
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         drop(conn);
         self.waiting(1)
     }
@@ -288,6 +305,7 @@ impl HistoryStore for SqliteStore {
         let tx = write(&mut conn)?;
         let added = import::import(&tx, batches, submissions).map_err(storage)?;
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         if self.indexing {
             indexing::index_waiting(&mut conn)?;
         }
@@ -369,6 +387,7 @@ impl HistoryStore for SqliteStore {
             claims.push(claims::claim(&tx, row).map_err(storage)?);
         }
         tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
         drop(conn);
         // A batch's rows are indexed once recorded, in one go, before any is sent.
         self.waiting(schema::INDEX_ROWS)?;
@@ -432,7 +451,9 @@ impl HistoryStore for SqliteStore {
         if changed == 0 {
             return Err(HistoryError::NotFound(id));
         }
-        tx.commit().map_err(storage)
+        tx.commit().map_err(storage)?;
+        self.checkpointer.committed(&conn);
+        Ok(())
     }
 
     fn earlier(
