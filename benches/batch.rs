@@ -16,7 +16,7 @@
 //!
 //! Run with `cargo bench --bench batch` (all three), or `-- throughput` / `-- pacing` /
 //! `-- latency` for one; `KYC_BATCH_BENCH_BIN=path` measures another build of the binary
-//! (an older one, to compare). Not a test: it prints small tables.
+//! (an older one, to compare) against this build's sandbox. Not a test: it prints small tables.
 
 // A benchmark stops at the first broken fixture.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -51,8 +51,9 @@ struct Sandbox {
 }
 
 impl Sandbox {
+    /// Always this build's sandbox, so that two builds' clients meet the same server.
     fn start(data: &Path, args: &[&str]) -> Sandbox {
-        let mut child = Command::new(bin())
+        let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(data)
             .args(["sandbox", "--port", "0"])
