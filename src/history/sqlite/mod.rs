@@ -359,7 +359,13 @@ impl HistoryStore for SqliteStore {
     }
 
     fn get(&self, id: SubmissionId) -> Result<Submission, HistoryError> {
-        get(&self.conn(), id)
+        let mut conn = self.conn();
+        // The row and its attempts in one read (a batch reads one per row): one snapshot,
+        // and the file's locks taken once rather than for each statement.
+        let read = conn.transaction().map_err(storage)?;
+        let found = get(&read, id);
+        read.commit().map_err(storage)?;
+        found
     }
 
     fn create_batch(
