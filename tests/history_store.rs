@@ -268,10 +268,15 @@ fn a_row_sent_writes_no_redundant_index() {
         ("submissions_verification_id", "verification_id"),
     ] {
         let sql = index_sql(name).unwrap();
-        assert!(sql.contains(&format!("WHERE {column} IS NOT NULL")), "{sql}");
+        assert!(
+            sql.contains(&format!("WHERE {column} IS NOT NULL")),
+            "{sql}"
+        );
         let entries: i64 = conn
             .query_row(
-                &format!("SELECT count(*) FROM submissions INDEXED BY {name} WHERE {column} IS NOT NULL"),
+                &format!(
+                    "SELECT count(*) FROM submissions INDEXED BY {name} WHERE {column} IS NOT NULL"
+                ),
                 [],
                 |r| r.get(0),
             )
@@ -941,6 +946,90 @@ fn a_not_sent_submission_round_trips_beside_rows_of_older_versions() {
     let item = items.iter().find(|i| i["id"] == old).unwrap();
     assert_eq!(item["outcome"], "unknown");
     assert_eq!(item["failure"], "network error");
+}
+
+/// A run's last attempt written with its outcome in one go (as a send does) leaves the row
+/// as recording the attempt and then the outcome does: every column the row shows.
+#[test]
+fn a_last_attempt_written_with_its_outcome_reads_as_written_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let store = SqliteStore::open(&path).unwrap();
+    let success = response(
+        201,
+        "req-last",
+        &success_body("kyc-last", "https://kyc.example/w"),
+    );
+    let refused = response(503, "req-first", b"{}");
+    let retried = answered(1, base_time() + ms(1), 40, refused);
+    let last = answered(2, base_time() + ms(2_000), 55, success);
+    let lost = failed(
+        1,
+        base_time() + ms(5),
+        30_000,
+        FailureKind::Timeout,
+        "timed out",
+    );
+    // (the earlier attempts, the last one, the outcome, whether the dispatch was marked)
+    let cases: [(Vec<&Attempt>, &Attempt, OutcomeKind, bool); 3] = [
+        (vec![&retried], &last, OutcomeKind::Initiated, true),
+        (vec![], &last, OutcomeKind::Initiated, false),
+        (vec![], &lost, OutcomeKind::Unknown, true),
+    ];
+    let columns = |id: SubmissionId| -> Vec<Option<String>> {
+        let conn = Connection::open(&path).unwrap();
+        conn.query_row(
+            "SELECT outcome, status, failure, latency_ms, verification_id, webview_url, \
+             request_id, attempts, dispatched_at FROM submissions WHERE id = ?1",
+            [id],
+            |r| {
+                (0..9)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| Some(format!("{v:?}")))
+                    })
+                    .collect()
+            },
+        )
+        .unwrap()
+    };
+    for (n, (earlier, final_attempt, outcome, marked)) in cases.into_iter().enumerate() {
+        let apart = store
+            .create(&submission(
+                &format!("usr-apart-{n}"),
+                "sandbox",
+                base_time(),
+            ))
+            .unwrap();
+        let together = store
+            .create(&submission(
+                &format!("usr-together-{n}"),
+                "sandbox",
+                base_time(),
+            ))
+            .unwrap();
+        for id in [apart, together] {
+            if marked {
+                store.mark_dispatched(id, base_time()).unwrap();
+            }
+            for attempt in &earlier {
+                store.record_attempt(id, attempt).unwrap();
+            }
+        }
+        store.record_attempt(apart, final_attempt).unwrap();
+        store.finish(apart, outcome).unwrap();
+        store
+            .record_final_attempt(together, final_attempt, outcome)
+            .unwrap();
+        assert_eq!(columns(apart), columns(together), "case {n}");
+        let (a, t) = (store.get(apart).unwrap(), store.get(together).unwrap());
+        assert_eq!(a.attempts, t.attempts, "case {n}");
+        assert_eq!(
+            (a.outcome, a.dispatched_at),
+            (t.outcome, t.dispatched_at),
+            "case {n}"
+        );
+    }
 }
 
 // --- the large history: windows and filters ------------------------------------------------

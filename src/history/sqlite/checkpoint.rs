@@ -13,8 +13,8 @@
 use std::cell::Cell;
 use std::os::raw::c_int;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 

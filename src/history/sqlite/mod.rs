@@ -114,7 +114,9 @@ impl SqliteStore {
         let conn = Arc::new(Mutex::new(conn));
         let checkpointer = checkpoint::Checkpointer::start(
             path,
-            &conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            &conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
             Arc::downgrade(&conn),
         );
         Ok(SqliteStore {
@@ -284,8 +286,7 @@ impl HistoryStore for SqliteStore {
     ) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        sending::attempt(&tx, id, attempt)?;
-        sending::outcome(&tx, id, outcome, self.indexing)?;
+        sending::final_attempt(&tx, id, attempt, outcome, self.indexing)?;
         tx.commit().map_err(storage)?;
         self.checkpointer.committed(&conn);
         drop(conn);

@@ -17,14 +17,7 @@ pub(super) fn attempt(
     id: SubmissionId,
     attempt: &Attempt,
 ) -> Result<(), HistoryError> {
-    // Checked first: with foreign keys on, the insert would fail with a constraint error.
-    // The attempt itself puts the row's answer in line to be indexed (see the schema's
-    // migration 7).
-    tx.prepare_cached("SELECT 1 FROM submissions WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |_| Ok(())).optional())
-        .map_err(storage)?
-        .ok_or(HistoryError::NotFound(id))?;
-    insert_attempt(tx, id, attempt).map_err(storage)?;
+    insert(tx, id, attempt)?;
     // The row shows the last attempt, as `Submission::row` does: after an answer and then
     // a lost one, no status and no request id, but the failure.
     let changed = tx
@@ -41,6 +34,30 @@ pub(super) fn attempt(
         return Err(HistoryError::NotFound(id));
     }
     Ok(())
+}
+
+/// A run's last attempt and the outcome it leads to: the attempt, then the row as
+/// [`outcome`] writes it (which covers all that [`attempt`] would have written of it).
+pub(super) fn final_attempt(
+    tx: &Connection,
+    id: SubmissionId,
+    attempt: &Attempt,
+    kind: OutcomeKind,
+    indexing: bool,
+) -> Result<(), HistoryError> {
+    insert(tx, id, attempt)?;
+    outcome(tx, id, kind, indexing)
+}
+
+/// Inserts an attempt of a row that exists. The attempt itself puts the row's answer in
+/// line to be indexed (see the schema's migration 7).
+fn insert(tx: &Connection, id: SubmissionId, attempt: &Attempt) -> Result<(), HistoryError> {
+    // Checked first: with foreign keys on, the insert would fail with a constraint error.
+    tx.prepare_cached("SELECT 1 FROM submissions WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |_| Ok(())).optional())
+        .map_err(storage)?
+        .ok_or(HistoryError::NotFound(id))?;
+    insert_attempt(tx, id, attempt).map_err(storage)
 }
 
 /// Writes the outcome and what the row shows of it, read from every attempt recorded; a
@@ -68,8 +85,8 @@ pub(super) fn outcome(
     let changed = tx
         .prepare_cached(
             "UPDATE submissions SET outcome = ?2, status = ?3, failure = ?4, latency_ms = ?5, \
-             verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9 \
-             WHERE id = ?1",
+             verification_id = ?6, webview_url = ?7, request_id = ?8, finished_at = ?9, \
+             attempts = ?10, dispatched_at = coalesce(dispatched_at, ?11) WHERE id = ?1",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -82,6 +99,8 @@ pub(super) fn outcome(
                 row.webview_url,
                 row.request_id,
                 stamp(Utc::now()),
+                row.attempts,
+                row.sent_at.map(stamp),
             ])
         })
         .map_err(storage)?;
