@@ -297,6 +297,15 @@ const LATENCY_MS: u64 = 100;
 const ROWS_PER_SLOT: usize = 40;
 /// The concurrencies measured; the last is informative.
 const LATENCY_CONCURRENCY: [usize; 6] = [4, 16, 32, 64, 128, 256];
+/// Runs of each concurrency; each figure printed is their median, so that one run slowed
+/// by the machine (start-up is a fifth of the CPU of the shortest) does not stand alone.
+const LATENCY_RUNS: usize = 3;
+
+/// The middle of `values` (an odd number of them).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
 
 /// CPU time (user + system) of the children waited for so far.
 fn children_cpu() -> Duration {
@@ -391,26 +400,31 @@ fn latency() {
     println!(
         "latency: the sandbox answers after {LATENCY_MS} ms (no practical rate limit); \
          {ROWS_PER_SLOT} rows a slot; the rate of the other rows from the first answer (which \
-         teaches the policy) to the last; CPU (user + system) per row, start-up included"
+         teaches the policy) to the last; CPU (user + system) per row, start-up included; \
+         each figure the median of {LATENCY_RUNS} runs"
     );
     println!(
         "{:>5} {:>7} {:>9} {:>9} {:>12} {:>14} {:>15}",
         "C", "rows", "seconds", "rows/s", "% of C/lat", "client ms/row", "sandbox ms/row"
     );
     for concurrency in LATENCY_CONCURRENCY {
-        let run = latency_batch(concurrency);
-        let per_second = rate(run.rows - 1, run.span);
+        let runs: Vec<Latency> = (0..LATENCY_RUNS)
+            .map(|_| latency_batch(concurrency))
+            .collect();
+        let rows = runs[0].rows;
         let ideal = concurrency as f64 * 1000.0 / LATENCY_MS as f64;
-        let per_row = |cpu: Duration| cpu.as_secs_f64() * 1000.0 / run.rows as f64;
+        let per_row = |cpu: Duration| cpu.as_secs_f64() * 1000.0 / rows as f64;
+        let span = median(runs.iter().map(|r| r.span.as_secs_f64()).collect());
+        let per_second = (rows - 1) as f64 / span;
         println!(
             "{:>5} {:>7} {:>9.2} {:>9.0} {:>11.1}% {:>14.3} {:>15.3}",
             concurrency,
-            run.rows,
-            run.span.as_secs_f64(),
+            rows,
+            span,
             per_second,
             per_second / ideal * 100.0,
-            per_row(run.client_cpu),
-            per_row(run.sandbox_cpu)
+            median(runs.iter().map(|r| per_row(r.client_cpu)).collect()),
+            median(runs.iter().map(|r| per_row(r.sandbox_cpu)).collect())
         );
     }
 }
