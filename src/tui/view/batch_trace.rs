@@ -1,6 +1,7 @@
 //! The batch screen's sparklines beside the counts: rows sent each second, and the mean
 //! latency of each second's answers (`·` for a second without any), over the same last
-//! seconds, newest at the right edge, with the rate and the latency percentiles so far.
+//! seconds (their number under each label), newest at the right edge, with the rate and
+//! the latency percentiles so far.
 
 use std::time::Duration;
 
@@ -78,11 +79,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, b: &BatchScreen) {
     let seconds = usize::from(width);
     // Each half: its label, its sparkline, its value, left to right, the room left after.
     let spark_at = |r: Rect| Rect::new(r.x, r.y, width, r.height);
+    // Under each label, when there is a line for it and a sparkline to read: the seconds
+    // it spans, ending now at its right edge.
+    let span = format!("{seconds} s");
     for (areas, label, value) in [(sent, "sent", rate), (latency, "latency", latency_value)] {
-        frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(label, t.muted()))),
-            areas[0],
-        );
+        let mut lines = vec![Line::from(Span::styled(label, t.muted()))];
+        if width >= SPARK_MIN && areas[0].height >= 2 {
+            lines.resize(usize::from(areas[0].height) - 1, Line::default());
+            lines.push(Line::from(Span::styled(span.as_str(), t.muted())));
+        }
+        frame.render_widget(Paragraph::new(lines), areas[0]);
         let after = areas[1]
             .x
             .saturating_add(if width < SPARK_MIN { 0 } else { width });
