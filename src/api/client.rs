@@ -110,6 +110,17 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
+/// An `http://` URL on this machine: its requests never need TLS.
+fn plain_loopback(url: &Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
+}
+
 /// A fresh idempotency key (a UUIDv4) for a new submission.
 pub fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -126,10 +137,11 @@ impl ApiClient {
             // following it would carry the key header to wherever it points, and a failure to
             // connect there would look as if nothing had been sent.
             .redirect(reqwest::redirect::Policy::none());
-        if target.base_url.scheme() == "http" {
-            // A plain-HTTP target's client never makes a TLS connection (it goes nowhere
-            // else, as above), so it loads no root certificates: reading the system's took
-            // a fifth of a start-up.
+        if plain_loopback(&target.base_url) {
+            // A plain-HTTP server on this machine (the sandbox) is reached without TLS, and
+            // this client goes nowhere else (see above), so it loads no root certificates:
+            // reading the system's took a fifth of a start-up. Elsewhere a proxy named in
+            // the environment could still need them.
             http = http.tls_certs_only([]);
         }
         let http = http.build()?;
@@ -398,4 +410,22 @@ fn far_future() -> tokio::time::Instant {
 /// `kyc-console/<version>`.
 pub fn user_agent() -> String {
     format!("kyc-console/{}", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::plain_loopback;
+
+    #[test]
+    fn only_plain_http_on_this_machine_goes_without_root_certificates() {
+        let without = |url: &str| plain_loopback(&url.parse().unwrap());
+        assert!(without("http://127.0.0.1:8787/v1"));
+        assert!(without("http://[::1]:8787/v1"));
+        assert!(without("http://LOCALHOST:8787/v1"));
+        assert!(!without("https://127.0.0.1:8787/v1"));
+        assert!(!without("http://10.0.0.5/v1"));
+        assert!(!without("http://api.example.com/v1"));
+        assert!(!without("http://localhost.example.com/v1"));
+    }
 }
